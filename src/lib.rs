@@ -1,0 +1,3 @@
+//! devdb: a reproducible PostgreSQL database for development and CI in one command.
+
+pub mod progress;
