@@ -1,5 +1,13 @@
 //! devdb: a reproducible PostgreSQL database for development and CI in one command.
+//!
+//! The crate is a library with a thin command line (`src/cli/`). The library never prints:
+//! operations in [`ops`] report progress through [`progress::Progress`] and return reports.
 
+pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod health;
+pub mod image_build;
+pub mod ops;
 pub mod progress;
+pub mod redact;

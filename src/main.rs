@@ -1,1 +1,16 @@
-fn main() {}
+use clap::Parser;
+
+use devdb::cli::{self, Cli};
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    if let Err(error) = runtime.block_on(cli::run(cli)) {
+        let diagnosis = cli::exit::diagnose(&error);
+        cli::exit::report(&error, &diagnosis);
+        std::process::exit(diagnosis.code);
+    }
+}

@@ -494,7 +494,8 @@ fn engine_mount(mount: &MountSpec) -> Mount {
             read_only,
         } => Mount {
             typ: Some(MountType::VOLUME),
-            source: Some(name.clone()),
+            // An empty name asks the engine for an anonymous volume.
+            source: Some(name.clone()).filter(|n| !n.is_empty()),
             target: Some(target.clone()),
             read_only: Some(*read_only),
             ..Default::default()

@@ -1,0 +1,46 @@
+//! `image build`: a Postgres image from Debian packages, for machines with no registry.
+
+use clap::{Args, Subcommand};
+
+use super::output;
+use crate::engine::Engine;
+use crate::image_build::{self, BuildOptions};
+use crate::progress::Progress;
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build a Postgres image from Debian packages (no container registry needed)
+    Build(BuildArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Postgres major version
+    #[arg(long, default_value_t = 17)]
+    pub major: u32,
+    /// Tag of the image (default: devdb/postgres:<major>)
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Debian mirror
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(command: &ImageCommand, progress: &dyn Progress) -> anyhow::Result<()> {
+    let ImageCommand::Build(args) = command;
+    let engine = Engine::connect().await?;
+    let mut options = BuildOptions::for_major(args.major);
+    if let Some(tag) = &args.tag {
+        options.tag = tag.clone();
+    }
+    if let Some(mirror) = &args.mirror {
+        options.mirror = mirror.clone();
+    }
+    let report = image_build::build_image(engine.docker(), &options, progress).await?;
+    if args.json {
+        return output::json(&report);
+    }
+    output::line(&options.tag)
+}

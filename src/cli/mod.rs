@@ -1,0 +1,127 @@
+//! The command line: argument groups shared by every command, one file per command, and
+//! the dispatch. Commands parse and resolve settings, then call one library operation;
+//! no Docker or SQL code lives here.
+
+mod confirm;
+pub mod exit;
+mod image;
+mod logs;
+mod output;
+mod progress;
+mod psql;
+mod services;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, LoadOptions, Project};
+use crate::engine::Engine;
+
+pub use progress::TerminalProgress;
+
+/// A reproducible PostgreSQL database for development and CI, in one command.
+#[derive(Debug, Parser)]
+#[command(name = "devdb", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Which project: the compose file, its name and its variables.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectArgs {
+    /// Compose file (default: compose/compose.yaml, then compose.yaml, then the built-in project)
+    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Project name (default: `name:` in the compose file, then the folder name)
+    #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
+    pub project_name: Option<String>,
+    /// Read variables from this file instead of .env (repeatable)
+    #[arg(long = "env-file", global = true, value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the database: image, volume, container, wait until it answers SQL
+    #[command(visible_alias = "start-services")]
+    Up(services::UpArgs),
+    /// Stop and remove the project's containers (and with --volumes, its data)
+    #[command(visible_alias = "stop-services")]
+    Down(services::DownArgs),
+    /// Remove everything including the data, then `up` again
+    Reset(services::ResetArgs),
+    /// Services, state, health, ports and the database URL
+    Status(services::StatusArgs),
+    /// Print the database URL (with its password), for `export DATABASE_URL=$(devdb url)`
+    Url,
+    /// Show a service's container logs
+    Logs(logs::LogsArgs),
+    /// Open psql inside the database container
+    Psql(psql::PsqlArgs),
+    /// Postgres images
+    #[command(subcommand)]
+    Image(image::ImageCommand),
+}
+
+/// The loaded project, shared by the commands that need one.
+pub struct Context {
+    pub project: Project,
+}
+
+impl Context {
+    pub fn load(args: &ProjectArgs) -> anyhow::Result<Context> {
+        let dir = std::env::current_dir().context("cannot read the current directory")?;
+        let options = LoadOptions {
+            dir,
+            file: args.file.clone(),
+            project_name: args.project_name.clone(),
+            env_files: args.env_files.clone(),
+            environment: std::env::vars().collect(),
+        };
+        Ok(Context {
+            project: config::load(&options)?,
+        })
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let progress = TerminalProgress::new();
+    match cli.command {
+        Command::Up(args) => {
+            let context = Context::load(&cli.project)?;
+            services::up(&context, &args, &progress).await
+        }
+        Command::Down(args) => {
+            let context = Context::load(&cli.project)?;
+            services::down(&context, &args, &progress).await
+        }
+        Command::Reset(args) => {
+            let context = Context::load(&cli.project)?;
+            services::reset(&context, &args, &progress).await
+        }
+        Command::Status(args) => {
+            let context = Context::load(&cli.project)?;
+            services::status(&context, &args).await
+        }
+        Command::Url => {
+            let context = Context::load(&cli.project)?;
+            let engine = Engine::connect().await?;
+            let url = crate::ops::database_url(&engine, &context.project).await?;
+            output::line(&url.render(true))
+        }
+        Command::Logs(args) => {
+            let context = Context::load(&cli.project)?;
+            logs::run(&context, &args).await
+        }
+        Command::Psql(args) => {
+            let context = Context::load(&cli.project)?;
+            psql::run(&context, &args).await
+        }
+        Command::Image(command) => image::run(&command, &progress).await,
+    }
+}

@@ -1,0 +1,35 @@
+//! The operations behind devdb's commands. Each takes a resolved [`Project`], a connected
+//! [`Engine`] and a [`Progress`], and returns a report the command line prints; none of
+//! them prints or reads the terminal.
+
+mod down;
+mod logs;
+mod status;
+mod up;
+mod url;
+
+pub use down::{DownOptions, DownReport, down};
+pub use logs::{LogsError, LogsOptions, logs};
+pub use status::{ServiceStatus, StatusReport, status};
+pub use up::{UpError, UpOptions, UpReport, UpAction, up};
+pub use url::{DatabaseUrl, UrlError, database_url};
+
+use crate::config::Project;
+
+/// Name of the service's one container, as docker compose names it.
+pub fn container_name(project: &Project, service: &str) -> String {
+    format!("{}-{}-1", project.name, service)
+}
+
+/// Name of the project's default network, as docker compose names it.
+pub fn network_name(project: &Project) -> String {
+    format!("{}_default", project.name)
+}
+
+/// Name of a top-level volume, as docker compose names it.
+pub fn volume_name(project: &Project, key: &str) -> String {
+    match project.volumes.get(key).and_then(|v| v.name.clone()) {
+        Some(explicit) => explicit,
+        None => format!("{}_{}", project.name, key),
+    }
+}

@@ -1,0 +1,64 @@
+//! `status`: the project's services, their state, health, ports and image, and the
+//! database URL.
+
+use serde::Serialize;
+
+use super::url::url_of;
+use crate::config::Project;
+use crate::engine::{Engine, EngineError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceStatus {
+    pub service: String,
+    pub container: String,
+    pub state: String,
+    pub health: Option<String>,
+    /// `127.0.0.1:5433->5432/tcp`
+    pub ports: Vec<String>,
+    pub image: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub project: String,
+    pub services: Vec<ServiceStatus>,
+    /// The database URL, password masked unless asked for; `None` when it is not running.
+    pub database_url: Option<String>,
+}
+
+pub async fn status(
+    engine: &Engine,
+    project: &Project,
+    show_password: bool,
+) -> Result<StatusReport, EngineError> {
+    let containers = engine.project_containers(&project.name).await?;
+    let database = super::container_name(project, &project.settings.database);
+    let database_url = containers
+        .iter()
+        .find(|c| c.name == database && c.running)
+        .and_then(|c| url_of(engine, project, c))
+        .map(|url| url.render(show_password));
+    let services = containers
+        .into_iter()
+        .map(|c| ServiceStatus {
+            ports: c
+                .ports
+                .iter()
+                .filter_map(|p| {
+                    p.host_port
+                        .map(|hp| format!("{}:{}->{}/{}", p.host_ip, hp, p.container_port, p.protocol))
+                })
+                .collect(),
+            service: c.service,
+            container: c.name,
+            state: c.state,
+            health: c.health,
+            image: c.image,
+        })
+        .collect();
+    Ok(StatusReport {
+        project: project.name.clone(),
+        services,
+        database_url,
+    })
+}

@@ -1,0 +1,438 @@
+//! `up`: the image present (pulled or built), volumes and network made, the database
+//! container created, reused, started or recreated, and waited on until SQL answers.
+//!
+//! A project that did not exist before `up` and fails (or is interrupted) is removed again,
+//! so a failed first `up` leaves nothing half-made behind.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::url::{DatabaseUrl, POSTGRES_PORT, url_of};
+use crate::config::{Mount, Project, Service};
+use crate::engine::{ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome};
+use crate::health::{HealthError, wait_until_ready};
+use crate::image_build::{self, BuildOptions, ImageBuildError};
+use crate::progress::Progress;
+
+/// How `up` behaves.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    /// How long to wait for Postgres to answer.
+    pub timeout: Duration,
+}
+
+impl Default for UpOptions {
+    fn default() -> Self {
+        UpOptions {
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What `up` did with the database container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpAction {
+    /// It was running with the same configuration: left alone.
+    Kept,
+    /// It existed, stopped: started.
+    Started,
+    /// It did not exist: created.
+    Created,
+    /// Its configuration changed: removed and created again (the data volume stays).
+    Recreated,
+}
+
+/// The outcome of `up`.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpReport {
+    pub project: String,
+    pub service: String,
+    pub container: String,
+    pub image: String,
+    pub action: UpAction,
+    /// True when the data volume was created by this run: a new, empty database.
+    pub new_database: bool,
+    pub url: DatabaseUrl,
+    pub ready_after_ms: u128,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Health(#[from] HealthError),
+    #[error("image {image} is not here and cannot be pulled ({reason})")]
+    ImageUnavailable {
+        image: String,
+        reason: String,
+        build: Option<ImageBuildError>,
+    },
+    #[error("the compose file needs a volume {name} marked external, but it does not exist")]
+    MissingExternalVolume { name: String },
+    #[error("interrupted; removed what this run created")]
+    Interrupted,
+}
+
+impl UpError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            UpError::Engine(e) => e.hint(),
+            UpError::Health(e) => e.hint(),
+            UpError::ImageUnavailable { image, build, .. } => Some(match build {
+                Some(error) => format!(
+                    "building a replacement from Debian packages failed too: {error}\nset DEVDB_IMAGE to a Postgres image this engine has, or run `devdb image build` and read its error (wanted {image})"
+                ),
+                None => format!(
+                    "set DEVDB_IMAGE to a Postgres image this engine has, or build one from Debian packages with `devdb image build` (wanted {image})"
+                ),
+            }),
+            UpError::MissingExternalVolume { name } => {
+                Some(format!("create it with `docker volume create {name}`, or drop `external: true`"))
+            }
+            UpError::Interrupted => None,
+        }
+    }
+}
+
+/// What this run made, so that a failed first `up` can take it away again.
+#[derive(Debug, Default)]
+struct Created {
+    container: Option<String>,
+    volumes: Vec<String>,
+    network: Option<String>,
+    project_existed: bool,
+}
+
+/// Brings the project's database up. `cancel` resolving (Ctrl-C) stops the work and cleans
+/// up like a failure.
+pub async fn up(
+    engine: &Engine,
+    project: &Project,
+    options: &UpOptions,
+    progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
+) -> Result<UpReport, UpError> {
+    let mut created = Created::default();
+    let result = tokio::select! {
+        result = bring_up(engine, project, options, progress, &mut created) => result,
+        () = cancel => Err(UpError::Interrupted),
+    };
+    if result.is_err() && !created.project_existed {
+        remove_created(engine, &created, progress).await;
+    }
+    result
+}
+
+async fn bring_up(
+    engine: &Engine,
+    project: &Project,
+    options: &UpOptions,
+    progress: &dyn Progress,
+    created: &mut Created,
+) -> Result<UpReport, UpError> {
+    let service = project.database_service();
+    let name = super::container_name(project, &service.name);
+    let existing = engine.inspect_container(&name).await?;
+    if let Some(container) = &existing
+        && container.labels.get(crate::engine::labels::PROJECT) != Some(&project.name)
+    {
+        return Err(EngineError::NotOurs {
+            name,
+            project: project.name.clone(),
+        }
+        .into());
+    }
+    created.project_existed = existing.is_some();
+
+    let wanted_image = project
+        .settings
+        .image_override
+        .clone()
+        .unwrap_or_else(|| service.image.clone());
+    let (image, facts) = ensure_image(engine, &wanted_image, progress).await?;
+
+    let network = super::network_name(project);
+    if engine.ensure_network(&project.name, &network).await? {
+        created.network = Some(network.clone());
+    }
+    let mut new_database = false;
+    for (key, name) in volumes_of(project, service) {
+        let def = project.volumes.get(&key);
+        if def.is_some_and(|d| d.external) {
+            if !engine.volume_exists(&name).await? {
+                return Err(UpError::MissingExternalVolume { name });
+            }
+            continue;
+        }
+        let extra = def.map(|d| d.labels.clone().into_iter().collect()).unwrap_or_default();
+        if engine.ensure_volume(&project.name, &key, &name, &extra).await? {
+            progress.info(&format!("created volume {name}"));
+            new_database = true;
+            created.volumes.push(name);
+        }
+    }
+
+    let spec = container_spec(project, service, &image, &facts, &network);
+    let action = match &existing {
+        Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) && c.running => UpAction::Kept,
+        Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) => UpAction::Started,
+        Some(_) => UpAction::Recreated,
+        None => UpAction::Created,
+    };
+    match action {
+        UpAction::Kept => progress.info(&format!("{name} is already running")),
+        UpAction::Started => {
+            check_ports_free(&spec.ports)?;
+            progress.info(&format!("starting {name}"));
+            engine.start_container(&name).await?;
+        }
+        UpAction::Created | UpAction::Recreated => {
+            if action == UpAction::Recreated {
+                progress.info(&format!("configuration changed: recreating {name} (the data volume stays)"));
+                engine.remove_container(&name, 10).await?;
+            }
+            check_ports_free(&spec.ports)?;
+            engine.create_container(&spec).await?;
+            if action == UpAction::Created {
+                created.container = Some(name.clone());
+            }
+            progress.info(&format!("starting {name}"));
+            engine.start_container(&name).await?;
+        }
+    }
+    if !matches!(action, UpAction::Kept) && !created.project_existed {
+        created.container = Some(name.clone());
+    }
+
+    let info = engine
+        .inspect_container(&name)
+        .await?
+        .ok_or_else(|| HealthError::Exited {
+            container: name.clone(),
+            code: -1,
+            logs: String::new(),
+        })?;
+    let url = url_of(engine, project, &info).expect("the spec always publishes the Postgres port");
+    let waited = Instant::now();
+    wait_until_ready(engine, &name, &url.connect_options(), options.timeout, progress).await?;
+    Ok(UpReport {
+        project: project.name.clone(),
+        service: service.name.clone(),
+        container: name,
+        image,
+        action,
+        new_database,
+        url,
+        ready_after_ms: waited.elapsed().as_millis(),
+    })
+}
+
+/// The image to run and what it declares. An image that is absent and cannot be pulled is
+/// replaced by one built from Debian packages, when the machine can build one.
+async fn ensure_image(
+    engine: &Engine,
+    image: &str,
+    progress: &dyn Progress,
+) -> Result<(String, ImageFacts), UpError> {
+    if let Some(facts) = engine.inspect_image(image).await? {
+        return Ok((image.to_string(), facts));
+    }
+    progress.info(&format!("pulling {image}"));
+    let reason = match engine.pull_image(image, progress).await? {
+        PullOutcome::Pulled => {
+            if let Some(facts) = engine.inspect_image(image).await? {
+                return Ok((image.to_string(), facts));
+            }
+            "the pull finished but the engine does not list the image".to_string()
+        }
+        PullOutcome::Unavailable(reason) => reason,
+    };
+    let Some(major) = image_build::major_of(image) else {
+        return Err(UpError::ImageUnavailable {
+            image: image.to_string(),
+            reason,
+            build: None,
+        });
+    };
+    let build = BuildOptions::for_major(major);
+    progress.info(&format!(
+        "{image} cannot be pulled ({reason}); using {}, built from Debian packages",
+        build.tag
+    ));
+    if let Err(error) = image_build::ensure_built(engine.docker(), &build, progress).await {
+        return Err(UpError::ImageUnavailable {
+            image: image.to_string(),
+            reason,
+            build: Some(error),
+        });
+    }
+    let facts = engine.inspect_image(&build.tag).await?.ok_or_else(|| UpError::ImageUnavailable {
+        image: image.to_string(),
+        reason: format!("{} was built but the engine does not list it", build.tag),
+        build: None,
+    })?;
+    Ok((build.tag, facts))
+}
+
+/// The named volumes the service mounts: (top-level key, engine name).
+fn volumes_of(project: &Project, service: &Service) -> Vec<(String, String)> {
+    let keys: BTreeSet<&String> = service
+        .volumes
+        .iter()
+        .filter_map(|m| match m {
+            Mount::Volume { source, .. } => Some(source),
+            _ => None,
+        })
+        .collect();
+    keys.into_iter()
+        .map(|key| (key.clone(), super::volume_name(project, key)))
+        .collect()
+}
+
+/// Paths at which Postgres images have kept their data; a mount at one of them is the data
+/// volume, and goes where this image wants it.
+const DATA_PATHS: [&str; 2] = ["/var/lib/postgresql/data", "/var/lib/postgresql"];
+
+fn container_spec(
+    project: &Project,
+    service: &Service,
+    image: &str,
+    facts: &ImageFacts,
+    network: &str,
+) -> ContainerSpec {
+    let data_target = facts.data_mount_target();
+    let is_data_path = |target: &str| {
+        DATA_PATHS.contains(&target)
+            || facts.volumes.iter().any(|v| v == target)
+            || facts.pgdata.as_deref() == Some(target)
+    };
+    let mounts = service
+        .volumes
+        .iter()
+        .map(|mount| match mount {
+            Mount::Volume {
+                source,
+                target,
+                read_only,
+            } => MountSpec::Volume {
+                name: super::volume_name(project, source),
+                target: if is_data_path(target) {
+                    data_target.clone()
+                } else {
+                    target.clone()
+                },
+                read_only: *read_only,
+            },
+            Mount::Bind {
+                source,
+                target,
+                read_only,
+            } => MountSpec::Bind {
+                source: source.display().to_string(),
+                target: target.clone(),
+                read_only: *read_only,
+            },
+            Mount::Tmpfs { target } => MountSpec::Tmpfs {
+                target: target.clone(),
+            },
+            Mount::Anonymous { target } => MountSpec::Volume {
+                name: String::new(),
+                target: target.clone(),
+                read_only: false,
+            },
+        })
+        .collect();
+
+    let mut ports: Vec<PortBinding> = service
+        .ports
+        .iter()
+        .map(|p| PortBinding {
+            container_port: p.container_port,
+            protocol: p.protocol.clone(),
+            host_ip: p.host_ip.clone().unwrap_or_else(|| "127.0.0.1".to_string()),
+            host_port: p.host_port,
+        })
+        .collect();
+    if !ports.iter().any(|p| p.container_port == POSTGRES_PORT) {
+        // devdb must reach the database from the host; a free loopback port does it.
+        ports.push(PortBinding {
+            container_port: POSTGRES_PORT,
+            protocol: "tcp".into(),
+            host_ip: "127.0.0.1".into(),
+            host_port: None,
+        });
+    }
+    if let Some(port) = project.settings.port_override {
+        for binding in ports.iter_mut().filter(|p| p.container_port == POSTGRES_PORT) {
+            binding.host_port = Some(port);
+        }
+    }
+
+    let healthcheck = service.healthcheck.as_ref().map(|h| {
+        let nanos = |d: Option<Duration>| d.map_or(0, |d| d.as_nanos() as i64);
+        let test = if h.disable { vec!["NONE".to_string()] } else { h.test.clone() };
+        (
+            test,
+            nanos(h.interval),
+            nanos(h.timeout),
+            h.retries.map_or(0, i64::from),
+            nanos(h.start_period),
+        )
+    });
+
+    ContainerSpec {
+        name: super::container_name(project, &service.name),
+        project: project.name.clone(),
+        service: service.name.clone(),
+        image: image.to_string(),
+        env: service.environment.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        cmd: service.command.clone(),
+        ports,
+        mounts,
+        healthcheck,
+        labels: service.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        network: network.to_string(),
+    }
+}
+
+/// A taken host port is reported by name before the engine gives its murkier error.
+fn check_ports_free(ports: &[PortBinding]) -> Result<(), EngineError> {
+    for binding in ports {
+        let Some(port) = binding.host_port else { continue };
+        if binding.protocol != "tcp" {
+            continue;
+        }
+        let ip = match binding.host_ip.as_str() {
+            "" => "0.0.0.0",
+            ip => ip,
+        };
+        if let Err(e) = TcpListener::bind((ip, port)) {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                return Err(EngineError::PortInUse {
+                    port,
+                    by: format!(" on {ip}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn remove_created(engine: &Engine, created: &Created, progress: &dyn Progress) {
+    if let Some(container) = &created.container {
+        progress.info(&format!("removing {container}"));
+        let _ = engine.remove_container(container, 2).await;
+    }
+    for volume in &created.volumes {
+        let _ = engine.remove_volume(volume).await;
+    }
+    if let Some(network) = &created.network {
+        let _ = engine.docker().remove_network(network).await;
+    }
+}
