@@ -1,0 +1,197 @@
+//! Test support: a Postgres image for this machine, throwaway projects that run the real
+//! `devdb` binary, and clean-up of everything a test's project made, even after a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use rand::Rng;
+
+/// The image tests run: `DEVDB_TEST_IMAGE`, else `postgres:17` when the engine has it, else
+/// `devdb/postgres:17` built from Debian packages once for all test processes.
+pub fn image() -> &'static str {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE.get_or_init(|| {
+        if let Ok(image) = std::env::var("DEVDB_TEST_IMAGE") {
+            return image;
+        }
+        if docker(&["image", "inspect", "postgres:17"]).status.success() {
+            return "postgres:17".to_string();
+        }
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        runtime.block_on(async {
+            let engine = devdb::engine::Engine::connect().await.expect("a Docker engine");
+            let options = devdb::image_build::BuildOptions::for_major(17);
+            devdb::image_build::ensure_built(engine.docker(), &options, &devdb::progress::Silent)
+                .await
+                .expect("building devdb/postgres:17");
+            options.tag
+        })
+    })
+}
+
+/// Runs the docker command line (test-side inspection and clean-up only).
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker command line")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// A throwaway project folder with a unique project name; everything carrying that
+/// project's label is removed when it is dropped.
+pub struct TestProject {
+    dir: tempfile::TempDir,
+    pub name: String,
+}
+
+impl TestProject {
+    pub fn new() -> TestProject {
+        let suffix: u32 = rand::rng().random();
+        TestProject {
+            dir: tempfile::tempdir().expect("a temp dir"),
+            name: format!("devdbtest-{suffix:08x}"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file (folders created as needed).
+    pub fn file(self, relative: &str, contents: &str) -> TestProject {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    pub fn compose(self, yaml: &str) -> TestProject {
+        self.file("compose/compose.yaml", yaml)
+    }
+
+    /// The devdb command for this project: its folder, its name, the test image.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_devdb"));
+        command
+            .current_dir(self.dir.path())
+            .args(["-p", &self.name])
+            .args(args)
+            .env("DEVDB_IMAGE", image())
+            .env_remove("DEVDB_PORT")
+            .env_remove("DATABASE_URL");
+        command
+    }
+
+    pub fn devdb(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("running devdb")
+    }
+
+    /// Runs devdb and fails the test with its output unless it succeeded.
+    pub fn devdb_ok(&self, args: &[&str]) -> String {
+        let output = self.devdb(args);
+        assert!(
+            output.status.success(),
+            "devdb {args:?} failed ({:?}):\n{}\n{}",
+            output.status.code(),
+            stdout(&output),
+            stderr(&output)
+        );
+        stdout(&output)
+    }
+
+    pub fn url(&self) -> String {
+        self.devdb_ok(&["url"])
+    }
+
+    /// Names of this project's containers, volumes and networks still in the engine.
+    pub fn leftovers(&self) -> Vec<String> {
+        let filter = format!("label=com.docker.compose.project={}", self.name);
+        let mut found = Vec::new();
+        for kind in [&["ps", "-a"][..], &["volume", "ls"], &["network", "ls"]] {
+            let mut args = kind.to_vec();
+            args.extend(["-q", "--filter", &filter]);
+            found.extend(stdout(&docker(&args)).lines().map(str::to_string));
+        }
+        found
+    }
+
+    pub fn container(&self, service: &str) -> String {
+        format!("{}-{service}-1", self.name)
+    }
+}
+
+impl Drop for TestProject {
+    fn drop(&mut self) {
+        let filter = format!("label=com.docker.compose.project={}", self.name);
+        let ids = stdout(&docker(&["ps", "-aq", "--filter", &filter]));
+        for id in ids.lines() {
+            docker(&["rm", "-f", "-v", id]);
+        }
+        let volumes = stdout(&docker(&["volume", "ls", "-q", "--filter", &filter]));
+        for volume in volumes.lines() {
+            docker(&["volume", "rm", "-f", volume]);
+        }
+        let networks = stdout(&docker(&["network", "ls", "-q", "--filter", &filter]));
+        for network in networks.lines() {
+            docker(&["network", "rm", network]);
+        }
+    }
+}
+
+/// Runs one SQL statement against `url` and returns the first column of each row as text.
+pub async fn query(url: &str, sql: &str) -> Result<Vec<String>, sqlx::Error> {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(&mut conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            row.try_get::<String, _>(0)
+                .or_else(|_| row.try_get::<i32, _>(0).map(|v| v.to_string()))
+                .or_else(|_| row.try_get::<i64, _>(0).map(|v| v.to_string()))
+                .unwrap_or_default()
+        })
+        .collect())
+}
+
+/// A compose file for tests: one Postgres service with a named volume.
+pub fn compose_with(env: &str, extra_service_lines: &str) -> String {
+    format!(
+        r#"services:
+  db:
+    image: postgres:17
+    environment:
+{env}
+    ports:
+      - "127.0.0.1::5432"
+    volumes:
+      - pgdata:/var/lib/postgresql/data
+{extra_service_lines}
+volumes:
+  pgdata:
+"#
+    )
+}
+
+pub fn simple_compose() -> String {
+    compose_with(
+        "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: app-secret\n      POSTGRES_DB: appdb",
+        "",
+    )
+}
+
+#[allow(dead_code)]
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

@@ -1,0 +1,6 @@
+//! devdb's integration tests: the real binary against a real Docker engine and a real
+//! Postgres. One test binary, one module per area.
+
+mod common;
+mod engine;
+mod services;
