@@ -84,7 +84,10 @@ pub(crate) fn interpolate(
 /// Length of the variable name at the start of `s` (0 when there is none).
 fn name_length(s: &str) -> usize {
     let bytes = s.as_bytes();
-    if bytes.first().is_none_or(|b| !(b.is_ascii_alphabetic() || *b == b'_')) {
+    if bytes
+        .first()
+        .is_none_or(|b| !(b.is_ascii_alphabetic() || *b == b'_'))
+    {
         return 0;
     }
     bytes
@@ -161,10 +164,15 @@ mod tests {
     use super::*;
 
     fn vars() -> BTreeMap<String, String> {
-        [("USER", "alice"), ("EMPTY", ""), ("PORT", "5433"), ("B", "bee")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
+        [
+            ("USER", "alice"),
+            ("EMPTY", ""),
+            ("PORT", "5433"),
+            ("B", "bee"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
     }
 
     fn run(text: &str) -> String {
@@ -212,7 +220,10 @@ mod tests {
 
     #[test]
     fn double_dollar_is_a_literal_dollar() {
-        assert_eq!(run("pg_isready -U $${POSTGRES_USER}"), "pg_isready -U ${POSTGRES_USER}");
+        assert_eq!(
+            run("pg_isready -U $${POSTGRES_USER}"),
+            "pg_isready -U ${POSTGRES_USER}"
+        );
         assert_eq!(run("$$USER costs $$5"), "$USER costs $5");
     }
 
@@ -238,9 +249,19 @@ mod tests {
 
     #[test]
     fn malformed_expressions_are_errors() {
-        for text in ["cost $5", "trailing $", "${USER", "${}", "${USER:x}", "${1A}"] {
+        for text in [
+            "cost $5",
+            "trailing $",
+            "${USER",
+            "${}",
+            "${USER:x}",
+            "${1A}",
+        ] {
             assert!(
-                matches!(interpolate(text, &vars()), Err(InterpolationError::Invalid(_))),
+                matches!(
+                    interpolate(text, &vars()),
+                    Err(InterpolationError::Invalid(_))
+                ),
                 "{text} should be rejected"
             );
         }

@@ -66,7 +66,9 @@ impl Node {
 
 /// Parses `text` (the contents of `path`) into a tree.
 pub(crate) fn parse(text: &str, path: &std::path::Path) -> Result<Node, ConfigError> {
-    serde_saphyr::from_str::<Node>(text).map_err(|err| {
+    // YAML 1.2 booleans, as docker compose reads them: `ON: yes` is a string key and value.
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|err| {
         let location = err.location();
         let message = UserMessageFormatter
             .format_message(err.without_snippet())
@@ -183,7 +185,8 @@ impl<'de> Deserialize<'de> for Key {
                 Err(E::custom("a mapping key must not be empty"))
             }
         }
-        deserializer.deserialize_any(KeyVisitor)
+        // As written: `1.0:` stays "1.0", `on:` stays "on".
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
@@ -210,7 +213,13 @@ mod tests {
 
     #[test]
     fn quoted_numbers_stay_strings_and_empty_values_are_null() {
-        let root = parse("a: \"5432\"\nb:\nc: true\n", Path::new("c.yaml")).unwrap();
+        let root = parse(
+            "a: \"5432\"\nb:\nc: true\nON: yes\n1.0: x\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap();
+        assert_eq!(root.get("ON").unwrap().value, Value::Str("yes".into()));
+        assert_eq!(root.get("1.0").unwrap().value, Value::Str("x".into()));
         assert_eq!(root.get("a").unwrap().value, Value::Str("5432".into()));
         assert_eq!(root.get("b").unwrap().value, Value::Null);
         assert_eq!(root.get("c").unwrap().value, Value::Bool(true));
