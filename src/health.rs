@@ -128,7 +128,11 @@ pub async fn wait_until_ready(
     }
 }
 
-async fn probe(engine: &Engine, container: &str, options: &PgConnectOptions) -> Result<(), Attempt> {
+async fn probe(
+    engine: &Engine,
+    container: &str,
+    options: &PgConnectOptions,
+) -> Result<(), Attempt> {
     let error = match query_once(options).await {
         Ok(()) => return Ok(()),
         Err(error) => error,

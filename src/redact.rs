@@ -39,7 +39,10 @@ mod tests {
             redact("a postgres://u:p@h/d and b postgresql://x:y@z:1"),
             "a postgres://u:***@h/d and b postgresql://x:***@z:1"
         );
-        assert_eq!(redact("no password postgres://u@h:1/d"), "no password postgres://u@h:1/d");
+        assert_eq!(
+            redact("no password postgres://u@h:1/d"),
+            "no password postgres://u@h:1/d"
+        );
         assert_eq!(redact("plain text"), "plain text");
         assert_eq!(redact("http://h:80/x"), "http://h:80/x");
     }

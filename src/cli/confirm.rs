@@ -12,7 +12,9 @@ pub fn confirm(question: &str, yes: bool, flag_hint: &str) -> anyhow::Result<()>
     }
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(UsageError {
-            message: format!("{question}: refusing without confirmation, and this is not a terminal"),
+            message: format!(
+                "{question}: refusing without confirmation, and this is not a terminal"
+            ),
             hint: format!("run `{flag_hint} --yes` to go ahead"),
         }
         .into());

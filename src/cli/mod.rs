@@ -90,7 +90,7 @@ impl Context {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let progress = TerminalProgress::new();
+    let progress = TerminalProgress::default();
     match cli.command {
         Command::Up(args) => {
             let context = Context::load(&cli.project)?;

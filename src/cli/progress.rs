@@ -17,10 +17,10 @@ pub struct TerminalProgress {
     layers: Mutex<HashMap<String, ProgressBar>>,
 }
 
-impl TerminalProgress {
-    pub fn new() -> Self {
-        let live = std::io::stderr().is_terminal()
-            && std::env::var("TERM").map_or(true, |t| t != "dumb");
+impl Default for TerminalProgress {
+    fn default() -> Self {
+        let live =
+            std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb");
         let target = if live {
             ProgressDrawTarget::stderr()
         } else {

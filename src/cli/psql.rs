@@ -22,7 +22,11 @@ pub async fn run(context: &Context, args: &PsqlArgs) -> anyhow::Result<()> {
     crate::ops::database_url(&engine, project).await?;
     let container = crate::ops::container_name(project, &project.settings.database);
     let credentials = project.credentials();
-    let interactive = if std::io::stdin().is_terminal() { "-it" } else { "-i" };
+    let interactive = if std::io::stdin().is_terminal() {
+        "-it"
+    } else {
+        "-i"
+    };
     let status = tokio::process::Command::new("docker")
         .arg("exec")
         .arg(interactive)

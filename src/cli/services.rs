@@ -91,7 +91,11 @@ fn print_up(report: &UpReport, args: &UpArgs) -> anyhow::Result<()> {
     output::line(&url)
 }
 
-pub async fn down(context: &Context, args: &DownArgs, progress: &dyn Progress) -> anyhow::Result<()> {
+pub async fn down(
+    context: &Context,
+    args: &DownArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
     let project = &context.project.name;
     if args.volumes {
         confirm(
@@ -119,7 +123,11 @@ pub async fn down(context: &Context, args: &DownArgs, progress: &dyn Progress) -
     Ok(())
 }
 
-pub async fn reset(context: &Context, args: &ResetArgs, progress: &dyn Progress) -> anyhow::Result<()> {
+pub async fn reset(
+    context: &Context,
+    args: &ResetArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
     let project = &context.project.name;
     confirm(
         &format!("reset project {project}: remove its data and start from empty"),

@@ -40,7 +40,12 @@ pub async fn logs(
         return Err(LogsError::UnknownService {
             project: project.name.clone(),
             service,
-            known: project.services.keys().cloned().collect::<Vec<_>>().join(", "),
+            known: project
+                .services
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     let name = super::container_name(project, &service);

@@ -11,7 +11,7 @@ mod url;
 pub use down::{DownOptions, DownReport, down};
 pub use logs::{LogsError, LogsOptions, logs};
 pub use status::{ServiceStatus, StatusReport, status};
-pub use up::{UpError, UpOptions, UpReport, UpAction, up};
+pub use up::{UpAction, UpError, UpOptions, UpReport, up};
 pub use url::{DatabaseUrl, UrlError, database_url};
 
 use crate::config::Project;

@@ -45,8 +45,9 @@ pub async fn status(
                 .ports
                 .iter()
                 .filter_map(|p| {
-                    p.host_port
-                        .map(|hp| format!("{}:{}->{}/{}", p.host_ip, hp, p.container_port, p.protocol))
+                    p.host_port.map(|hp| {
+                        format!("{}:{}->{}/{}", p.host_ip, hp, p.container_port, p.protocol)
+                    })
                 })
                 .collect(),
             service: c.service,

@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use super::url::{DatabaseUrl, POSTGRES_PORT, url_of};
 use crate::config::{Mount, Project, Service};
-use crate::engine::{ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome};
+use crate::engine::{
+    ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome,
+};
 use crate::health::{HealthError, wait_until_ready};
 use crate::image_build::{self, BuildOptions, ImageBuildError};
 use crate::progress::Progress;
@@ -92,9 +94,9 @@ impl UpError {
                     "set DEVDB_IMAGE to a Postgres image this engine has, or build one from Debian packages with `devdb image build` (wanted {image})"
                 ),
             }),
-            UpError::MissingExternalVolume { name } => {
-                Some(format!("create it with `docker volume create {name}`, or drop `external: true`"))
-            }
+            UpError::MissingExternalVolume { name } => Some(format!(
+                "create it with `docker volume create {name}`, or drop `external: true`"
+            )),
             UpError::Interrupted => None,
         }
     }
@@ -170,8 +172,13 @@ async fn bring_up(
             }
             continue;
         }
-        let extra = def.map(|d| d.labels.clone().into_iter().collect()).unwrap_or_default();
-        if engine.ensure_volume(&project.name, &key, &name, &extra).await? {
+        let extra = def
+            .map(|d| d.labels.clone().into_iter().collect())
+            .unwrap_or_default();
+        if engine
+            .ensure_volume(&project.name, &key, &name, &extra)
+            .await?
+        {
             progress.info(&format!("created volume {name}"));
             new_database = true;
             created.volumes.push(name);
@@ -180,7 +187,9 @@ async fn bring_up(
 
     let spec = container_spec(project, service, &image, &facts, &network);
     let action = match &existing {
-        Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) && c.running => UpAction::Kept,
+        Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) && c.running => {
+            UpAction::Kept
+        }
         Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) => UpAction::Started,
         Some(_) => UpAction::Recreated,
         None => UpAction::Created,
@@ -194,7 +203,9 @@ async fn bring_up(
         }
         UpAction::Created | UpAction::Recreated => {
             if action == UpAction::Recreated {
-                progress.info(&format!("configuration changed: recreating {name} (the data volume stays)"));
+                progress.info(&format!(
+                    "configuration changed: recreating {name} (the data volume stays)"
+                ));
                 engine.remove_container(&name, 10).await?;
             }
             check_ports_free(&spec.ports)?;
@@ -220,7 +231,14 @@ async fn bring_up(
         })?;
     let url = url_of(engine, project, &info).expect("the spec always publishes the Postgres port");
     let waited = Instant::now();
-    wait_until_ready(engine, &name, &url.connect_options(), options.timeout, progress).await?;
+    wait_until_ready(
+        engine,
+        &name,
+        &url.connect_options(),
+        options.timeout,
+        progress,
+    )
+    .await?;
     Ok(UpReport {
         project: project.name.clone(),
         service: service.name.clone(),
@@ -272,11 +290,15 @@ async fn ensure_image(
             build: Some(error),
         });
     }
-    let facts = engine.inspect_image(&build.tag).await?.ok_or_else(|| UpError::ImageUnavailable {
-        image: image.to_string(),
-        reason: format!("{} was built but the engine does not list it", build.tag),
-        build: None,
-    })?;
+    let facts =
+        engine
+            .inspect_image(&build.tag)
+            .await?
+            .ok_or_else(|| UpError::ImageUnavailable {
+                image: image.to_string(),
+                reason: format!("{} was built but the engine does not list it", build.tag),
+                build: None,
+            })?;
     Ok((build.tag, facts))
 }
 
@@ -369,14 +391,21 @@ fn container_spec(
         });
     }
     if let Some(port) = project.settings.port_override {
-        for binding in ports.iter_mut().filter(|p| p.container_port == POSTGRES_PORT) {
+        for binding in ports
+            .iter_mut()
+            .filter(|p| p.container_port == POSTGRES_PORT)
+        {
             binding.host_port = Some(port);
         }
     }
 
     let healthcheck = service.healthcheck.as_ref().map(|h| {
         let nanos = |d: Option<Duration>| d.map_or(0, |d| d.as_nanos() as i64);
-        let test = if h.disable { vec!["NONE".to_string()] } else { h.test.clone() };
+        let test = if h.disable {
+            vec!["NONE".to_string()]
+        } else {
+            h.test.clone()
+        };
         (
             test,
             nanos(h.interval),
@@ -391,12 +420,20 @@ fn container_spec(
         project: project.name.clone(),
         service: service.name.clone(),
         image: image.to_string(),
-        env: service.environment.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        env: service
+            .environment
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
         cmd: service.command.clone(),
         ports,
         mounts,
         healthcheck,
-        labels: service.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        labels: service
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         network: network.to_string(),
     }
 }
@@ -404,7 +441,9 @@ fn container_spec(
 /// A taken host port is reported by name before the engine gives its murkier error.
 fn check_ports_free(ports: &[PortBinding]) -> Result<(), EngineError> {
     for binding in ports {
-        let Some(port) = binding.host_port else { continue };
+        let Some(port) = binding.host_port else {
+            continue;
+        };
         if binding.protocol != "tcp" {
             continue;
         }
@@ -412,13 +451,13 @@ fn check_ports_free(ports: &[PortBinding]) -> Result<(), EngineError> {
             "" => "0.0.0.0",
             ip => ip,
         };
-        if let Err(e) = TcpListener::bind((ip, port)) {
-            if e.kind() == std::io::ErrorKind::AddrInUse {
-                return Err(EngineError::PortInUse {
-                    port,
-                    by: format!(" on {ip}"),
-                });
-            }
+        if let Err(e) = TcpListener::bind((ip, port))
+            && e.kind() == std::io::ErrorKind::AddrInUse
+        {
+            return Err(EngineError::PortInUse {
+                port,
+                by: format!(" on {ip}"),
+            });
         }
     }
     Ok(())

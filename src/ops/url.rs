@@ -39,7 +39,11 @@ impl DatabaseUrl {
         let _ = url.set_port(Some(self.port));
         let _ = url.set_username(&self.user);
         if !self.password.is_empty() {
-            let shown = if show_password { self.password.as_str() } else { "***" };
+            let shown = if show_password {
+                self.password.as_str()
+            } else {
+                "***"
+            };
             let _ = url.set_password(Some(shown));
         }
         url.set_path(&self.database);
@@ -64,7 +68,11 @@ impl std::fmt::Display for DatabaseUrl {
 }
 
 /// Reads the published port of the database container.
-pub fn url_of(engine: &Engine, project: &Project, container: &ContainerInfo) -> Option<DatabaseUrl> {
+pub fn url_of(
+    engine: &Engine,
+    project: &Project,
+    container: &ContainerInfo,
+) -> Option<DatabaseUrl> {
     let binding = container
         .ports
         .iter()
@@ -73,7 +81,11 @@ pub fn url_of(engine: &Engine, project: &Project, container: &ContainerInfo) -> 
         "" | "0.0.0.0" | "::" => engine.published_host(),
         ip => ip.to_string(),
     };
-    Some(DatabaseUrl::new(host, binding.host_port?, &project.credentials()))
+    Some(DatabaseUrl::new(
+        host,
+        binding.host_port?,
+        &project.credentials(),
+    ))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,15 +134,27 @@ mod tests {
     #[test]
     fn urls_mask_the_password_unless_asked() {
         let url = sample("s3cret");
-        assert_eq!(url.render(true), "postgres://app:s3cret@127.0.0.1:5433/app_db");
-        assert_eq!(url.render(false), "postgres://app:***@127.0.0.1:5433/app_db");
+        assert_eq!(
+            url.render(true),
+            "postgres://app:s3cret@127.0.0.1:5433/app_db"
+        );
+        assert_eq!(
+            url.render(false),
+            "postgres://app:***@127.0.0.1:5433/app_db"
+        );
         assert_eq!(url.to_string(), "postgres://app:***@127.0.0.1:5433/app_db");
     }
 
     #[test]
     fn special_characters_are_encoded() {
         let url = sample("p@ss:w/rd");
-        assert_eq!(url.render(true), "postgres://app:p%40ss%3Aw%2Frd@127.0.0.1:5433/app_db");
-        assert_eq!(sample("").render(true), "postgres://app@127.0.0.1:5433/app_db");
+        assert_eq!(
+            url.render(true),
+            "postgres://app:p%40ss%3Aw%2Frd@127.0.0.1:5433/app_db"
+        );
+        assert_eq!(
+            sample("").render(true),
+            "postgres://app@127.0.0.1:5433/app_db"
+        );
     }
 }

@@ -6,7 +6,10 @@ use crate::common::{TestProject, compose_with, docker, query, simple_compose, st
 async fn empty_folder_up_answers_and_down_removes_it() {
     let project = TestProject::new();
     let printed = project.devdb_ok(&["up"]);
-    assert!(printed.starts_with("postgres://postgres:***@127.0.0.1:"), "{printed}");
+    assert!(
+        printed.starts_with("postgres://postgres:***@127.0.0.1:"),
+        "{printed}"
+    );
 
     let url = project.url();
     assert!(url.contains(":postgres@127.0.0.1:"), "{url}");
@@ -14,7 +17,10 @@ async fn empty_folder_up_answers_and_down_removes_it() {
 
     project.devdb_ok(&["down"]);
     let containers = stdout(&docker(&[
-        "ps", "-aq", "--filter", &format!("label=com.docker.compose.project={}", project.name),
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", project.name),
     ]));
     assert_eq!(containers, "", "down leaves no container");
     project.devdb_ok(&["down", "--volumes", "--yes"]);
@@ -26,17 +32,27 @@ async fn data_survives_down_and_up_and_goes_with_the_volumes() {
     let project = TestProject::new().compose(&simple_compose());
     project.devdb_ok(&["up"]);
     let url = project.url();
-    query(&url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
-        .await
-        .unwrap();
+    query(
+        &url,
+        "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')",
+    )
+    .await
+    .unwrap();
 
     project.devdb_ok(&["down"]);
     project.devdb_ok(&["up"]);
     let url = project.url();
-    assert_eq!(query(&url, "SELECT v FROM kept").await.unwrap(), ["still here"]);
+    assert_eq!(
+        query(&url, "SELECT v FROM kept").await.unwrap(),
+        ["still here"]
+    );
 
     project.devdb_ok(&["down", "--volumes", "--yes"]);
-    assert_eq!(project.leftovers(), Vec::<String>::new(), "no container, volume or network");
+    assert_eq!(
+        project.leftovers(),
+        Vec::<String>::new(),
+        "no container, volume or network"
+    );
     project.devdb_ok(&["up"]);
     let url = project.url();
     let error = query(&url, "SELECT v FROM kept").await.unwrap_err();
@@ -52,14 +68,27 @@ async fn destroying_data_needs_yes_off_a_terminal() {
 
     for args in [&["down", "--volumes"][..], &["reset"]] {
         let output = project.devdb(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert!(stderr(&output).contains("--yes"), "{}", stderr(&output));
     }
-    assert_eq!(query(&url, "SELECT count(*)::int FROM precious").await.unwrap(), ["0"]);
+    assert_eq!(
+        query(&url, "SELECT count(*)::int FROM precious")
+            .await
+            .unwrap(),
+        ["0"]
+    );
 
     project.devdb_ok(&["reset", "--yes"]);
     let url = project.url();
-    assert!(query(&url, "SELECT 1 FROM precious").await.is_err(), "reset empties the database");
+    assert!(
+        query(&url, "SELECT 1 FROM precious").await.is_err(),
+        "reset empties the database"
+    );
 }
 
 #[tokio::test]
@@ -71,24 +100,44 @@ async fn variables_come_from_the_environment_and_dot_env() {
     let project = TestProject::new()
         .compose(&compose)
         .file(".env", "DB_PASSWORD=from-dot-env\nDB_NAME=envdb\n");
-    let output = project.command(&["up"]).env("DB_NAME", "from_process").output().unwrap();
+    let output = project
+        .command(&["up"])
+        .env("DB_NAME", "from_process")
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    let url = project.command(&["url"]).env("DB_NAME", "from_process").output().unwrap();
+    let url = project
+        .command(&["url"])
+        .env("DB_NAME", "from_process")
+        .output()
+        .unwrap();
     let url = stdout(&url);
     assert!(
         url.ends_with("/from_process") && url.contains("fallback_user:from-dot-env@"),
         "{url}"
     );
-    assert_eq!(query(&url, "SELECT current_database()::text").await.unwrap(), ["from_process"]);
+    assert_eq!(
+        query(&url, "SELECT current_database()::text")
+            .await
+            .unwrap(),
+        ["from_process"]
+    );
     let env = stdout(&docker(&[
-        "inspect", "--format", "{{range .Config.Env}}{{println .}}{{end}}", &project.container("db"),
+        "inspect",
+        "--format",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        &project.container("db"),
     ]));
     assert!(env.lines().any(|l| l == "DOLLAR=cost $5"), "{env}");
 
     let missing = TestProject::new().compose(&compose);
     let output = missing.devdb(&["up"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("set DB_PASSWORD in .env"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("set DB_PASSWORD in .env"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(missing.leftovers(), Vec::<String>::new());
 }
 
@@ -100,7 +149,11 @@ async fn a_taken_port_is_named_and_nothing_is_left_behind() {
     let project = TestProject::new().compose(&compose);
     let output = project.devdb(&["up"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(stderr(&output).contains(&format!("port {port} is already in use")), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("port {port} is already in use")),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(project.leftovers(), Vec::<String>::new());
 }
 
@@ -116,7 +169,10 @@ async fn a_database_that_never_answers_fails_with_its_logs() {
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(4), "{err}");
     assert!(err.contains("exited"), "{err}");
-    assert!(err.contains("no_such_setting"), "the container's log lines are shown: {err}");
+    assert!(
+        err.contains("no_such_setting"),
+        "the container's log lines are shown: {err}"
+    );
     assert_eq!(project.leftovers(), Vec::<String>::new());
 
     // A container that runs but never serves Postgres hits the deadline.
@@ -144,8 +200,17 @@ async fn up_reuses_starts_or_recreates_the_container() {
     };
     assert_eq!(action(&[]), "created");
     let url = project.url();
-    query(&url, "CREATE TABLE t (v int); INSERT INTO t VALUES (7)").await.unwrap();
-    let id = |p: &TestProject| stdout(&docker(&["inspect", "--format", "{{.Id}}", &p.container("db")]));
+    query(&url, "CREATE TABLE t (v int); INSERT INTO t VALUES (7)")
+        .await
+        .unwrap();
+    let id = |p: &TestProject| {
+        stdout(&docker(&[
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &p.container("db"),
+        ]))
+    };
     let first = id(&project);
 
     assert_eq!(action(&[]), "kept");
@@ -156,7 +221,8 @@ async fn up_reuses_starts_or_recreates_the_container() {
     assert_eq!(id(&project), first);
 
     // A changed configuration: a new container on the same data.
-    let changed = simple_compose().replace("POSTGRES_DB: appdb", "POSTGRES_DB: appdb\n      TZ: UTC");
+    let changed =
+        simple_compose().replace("POSTGRES_DB: appdb", "POSTGRES_DB: appdb\n      TZ: UTC");
     std::fs::write(project.path().join("compose/compose.yaml"), changed).unwrap();
     assert_eq!(action(&[]), "recreated");
     assert_ne!(id(&project), first);
@@ -170,18 +236,43 @@ async fn containers_volumes_and_networks_carry_compose_names_and_labels() {
     project.devdb_ok(&["up"]);
     let name = &project.name;
     let label = |kind: &str, object: &str, key: &str| {
-        stdout(&docker(&[kind, "inspect", "--format", &format!("{{{{index .Labels \"{key}\"}}}}"), object]))
+        stdout(&docker(&[
+            kind,
+            "inspect",
+            "--format",
+            &format!("{{{{index .Labels \"{key}\"}}}}"),
+            object,
+        ]))
     };
     let container = format!("{name}-db-1");
-    let labels = stdout(&docker(&["inspect", "--format", "{{json .Config.Labels}}", &container]));
+    let labels = stdout(&docker(&[
+        "inspect",
+        "--format",
+        "{{json .Config.Labels}}",
+        &container,
+    ]));
     let labels: serde_json::Value = serde_json::from_str(&labels).unwrap();
     assert_eq!(labels["com.docker.compose.project"], name.as_str());
     assert_eq!(labels["com.docker.compose.service"], "db");
     assert_eq!(labels["com.docker.compose.container-number"], "1");
     assert_eq!(labels["com.docker.compose.oneoff"], "False");
     assert!(labels["dev.devdb.version"].is_string());
-    assert_eq!(label("volume", &format!("{name}_pgdata"), "com.docker.compose.volume"), "pgdata");
-    assert_eq!(label("network", &format!("{name}_default"), "com.docker.compose.network"), "default");
+    assert_eq!(
+        label(
+            "volume",
+            &format!("{name}_pgdata"),
+            "com.docker.compose.volume"
+        ),
+        "pgdata"
+    );
+    assert_eq!(
+        label(
+            "network",
+            &format!("{name}_default"),
+            "com.docker.compose.network"
+        ),
+        "default"
+    );
     // Bound to loopback unless the file says otherwise.
     let ports = stdout(&docker(&["port", &container, "5432"]));
     assert!(ports.starts_with("127.0.0.1:"), "{ports}");
@@ -191,7 +282,11 @@ async fn containers_volumes_and_networks_carry_compose_names_and_labels() {
 async fn docker_compose_down_removes_what_devdb_made() {
     let compose_cli: Vec<&str> = if docker(&["compose", "version"]).status.success() {
         vec!["docker", "compose"]
-    } else if std::process::Command::new("docker-compose").arg("version").output().is_ok_and(|o| o.status.success()) {
+    } else if std::process::Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         vec!["docker-compose"]
     } else {
         eprintln!("skipped: no docker compose on this machine");
@@ -201,7 +296,14 @@ async fn docker_compose_down_removes_what_devdb_made() {
     project.devdb_ok(&["up"]);
     let output = std::process::Command::new(compose_cli[0])
         .args(&compose_cli[1..])
-        .args(["-p", &project.name, "-f", "compose/compose.yaml", "down", "-v"])
+        .args([
+            "-p",
+            &project.name,
+            "-f",
+            "compose/compose.yaml",
+            "down",
+            "-v",
+        ])
         .current_dir(project.path())
         .output()
         .unwrap();
@@ -213,17 +315,30 @@ async fn docker_compose_down_removes_what_devdb_made() {
 async fn status_url_and_logs_report_the_running_database() {
     let project = TestProject::new().compose(&simple_compose());
     let output = project.devdb(&["status"]);
-    assert!(stdout(&output).contains("not running"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("not running"),
+        "{}",
+        stdout(&output)
+    );
     project.devdb_ok(&["up"]);
 
-    let status: serde_json::Value = serde_json::from_str(&project.devdb_ok(&["status", "--json"])).unwrap();
+    let status: serde_json::Value =
+        serde_json::from_str(&project.devdb_ok(&["status", "--json"])).unwrap();
     assert_eq!(status["project"], project.name.as_str());
     let service = &status["services"][0];
     assert_eq!(service["service"], "db");
     assert_eq!(service["state"], "running");
-    assert!(service["ports"][0].as_str().unwrap().ends_with("->5432/tcp"));
+    assert!(
+        service["ports"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("->5432/tcp")
+    );
     let masked = status["database_url"].as_str().unwrap();
-    assert!(masked.starts_with("postgres://app:***@127.0.0.1:"), "{masked}");
+    assert!(
+        masked.starts_with("postgres://app:***@127.0.0.1:"),
+        "{masked}"
+    );
     assert!(!project.devdb_ok(&["status"]).contains("app-secret"));
 
     let shown: serde_json::Value =
@@ -234,15 +349,23 @@ async fn status_url_and_logs_report_the_running_database() {
     let logs = project.devdb_ok(&["logs", "db", "--tail", "5"]);
     let all = project.devdb(&["logs"]);
     let all = format!("{}{}", stdout(&all), stderr(&all));
-    assert!(all.contains("database system is ready to accept connections"), "{all}");
+    assert!(
+        all.contains("database system is ready to accept connections"),
+        "{all}"
+    );
     assert!(logs.lines().count() <= 5, "{logs}");
     let unknown = project.devdb(&["logs", "nope"]);
-    assert!(stderr(&unknown).contains("no service nope"), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("no service nope"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[tokio::test]
 async fn a_malformed_compose_file_is_reported_with_its_line() {
-    let project = TestProject::new().compose("services:\n  db:\n    image: postgres:17\n    ports: [unclosed\n");
+    let project = TestProject::new()
+        .compose("services:\n  db:\n    image: postgres:17\n    ports: [unclosed\n");
     let output = project.devdb(&["up"]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
@@ -257,11 +380,24 @@ async fn ctrl_c_during_up_removes_what_it_made() {
         "command: [\"bash\", \"-c\", \"sleep 300\"]\n    volumes:\n      - pgdata",
     );
     let project = TestProject::new().compose(&compose);
-    let mut child = project.command(&["up", "--timeout", "120"]).spawn().unwrap();
+    let mut child = project
+        .command(&["up", "--timeout", "120"])
+        .spawn()
+        .unwrap();
     let container = project.container("db");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !stdout(&docker(&["inspect", "--format", "{{.State.Running}}", &container])).contains("true") {
-        assert!(std::time::Instant::now() < deadline, "the container never started");
+    while !stdout(&docker(&[
+        "inspect",
+        "--format",
+        "{{.State.Running}}",
+        &container,
+    ]))
+    .contains("true")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     std::process::Command::new("kill")

@@ -15,12 +15,17 @@ pub fn image() -> &'static str {
         if let Ok(image) = std::env::var("DEVDB_TEST_IMAGE") {
             return image;
         }
-        if docker(&["image", "inspect", "postgres:17"]).status.success() {
+        if docker(&["image", "inspect", "postgres:17"])
+            .status
+            .success()
+        {
             return "postgres:17".to_string();
         }
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         runtime.block_on(async {
-            let engine = devdb::engine::Engine::connect().await.expect("a Docker engine");
+            let engine = devdb::engine::Engine::connect()
+                .await
+                .expect("a Docker engine");
             let options = devdb::image_build::BuildOptions::for_major(17);
             devdb::image_build::ensure_built(engine.docker(), &options, &devdb::progress::Silent)
                 .await
