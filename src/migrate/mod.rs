@@ -1,2 +1,3 @@
 //! Migrations as a revision graph: parsing revision files, ordering and planning.
+pub mod file;
 pub mod split;

@@ -28,7 +28,10 @@ pub fn split_statements(sql: &str) -> Vec<Statement<'_>> {
 /// The 1-based line of `byte_offset` in `text`; offsets past the end count as the last line.
 pub fn line_of_offset(text: &str, byte_offset: usize) -> usize {
     let end = byte_offset.min(text.len());
-    1 + text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count()
+    1 + text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 /// The byte offset of a Postgres error position, which counts characters from 1, not

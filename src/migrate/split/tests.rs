@@ -26,7 +26,10 @@ fn splits_on_semicolons_and_records_offsets() {
 
 #[test]
 fn keeps_last_statement_without_semicolon() {
-    assert_eq!(texts("SELECT 1;\nSELECT 2\n\n"), vec!["SELECT 1", "SELECT 2"]);
+    assert_eq!(
+        texts("SELECT 1;\nSELECT 2\n\n"),
+        vec!["SELECT 1", "SELECT 2"]
+    );
 }
 
 #[test]
@@ -57,7 +60,10 @@ fn semicolons_in_single_quotes_with_doubled_quotes() {
 #[test]
 fn backslash_is_not_an_escape_in_standard_strings() {
     // With standard_conforming_strings, 'C:\' is a complete string.
-    assert_eq!(texts(r"SELECT 'C:\'; SELECT 2;"), vec![r"SELECT 'C:\'", "SELECT 2"]);
+    assert_eq!(
+        texts(r"SELECT 'C:\'; SELECT 2;"),
+        vec![r"SELECT 'C:\'", "SELECT 2"]
+    );
 }
 
 #[test]
@@ -111,7 +117,11 @@ fn positional_parameters_and_identifier_dollars_are_not_quotes() {
     let sql = "PREPARE p AS SELECT $1; SELECT a$b$c FROM t; SELECT 1$$";
     assert_eq!(
         texts(sql),
-        vec!["PREPARE p AS SELECT $1", "SELECT a$b$c FROM t", "SELECT 1$$"]
+        vec![
+            "PREPARE p AS SELECT $1",
+            "SELECT a$b$c FROM t",
+            "SELECT 1$$"
+        ]
     );
 }
 
@@ -140,7 +150,10 @@ fn block_comments_nest() {
     let sql = "SELECT /* outer /* inner; */ still comment; */ 1; SELECT 2";
     assert_eq!(
         texts(sql),
-        vec!["SELECT /* outer /* inner; */ still comment; */ 1", "SELECT 2"]
+        vec![
+            "SELECT /* outer /* inner; */ still comment; */ 1",
+            "SELECT 2"
+        ]
     );
 }
 
@@ -164,8 +177,14 @@ fn sql_standard_function_bodies_stay_whole() {
 
 #[test]
 fn unterminated_quotes_swallow_the_rest() {
-    assert_eq!(texts("SELECT 'abc; SELECT 2"), vec!["SELECT 'abc; SELECT 2"]);
-    assert_eq!(texts("SELECT $$abc; SELECT 2"), vec!["SELECT $$abc; SELECT 2"]);
+    assert_eq!(
+        texts("SELECT 'abc; SELECT 2"),
+        vec!["SELECT 'abc; SELECT 2"]
+    );
+    assert_eq!(
+        texts("SELECT $$abc; SELECT 2"),
+        vec!["SELECT $$abc; SELECT 2"]
+    );
     assert_eq!(texts("SELECT 1 /* open; "), vec!["SELECT 1 /* open;"]);
 }
 
