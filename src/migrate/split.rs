@@ -219,10 +219,11 @@ impl<'a> Splitter<'a> {
     /// The end (exclusive) of a dollar-quote delimiter starting at `at`, if there is one.
     fn dollar_tag_end(&self, at: usize) -> Option<usize> {
         let mut i = at + 1;
-        if let Some(&first) = self.bytes.get(i) {
-            if first != b'$' && !is_ident_start(first) {
-                return None;
-            }
+        if let Some(&first) = self.bytes.get(i)
+            && first != b'$'
+            && !is_ident_start(first)
+        {
+            return None;
         }
         while let Some(&b) = self.bytes.get(i) {
             if b == b'$' {
