@@ -224,54 +224,50 @@ pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, FileError> {
             }
             continue;
         };
-        match (name, up.as_ref()) {
-            ("up", None) => {
-                up = Some(Section {
-                    marker_line: line_no,
-                    start: offset,
-                    end: offset,
-                });
+        let marker = Section {
+            marker_line: line_no,
+            start: offset,
+            end: offset,
+        };
+        let duplicate_of = match (name, &up, &down) {
+            ("up", None, _) => {
+                up = Some(marker);
+                continue;
             }
-            ("down", None) => {
+            ("down", None, _) => {
                 return Err(FileError::DownBeforeUp {
                     path: path_buf(),
                     line: line_no,
                 });
             }
-            ("up" | "down", Some(first_up)) => {
-                let first_line = match (name, &down) {
-                    ("up", _) => first_up.marker_line,
-                    (_, Some(first_down)) => first_down.marker_line,
-                    (_, None) => {
-                        if let Some(section) = up.as_mut() {
-                            section.end = line_start;
-                        }
-                        down = Some(Section {
-                            marker_line: line_no,
-                            start: offset,
-                            end: offset,
-                        });
-                        continue;
-                    }
-                };
-                return Err(FileError::DuplicateMarker {
+            ("down", Some(_), None) => {
+                // The down marker closes the up body: it belongs to neither.
+                if let Some(section) = up.as_mut() {
+                    section.end = line_start;
+                }
+                down = Some(marker);
+                continue;
+            }
+            ("up", Some(first), _) | ("down", _, Some(first)) => first.marker_line,
+            (_, Some(_), _) if DIRECTIVES.contains(&name) => {
+                return Err(FileError::DirectiveAfterUp {
                     path: path_buf(),
                     line: line_no,
                     name: name.to_string(),
-                    first_line,
                 });
             }
-            (_, Some(_)) => {
-                if DIRECTIVES.contains(&name) {
-                    return Err(FileError::DirectiveAfterUp {
-                        path: path_buf(),
-                        line: line_no,
-                        name: name.to_string(),
-                    });
-                }
+            (_, Some(_), _) => continue,
+            (_, None, _) => {
+                header.apply(path, line_no, name, value)?;
+                continue;
             }
-            (_, None) => header.apply(path, line_no, name, value)?,
-        }
+        };
+        return Err(FileError::DuplicateMarker {
+            path: path_buf(),
+            line: line_no,
+            name: name.to_string(),
+            first_line: duplicate_of,
+        });
     }
     let Some(revision) = header.revision else {
         return Err(FileError::MissingHeader {
@@ -292,7 +288,7 @@ pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, FileError> {
             line: up.marker_line,
         });
     }
-    let checksum = hex(&Sha256::digest(up_body.as_bytes()));
+    let checksum = format!("{:x}", Sha256::digest(up_body.as_bytes()));
     Ok(Revision {
         id: revision,
         parents: header.parents,
@@ -398,13 +394,9 @@ fn suggest(name: &str) -> Option<String> {
 fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
+    let mut rows: Vec<Vec<usize>> = (0..=a.len())
+        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
+        .collect();
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
@@ -418,13 +410,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     rows[a.len()][b.len()]
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 /// Loads every `*.sql` file directly in `dir` (subfolders such as `seeds/` and other

@@ -56,7 +56,7 @@ fn checksum_is_sha256_of_the_up_body() {
         "17db4fd369edb9244b9f91d9aeed145c3d04ad8ba6e95d06247f07a63527d11a"
     );
     assert_eq!(rev.checksum.len(), 64);
-    assert_eq!(rev.checksum, hex(&Sha256::digest(b"SELECT 1;")));
+    assert_eq!(rev.checksum, format!("{:x}", Sha256::digest(b"SELECT 1;")));
     let edited = parse("-- devdb:revision a\n-- devdb:up\nSELECT 2;\n").unwrap();
     assert_ne!(edited.checksum, rev.checksum);
 }
