@@ -8,6 +8,7 @@ pub mod config;
 pub mod engine;
 pub mod health;
 pub mod image_build;
+pub mod migrate;
 pub mod ops;
 pub mod progress;
 pub mod redact;

@@ -1,0 +1,497 @@
+//! The revision file format: parsing one `migrations/*.sql` file into a [`Revision`],
+//! loading a migrations folder, and writing new revision files.
+//!
+//! The header (`-- devdb:` directives before `-- devdb:up`), not the file name, is the
+//! truth. Parsing is strict because a typo in a header silently changes the graph: an
+//! unknown directive, a repeated one or SQL before `-- devdb:up` is an error that names
+//! the file and line. Once the up section starts, only the `-- devdb:up` and
+//! `-- devdb:down` marker lines are special (the markers are matched by line, even
+//! inside a dollar-quoted body); header directives there are reported as misplaced.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::split::split_statements;
+
+/// One revision as written in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub id: String,
+    /// Empty for a root, several for a merge.
+    pub parents: Vec<String>,
+    pub message: String,
+    pub no_transaction: bool,
+    /// The revisions a squashed baseline stands for.
+    pub replaces: Vec<String>,
+    /// The up body as written between the markers, trailing whitespace trimmed.
+    pub up: String,
+    /// `None` when the file has no down section: the revision cannot be reverted.
+    /// `Some("")` is an explicit down section with nothing to run.
+    pub down: Option<String>,
+    pub path: PathBuf,
+    /// 1-based file line of the first line of `up`, to map Postgres error positions.
+    pub up_line: usize,
+    /// 1-based file line of the first line of `down`.
+    pub down_line: Option<usize>,
+    /// Lowercase hex SHA-256 of `up` exactly as sent.
+    pub checksum: String,
+}
+
+/// Why a revision file or folder could not be read. Line numbers are 1-based.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{}:{line}: no `-- devdb:revision <id>` header; a revision file starts with \
+         `-- devdb:revision`, optional `parents`/`message` lines, then `-- devdb:up`",
+        path.display()
+    )]
+    MissingHeader { path: PathBuf, line: usize },
+    #[error(
+        "{}:{line}: malformed revision id `{id}` in `-- devdb:{directive}`; expected letters, \
+         digits and `_`{}",
+        path.display(),
+        if directive == "revision" { " (exactly one id)" } else { "" }
+    )]
+    MalformedId {
+        path: PathBuf,
+        line: usize,
+        directive: String,
+        id: String,
+    },
+    #[error(
+        "{}:{line}: unknown directive `-- devdb:{name}`{}; expected one of {}",
+        path.display(),
+        suggestion.as_ref().map(|s| format!(", did you mean `{s}`?")).unwrap_or_default(),
+        DIRECTIVES.join(", ")
+    )]
+    UnknownDirective {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error(
+        "{}:{line}: `-- devdb:{name}` appears twice (first on line {first_line}); \
+         expected it at most once",
+        path.display()
+    )]
+    DuplicateDirective {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        first_line: usize,
+    },
+    #[error("{}:{line}: `-- devdb:{name}` takes no value, found `{value}`", path.display())]
+    UnexpectedValue {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        value: String,
+    },
+    #[error(
+        "{}:{line}: SQL before `-- devdb:up`; expected only `-- devdb:` directives, comments \
+         and blank lines in the header",
+        path.display()
+    )]
+    SqlBeforeUp { path: PathBuf, line: usize },
+    #[error(
+        "{}:{line}: `-- devdb:down` before `-- devdb:up`; expected the up section first",
+        path.display()
+    )]
+    DownBeforeUp { path: PathBuf, line: usize },
+    #[error(
+        "{}:{line}: no `-- devdb:up` section; expected a `-- devdb:up` line followed by the SQL",
+        path.display()
+    )]
+    MissingUp { path: PathBuf, line: usize },
+    #[error(
+        "{}:{line}: the up section is empty; expected at least one SQL statement after \
+         `-- devdb:up`",
+        path.display()
+    )]
+    EmptyUp { path: PathBuf, line: usize },
+    #[error(
+        "{}:{line}: `-- devdb:{name}` after `-- devdb:up`; header directives belong above \
+         the up section",
+        path.display()
+    )]
+    DirectiveAfterUp {
+        path: PathBuf,
+        line: usize,
+        name: String,
+    },
+    #[error(
+        "{}:{line}: a second `-- devdb:{name}` marker (first on line {first_line}); expected \
+         one up and at most one down section",
+        path.display()
+    )]
+    DuplicateMarker {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        first_line: usize,
+    },
+    #[error(
+        "revision {id} is defined twice, in {} and in {}; revision ids must be unique",
+        first.display(),
+        second.display()
+    )]
+    DuplicateRevision {
+        id: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+}
+
+const DIRECTIVES: [&str; 7] = [
+    "revision",
+    "parents",
+    "message",
+    "no-transaction",
+    "replaces",
+    "up",
+    "down",
+];
+
+/// Whether `id` is a valid revision id: non-empty ASCII letters, digits and `_`.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A `-- devdb:<name> <value>` line, split into its parts.
+fn directive(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim_start().strip_prefix("--")?.trim_start();
+    let rest = rest.strip_prefix("devdb:")?.trim_start();
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    Some((&rest[..end], rest[end..].trim()))
+}
+
+#[derive(Default)]
+struct Header {
+    revision: Option<String>,
+    parents: Vec<String>,
+    message: String,
+    no_transaction: bool,
+    replaces: Vec<String>,
+    seen: HashMap<&'static str, usize>,
+}
+
+/// Where a body starts and ends in the text, and the line of its marker.
+struct Section {
+    marker_line: usize,
+    start: usize,
+    end: usize,
+}
+
+/// Parses one revision file. `path` is only recorded and used in messages.
+pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, FileError> {
+    let path_buf = || path.to_path_buf();
+    let mut header = Header::default();
+    let mut up: Option<Section> = None;
+    let mut down: Option<Section> = None;
+    let mut offset = 0;
+    let mut line_no = 0;
+    for raw in text.split_inclusive('\n') {
+        line_no += 1;
+        let line_start = offset;
+        offset += raw.len();
+        if let Some(section) = down.as_mut().or(up.as_mut()) {
+            section.end = offset;
+        }
+        let line = raw.trim_end();
+        let Some((name, value)) = directive(line) else {
+            if up.is_none() && !line.is_empty() && !line.trim_start().starts_with("--") {
+                return Err(if header.revision.is_none() {
+                    FileError::MissingHeader {
+                        path: path_buf(),
+                        line: 1,
+                    }
+                } else {
+                    FileError::SqlBeforeUp {
+                        path: path_buf(),
+                        line: line_no,
+                    }
+                });
+            }
+            continue;
+        };
+        let marker = Section {
+            marker_line: line_no,
+            start: offset,
+            end: offset,
+        };
+        let duplicate_of = match (name, &up, &down) {
+            ("up", None, _) => {
+                up = Some(marker);
+                continue;
+            }
+            ("down", None, _) => {
+                return Err(FileError::DownBeforeUp {
+                    path: path_buf(),
+                    line: line_no,
+                });
+            }
+            ("down", Some(_), None) => {
+                // The down marker closes the up body: it belongs to neither.
+                if let Some(section) = up.as_mut() {
+                    section.end = line_start;
+                }
+                down = Some(marker);
+                continue;
+            }
+            ("up", Some(first), _) | ("down", _, Some(first)) => first.marker_line,
+            (_, Some(_), _) if DIRECTIVES.contains(&name) => {
+                return Err(FileError::DirectiveAfterUp {
+                    path: path_buf(),
+                    line: line_no,
+                    name: name.to_string(),
+                });
+            }
+            (_, Some(_), _) => continue,
+            (_, None, _) => {
+                header.apply(path, line_no, name, value)?;
+                continue;
+            }
+        };
+        return Err(FileError::DuplicateMarker {
+            path: path_buf(),
+            line: line_no,
+            name: name.to_string(),
+            first_line: duplicate_of,
+        });
+    }
+    let Some(revision) = header.revision else {
+        return Err(FileError::MissingHeader {
+            path: path_buf(),
+            line: 1,
+        });
+    };
+    let Some(up) = up else {
+        return Err(FileError::MissingUp {
+            path: path_buf(),
+            line: line_no.max(1),
+        });
+    };
+    let up_body = text[up.start..up.end].trim_end().to_string();
+    if split_statements(&up_body).is_empty() {
+        return Err(FileError::EmptyUp {
+            path: path_buf(),
+            line: up.marker_line,
+        });
+    }
+    let checksum = format!("{:x}", Sha256::digest(up_body.as_bytes()));
+    Ok(Revision {
+        id: revision,
+        parents: header.parents,
+        message: header.message,
+        no_transaction: header.no_transaction,
+        replaces: header.replaces,
+        up: up_body,
+        up_line: up.marker_line + 1,
+        down_line: down.as_ref().map(|d| d.marker_line + 1),
+        down: down.map(|d| text[d.start..d.end].trim_end().to_string()),
+        path: path_buf(),
+        checksum,
+    })
+}
+
+impl Header {
+    fn apply(
+        &mut self,
+        path: &Path,
+        line: usize,
+        name: &str,
+        value: &str,
+    ) -> Result<(), FileError> {
+        let Some(known) = DIRECTIVES.iter().find(|d| **d == name) else {
+            return Err(FileError::UnknownDirective {
+                path: path.to_path_buf(),
+                line,
+                name: name.to_string(),
+                suggestion: suggest(name),
+            });
+        };
+        if let Some(&first_line) = self.seen.get(known) {
+            return Err(FileError::DuplicateDirective {
+                path: path.to_path_buf(),
+                line,
+                name: name.to_string(),
+                first_line,
+            });
+        }
+        self.seen.insert(*known, line);
+        let ids = |directive: &str| -> Result<Vec<String>, FileError> {
+            value
+                .split_whitespace()
+                .map(|id| {
+                    if is_valid_id(id) {
+                        Ok(id.to_string())
+                    } else {
+                        Err(FileError::MalformedId {
+                            path: path.to_path_buf(),
+                            line,
+                            directive: directive.to_string(),
+                            id: id.to_string(),
+                        })
+                    }
+                })
+                .collect()
+        };
+        match name {
+            "revision" => {
+                let mut found = ids("revision")?;
+                if found.len() != 1 {
+                    return Err(FileError::MalformedId {
+                        path: path.to_path_buf(),
+                        line,
+                        directive: "revision".to_string(),
+                        id: value.to_string(),
+                    });
+                }
+                self.revision = found.pop();
+            }
+            "parents" => self.parents = ids("parents")?,
+            "replaces" => self.replaces = ids("replaces")?,
+            "message" => self.message = value.to_string(),
+            _ => {
+                if !value.is_empty() {
+                    return Err(FileError::UnexpectedValue {
+                        path: path.to_path_buf(),
+                        line,
+                        name: name.to_string(),
+                        value: value.to_string(),
+                    });
+                }
+                self.no_transaction = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The known directive closest to a misspelt one, if it is close enough to be a typo.
+fn suggest(name: &str) -> Option<String> {
+    let name = name.to_ascii_lowercase();
+    DIRECTIVES
+        .iter()
+        .map(|d| (edit_distance(&name, d), *d))
+        .filter(|(distance, d)| *distance <= (d.len() / 3).max(1))
+        .min()
+        .map(|(_, d)| d.to_string())
+}
+
+/// Levenshtein distance counting an adjacent transposition as one edit, so that
+/// `parnets` is one step from `parents`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut rows: Vec<Vec<usize>> = (0..=a.len())
+        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
+        .collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+/// Loads every `*.sql` file directly in `dir` (subfolders such as `seeds/` and other
+/// files are ignored), in file-name order, and rejects two files with the same id.
+pub fn load_dir(dir: &Path) -> Result<Vec<Revision>, FileError> {
+    let unreadable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| FileError::Unreadable { path, source }
+    };
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable(dir))? {
+        let path = entry.map_err(unreadable(dir))?.path();
+        if path.extension().is_some_and(|e| e == "sql") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    let mut revisions: Vec<Revision> = Vec::with_capacity(paths.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(unreadable(&path))?;
+        let revision = parse_revision(&path, &text)?;
+        if let Some(&first) = seen.get(&revision.id) {
+            return Err(FileError::DuplicateRevision {
+                id: revision.id,
+                first: revisions[first].path.clone(),
+                second: path,
+            });
+        }
+        seen.insert(revision.id.clone(), revisions.len());
+        revisions.push(revision);
+    }
+    Ok(revisions)
+}
+
+/// The canonical text of a new revision file. A root's `parents` line is left out;
+/// newlines in `message` become spaces because the header is line-based.
+pub fn render_revision(
+    id: &str,
+    parents: &[String],
+    message: &str,
+    up: &str,
+    down: Option<&str>,
+) -> String {
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = format!("-- devdb:revision {id}\n");
+    if !parents.is_empty() {
+        let _ = writeln!(text, "-- devdb:parents  {}", parents.join(" "));
+    }
+    let _ = writeln!(text, "-- devdb:message  {message}");
+    let _ = write!(text, "\n-- devdb:up\n{}\n", up.trim_end());
+    if let Some(down) = down {
+        let _ = write!(text, "\n-- devdb:down\n{}\n", down.trim_end());
+    }
+    text
+}
+
+/// A fresh revision id: 12 random lowercase hex digits, as Alembic does.
+pub fn new_revision_id() -> String {
+    let bits: u64 = rand::random();
+    format!("{:012x}", bits & 0xffff_ffff_ffff)
+}
+
+/// `<id>_<slug>.sql`, the slug being the message in lowercase ASCII letters, digits and
+/// `_`, at most 50 characters; `<id>.sql` when nothing of the message is left.
+pub fn file_name(id: &str, message: &str) -> String {
+    let mut slug = String::new();
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('_') {
+            slug.push('_');
+        }
+    }
+    slug.truncate(50);
+    let slug = slug.trim_end_matches('_');
+    if slug.is_empty() {
+        format!("{id}.sql")
+    } else {
+        format!("{id}_{slug}.sql")
+    }
+}
+
+#[cfg(test)]
+mod tests;
