@@ -33,43 +33,81 @@ pub struct Diagnosis {
 }
 
 pub fn diagnose(error: &anyhow::Error) -> Diagnosis {
-    let mut diagnosis = Diagnosis {
+    // thiserror's `transparent` hides the wrapped error from the cause chain, so each
+    // wrapper is unpacked here rather than found by walking the chain.
+    error.chain().find_map(diagnose_one).unwrap_or(Diagnosis {
         code: code::FAILURE,
         hint: None,
         logs: None,
+    })
+}
+
+fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
+    let plain = |hint: Option<String>| Diagnosis {
+        code: code::FAILURE,
+        hint,
+        logs: None,
     };
-    for cause in error.chain() {
-        if let Some(e) = cause.downcast_ref::<UsageError>() {
-            diagnosis.code = code::USAGE;
-            diagnosis.hint = Some(e.hint.clone());
-        } else if let Some(e) = cause.downcast_ref::<EngineError>() {
-            diagnosis.hint = e.hint();
-            if matches!(e, EngineError::Unreachable { .. }) {
-                diagnosis.code = code::ENGINE_UNREACHABLE;
-            }
-        } else if let Some(e) = cause.downcast_ref::<HealthError>() {
-            diagnosis.hint = e.hint();
-            diagnosis.logs = e.logs().map(str::to_string);
-            if !matches!(e, HealthError::Engine(_)) {
-                diagnosis.code = code::NOT_HEALTHY;
-            }
-        } else if let Some(e) = cause.downcast_ref::<UpError>() {
-            diagnosis.hint = e.hint();
-            if matches!(e, UpError::Interrupted) {
-                diagnosis.code = code::INTERRUPTED;
-            }
-        } else if let Some(UrlError::Engine(e)) = cause.downcast_ref::<UrlError>() {
-            diagnosis.hint = e.hint();
-        } else if let Some(LogsError::Engine(e)) = cause.downcast_ref::<LogsError>() {
-            diagnosis.hint = e.hint();
-        } else {
-            continue;
-        }
-        if diagnosis.code != code::FAILURE {
-            break;
-        }
+    if let Some(e) = cause.downcast_ref::<UsageError>() {
+        return Some(Diagnosis {
+            code: code::USAGE,
+            hint: Some(e.hint.clone()),
+            logs: None,
+        });
     }
-    diagnosis
+    if let Some(e) = cause.downcast_ref::<EngineError>() {
+        return Some(engine(e));
+    }
+    if let Some(e) = cause.downcast_ref::<HealthError>() {
+        return Some(health(e));
+    }
+    if let Some(e) = cause.downcast_ref::<UpError>() {
+        return Some(match e {
+            UpError::Engine(e) => engine(e),
+            UpError::Health(e) => health(e),
+            UpError::Interrupted => Diagnosis {
+                code: code::INTERRUPTED,
+                hint: None,
+                logs: None,
+            },
+            other => plain(other.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<UrlError>() {
+        return Some(match e {
+            UrlError::Engine(e) => engine(e),
+            _ => plain(None),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<LogsError>() {
+        return Some(match e {
+            LogsError::Engine(e) => engine(e),
+            _ => plain(None),
+        });
+    }
+    None
+}
+
+fn engine(error: &EngineError) -> Diagnosis {
+    Diagnosis {
+        code: match error {
+            EngineError::Unreachable { .. } => code::ENGINE_UNREACHABLE,
+            _ => code::FAILURE,
+        },
+        hint: error.hint(),
+        logs: None,
+    }
+}
+
+fn health(error: &HealthError) -> Diagnosis {
+    match error {
+        HealthError::Engine(e) => engine(e),
+        _ => Diagnosis {
+            code: code::NOT_HEALTHY,
+            hint: error.hint(),
+            logs: error.logs().map(str::to_string),
+        },
+    }
 }
 
 /// Prints `error: ...` with its causes, the container's log lines and a hint, to stderr.

@@ -40,7 +40,13 @@ pub async fn run(command: &ImageCommand, progress: &dyn Progress) -> anyhow::Res
     }
     let report = image_build::build_image(engine.docker(), &options, progress).await?;
     if args.json {
-        return output::json(&report);
+        return output::json(&serde_json::json!({
+            "tag": report.tag,
+            "image_id": report.image_id,
+            "size_bytes": report.size_bytes,
+            "debian_suite": report.debian_suite,
+            "duration_ms": report.duration.as_millis(),
+        }));
     }
     output::line(&options.tag)
 }

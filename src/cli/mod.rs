@@ -35,13 +35,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct ProjectArgs {
     /// Compose file (default: compose/compose.yaml, then compose.yaml, then the built-in project)
-    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Project name (default: `name:` in the compose file, then the folder name)
-    #[arg(short = 'p', long = "project-name", global = true, value_name = "NAME")]
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
     pub project_name: Option<String>,
     /// Read variables from this file instead of .env (repeatable)
-    #[arg(long = "env-file", global = true, value_name = "FILE")]
+    #[arg(long = "env-file", value_name = "FILE")]
     pub env_files: Vec<PathBuf>,
 }
 

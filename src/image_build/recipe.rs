@@ -85,7 +85,11 @@ impl Recipe {
             "--variant=minbase".into(),
             format!("--include={}", self.packages().join(",")).into(),
         ];
-        args.extend(DPKG_PATH_FILTERS.iter().map(|f| format!("--dpkgopt={f}").into()));
+        args.extend(
+            DPKG_PATH_FILTERS
+                .iter()
+                .map(|f| format!("--dpkgopt={f}").into()),
+        );
         args.extend(
             [
                 format!("--setup-hook={}", no_main_cluster_hook()),
@@ -131,7 +135,10 @@ impl Recipe {
 
     fn labels(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("org.opencontainers.image.title", "devdb postgres".to_owned()),
+            (
+                "org.opencontainers.image.title",
+                "devdb postgres".to_owned(),
+            ),
             ("dev.devdb.image-build", "1".to_owned()),
             ("dev.devdb.postgres-major", self.major.to_string()),
             ("dev.devdb.debian-suite", self.suite.to_owned()),
@@ -190,7 +197,10 @@ impl Recipe {
 }
 
 fn contains(list: &Option<Vec<String>>, want: &str) -> bool {
-    list.as_deref().unwrap_or_default().iter().any(|x| x == want)
+    list.as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|x| x == want)
 }
 
 /// Installing postgresql-N would create and start a cluster in /var/lib/postgresql/N/main;
@@ -249,7 +259,10 @@ mod tests {
         let err = Recipe::for_major(16).unwrap_err();
         let message = err.to_string();
         assert!(message.contains("Postgres 16"), "{message}");
-        assert!(message.contains("15 (Debian bookworm), 17 (Debian trixie)"), "{message}");
+        assert!(
+            message.contains("15 (Debian bookworm), 17 (Debian trixie)"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -259,11 +272,12 @@ mod tests {
             Path::new("/tmp/x/rootfs.tar"),
             "http://deb.debian.org/debian",
         );
-        let args: Vec<String> = args
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect();
-        assert!(args.contains(&"--include=postgresql-15,postgresql-client-15,tzdata,xz-utils".to_owned()));
+        let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
+        assert!(
+            args.contains(
+                &"--include=postgresql-15,postgresql-client-15,tzdata,xz-utils".to_owned()
+            )
+        );
         assert!(args.contains(&"--dpkgopt=path-exclude=/usr/share/doc/*".to_owned()));
         assert!(
             args.iter()
@@ -274,7 +288,11 @@ mod tests {
         )));
         assert_eq!(
             &args[args.len() - 3..],
-            ["bookworm", "/tmp/x/rootfs.tar", "http://deb.debian.org/debian"]
+            [
+                "bookworm",
+                "/tmp/x/rootfs.tar",
+                "http://deb.debian.org/debian"
+            ]
         );
     }
 
@@ -344,7 +362,12 @@ mod tests {
         );
         let mut config = good_config();
         config.labels = None;
-        assert!(recipe.check_config(Some(&config)).unwrap_err().contains("label"));
+        assert!(
+            recipe
+                .check_config(Some(&config))
+                .unwrap_err()
+                .contains("label")
+        );
         assert!(recipe.check_config(None).is_err());
     }
 }

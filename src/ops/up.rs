@@ -271,7 +271,7 @@ async fn ensure_image(
         }
         PullOutcome::Unavailable(reason) => reason,
     };
-    let Some(major) = image_build::major_of(image) else {
+    let Some(major) = postgres_major(image) else {
         return Err(UpError::ImageUnavailable {
             image: image.to_string(),
             reason,
@@ -473,5 +473,40 @@ async fn remove_created(engine: &Engine, created: &Created, progress: &dyn Progr
     }
     if let Some(network) = &created.network {
         let _ = engine.docker().remove_network(network).await;
+    }
+}
+
+/// The Postgres major version an image reference asks for: `postgres:17`, `postgres:17.2`,
+/// `docker.io/library/postgres:16-alpine` and `postgres` (latest, taken as 17). `None` for
+/// images that are not Postgres images, which devdb cannot build a replacement for.
+fn postgres_major(image: &str) -> Option<u32> {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let (name, tag) = last.split_once(':').unwrap_or((last, "latest"));
+    if !name.contains("postgres") {
+        return None;
+    }
+    if tag == "latest" {
+        return Some(17);
+    }
+    let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_major;
+
+    #[test]
+    fn the_major_comes_from_the_tag() {
+        assert_eq!(postgres_major("postgres:17"), Some(17));
+        assert_eq!(postgres_major("postgres:15.4-bookworm"), Some(15));
+        assert_eq!(
+            postgres_major("docker.io/library/postgres:16-alpine"),
+            Some(16)
+        );
+        assert_eq!(postgres_major("postgres"), Some(17));
+        assert_eq!(postgres_major("postgis/postgis:17-3.5"), None);
+        assert_eq!(postgres_major("redis:7"), None);
+        assert_eq!(postgres_major("postgres:bookworm"), None);
     }
 }

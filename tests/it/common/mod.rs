@@ -21,17 +21,26 @@ pub fn image() -> &'static str {
         {
             return "postgres:17".to_string();
         }
-        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-        runtime.block_on(async {
-            let engine = devdb::engine::Engine::connect()
-                .await
-                .expect("a Docker engine");
-            let options = devdb::image_build::BuildOptions::for_major(17);
-            devdb::image_build::ensure_built(engine.docker(), &options, &devdb::progress::Silent)
+        // Tests are async: build on a thread of its own, outside their runtime.
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+            runtime.block_on(async {
+                let engine = devdb::engine::Engine::connect()
+                    .await
+                    .expect("a Docker engine");
+                let options = devdb::image_build::BuildOptions::for_major(17);
+                devdb::image_build::ensure_built(
+                    engine.docker(),
+                    &options,
+                    &devdb::progress::Silent,
+                )
                 .await
                 .expect("building devdb/postgres:17");
-            options.tag
+                options.tag
+            })
         })
+        .join()
+        .expect("the image build thread")
     })
 }
 
