@@ -261,6 +261,16 @@ async fn ensure_image(
     if let Some(facts) = engine.inspect_image(image).await? {
         return Ok((image.to_string(), facts));
     }
+    let fallback = postgres_major(image).map(BuildOptions::for_major);
+    if let Some(build) = &fallback
+        && let Some(facts) = engine.inspect_image(&build.tag).await?
+    {
+        progress.info(&format!(
+            "{image} is not here; using {}, built from Debian packages (pull {image} to use it instead)",
+            build.tag
+        ));
+        return Ok((build.tag.clone(), facts));
+    }
     progress.info(&format!("pulling {image}"));
     let reason = match engine.pull_image(image, progress).await? {
         PullOutcome::Pulled => {
@@ -271,14 +281,13 @@ async fn ensure_image(
         }
         PullOutcome::Unavailable(reason) => reason,
     };
-    let Some(major) = postgres_major(image) else {
+    let Some(build) = fallback else {
         return Err(UpError::ImageUnavailable {
             image: image.to_string(),
             reason,
             build: None,
         });
     };
-    let build = BuildOptions::for_major(major);
     progress.info(&format!(
         "{image} cannot be pulled ({reason}); using {}, built from Debian packages",
         build.tag
