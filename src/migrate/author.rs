@@ -124,8 +124,9 @@ pub fn merge_heads(dir: &Path, message: &str, revs: Vec<String>) -> Result<PathB
     write_revision(dir, &parents, message, MERGE_UP, Some(""))
 }
 
-/// The graph of `dir`; an empty one when the folder does not exist yet.
-fn load_graph(dir: &Path) -> Result<RevisionGraph, AuthorError> {
+/// The graph of `dir` as the file-side commands read it (unwritten revisions allowed);
+/// an empty one when the folder does not exist yet.
+pub fn load_graph(dir: &Path) -> Result<RevisionGraph, AuthorError> {
     let revisions = if dir.exists() {
         load_dir_with(dir, EmptyUp::Allowed)?
     } else {

@@ -21,7 +21,7 @@ pub mod history;
 pub mod plan;
 pub mod split;
 
-pub use author::{AuthorError, merge_heads, new_revision};
+pub use author::{AuthorError, load_graph, merge_heads, new_revision};
 pub use file::{
     EmptyUp, FileError, Revision, file_name, is_valid_id, load_dir, load_dir_with, new_revision_id,
     parse_revision, parse_revision_with, render_revision,
