@@ -3,6 +3,7 @@
 
 use crate::engine::EngineError;
 use crate::health::HealthError;
+use crate::migrate::{AuthorError, FileError, GraphError, MultipleHeads, PlanError};
 use crate::ops::{LogsError, UpError, UrlError};
 
 /// The documented exit codes (README, "Exit codes").
@@ -85,7 +86,39 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
             _ => plain(None),
         });
     }
+    if let Some(e) = cause.downcast_ref::<FileError>() {
+        return Some(pair(file_error(e)));
+    }
+    if let Some(e) = cause.downcast_ref::<GraphError>() {
+        return Some(pair(graph_error(e)));
+    }
+    if let Some(e) = cause.downcast_ref::<MultipleHeads>() {
+        return Some(pair((code::GRAPH_CONFLICT, Some(e.hint()))));
+    }
+    if let Some(e) = cause.downcast_ref::<PlanError>() {
+        return Some(pair(match e {
+            PlanError::Graph(e) => graph_error(e),
+            PlanError::MultipleHeads(e) => (code::GRAPH_CONFLICT, Some(e.hint())),
+            _ => (code::FAILURE, None),
+        }));
+    }
+    if let Some(e) = cause.downcast_ref::<AuthorError>() {
+        return Some(pair(match e {
+            AuthorError::File(e) => file_error(e),
+            AuthorError::Graph(e) => graph_error(e),
+            AuthorError::MultipleHeads(_) => (code::GRAPH_CONFLICT, e.hint()),
+            _ => (code::FAILURE, e.hint()),
+        }));
+    }
     None
+}
+
+fn pair((code, hint): (i32, Option<String>)) -> Diagnosis {
+    Diagnosis {
+        code,
+        hint,
+        logs: None,
+    }
 }
 
 fn engine(error: &EngineError) -> Diagnosis {
@@ -107,6 +140,50 @@ fn health(error: &HealthError) -> Diagnosis {
             hint: error.hint(),
             logs: error.logs().map(str::to_string),
         },
+    }
+}
+
+/// A broken revision file is the user's to fix; the message names the file and line.
+fn file_error(e: &FileError) -> (i32, Option<String>) {
+    let hint = match e {
+        FileError::Unreadable { .. } => None,
+        FileError::DuplicateRevision { .. } => Some(
+            "give one of the files a new `-- devdb:revision` id (and update the revisions \
+             that name it as a parent)"
+                .to_string(),
+        ),
+        _ => Some(
+            "a revision file has `-- devdb:revision`, optional `-- devdb:parents` and \
+             `-- devdb:message` lines, then `-- devdb:up` and optionally `-- devdb:down`"
+                .to_string(),
+        ),
+    };
+    (code::FAILURE, hint)
+}
+
+/// An unsound graph is a conflict (exit 6); a revision that is not found is a plain failure.
+fn graph_error(e: &GraphError) -> (i32, Option<String>) {
+    match e {
+        GraphError::DuplicateRevision { .. } => (
+            code::GRAPH_CONFLICT,
+            Some("give one of the files a new `-- devdb:revision` id".to_string()),
+        ),
+        GraphError::UnknownParent { .. } => (
+            code::GRAPH_CONFLICT,
+            Some(
+                "restore the parent's file, or fix the `-- devdb:parents` line; `devdb \
+                 history` shows the revisions there are"
+                    .to_string(),
+            ),
+        ),
+        GraphError::Cycle { .. } => (
+            code::GRAPH_CONFLICT,
+            Some("one of the `-- devdb:parents` lines names a descendant; fix it".to_string()),
+        ),
+        GraphError::UnknownRevision { .. } | GraphError::AmbiguousRevision { .. } => (
+            code::FAILURE,
+            Some("`devdb history` lists the revisions and their ids".to_string()),
+        ),
     }
 }
 

@@ -9,6 +9,7 @@ mod logs;
 mod output;
 mod progress;
 mod psql;
+mod revisions;
 mod services;
 
 use std::path::PathBuf;
@@ -66,6 +67,14 @@ pub enum Command {
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Write a new revision file on the single head (or on --parent); prints its path
+    New(revisions::NewArgs),
+    /// Write a merge revision joining heads (default: all of them); prints its path
+    Merge(revisions::MergeArgs),
+    /// The revisions nothing builds on yet
+    Heads(revisions::ReportArgs),
+    /// The revision graph, newest first
+    History(revisions::ReportArgs),
 }
 
 /// The loaded project, shared by the commands that need one.
@@ -123,5 +132,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             psql::run(&context, &args).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
+        Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),
+        Command::Merge(args) => revisions::merge(&Context::load(&cli.project)?, &args),
+        Command::Heads(args) => revisions::heads(&Context::load(&cli.project)?, &args),
+        Command::History(args) => revisions::history(&Context::load(&cli.project)?, &args),
     }
 }

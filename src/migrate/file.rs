@@ -192,8 +192,29 @@ struct Section {
     end: usize,
 }
 
-/// Parses one revision file. `path` is only recorded and used in messages.
+/// Which revisions may have an up section with no SQL statement in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyUp {
+    /// Only merges: joining branches is their whole job. Everywhere a revision is
+    /// about to be applied, so an unwritten one is caught before it is recorded.
+    MergesOnly,
+    /// Any revision: the file-side commands (`new`, `merge`, `heads`, `history`) must
+    /// work while a revision made by `devdb new` still has only its placeholder.
+    Allowed,
+}
+
+/// Parses one revision file. `path` is only recorded and used in messages. Only a merge
+/// may have an up section without SQL (see [`EmptyUp`]).
 pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, FileError> {
+    parse_revision_with(path, text, EmptyUp::MergesOnly)
+}
+
+/// [`parse_revision`], choosing which revisions may have an empty up section.
+pub fn parse_revision_with(
+    path: &Path,
+    text: &str,
+    empty_up: EmptyUp,
+) -> Result<Revision, FileError> {
     let path_buf = || path.to_path_buf();
     let mut header = Header::default();
     let mut up: Option<Section> = None;
@@ -282,7 +303,8 @@ pub fn parse_revision(path: &Path, text: &str) -> Result<Revision, FileError> {
         });
     };
     let up_body = text[up.start..up.end].trim_end().to_string();
-    if split_statements(&up_body).is_empty() {
+    let may_be_empty = empty_up == EmptyUp::Allowed || header.parents.len() > 1;
+    if !may_be_empty && split_statements(&up_body).is_empty() {
         return Err(FileError::EmptyUp {
             path: path_buf(),
             line: up.marker_line,
@@ -415,6 +437,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Loads every `*.sql` file directly in `dir` (subfolders such as `seeds/` and other
 /// files are ignored), in file-name order, and rejects two files with the same id.
 pub fn load_dir(dir: &Path) -> Result<Vec<Revision>, FileError> {
+    load_dir_with(dir, EmptyUp::MergesOnly)
+}
+
+/// [`load_dir`], choosing which revisions may have an empty up section.
+pub fn load_dir_with(dir: &Path, empty_up: EmptyUp) -> Result<Vec<Revision>, FileError> {
     let unreadable = |path: &Path| {
         let path = path.to_path_buf();
         move |source| FileError::Unreadable { path, source }
@@ -431,7 +458,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Revision>, FileError> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for path in paths {
         let text = std::fs::read_to_string(&path).map_err(unreadable(&path))?;
-        let revision = parse_revision(&path, &text)?;
+        let revision = parse_revision_with(&path, &text, empty_up)?;
         if let Some(&first) = seen.get(&revision.id) {
             return Err(FileError::DuplicateRevision {
                 id: revision.id,

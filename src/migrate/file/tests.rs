@@ -260,6 +260,17 @@ fn empty_up_section() {
 }
 
 #[test]
+fn empty_up_section_is_fine_for_a_merge_or_when_allowed() {
+    let merge = "-- devdb:revision m\n-- devdb:parents a b\n-- devdb:up\n-- merge point\n";
+    let rev = parse_revision(Path::new("m.sql"), merge).unwrap();
+    assert_eq!(rev.up, "-- merge point");
+    let draft = "-- devdb:revision a\n-- devdb:up\n-- write the SQL here\n";
+    assert!(parse_revision(Path::new("a.sql"), draft).is_err());
+    let rev = parse_revision_with(Path::new("a.sql"), draft, EmptyUp::Allowed).unwrap();
+    assert_eq!(rev.up, "-- write the SQL here");
+}
+
+#[test]
 fn directive_after_up() {
     let err = parse_err("-- devdb:revision a\n-- devdb:up\nSELECT 1;\n-- devdb:parents b\n");
     assert!(

@@ -105,6 +105,20 @@ impl TestProject {
         command
     }
 
+    /// The devdb command for this project without a test image, for the commands that
+    /// only read and write files: no image is looked up or built.
+    pub fn offline_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_devdb"));
+        command
+            .current_dir(self.dir.path())
+            .args(["-p", &self.name])
+            .args(args)
+            .env_remove("DEVDB_IMAGE")
+            .env_remove("DEVDB_PORT")
+            .env_remove("DATABASE_URL");
+        command
+    }
+
     pub fn devdb(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("running devdb")
     }

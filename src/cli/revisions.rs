@@ -1,0 +1,164 @@
+//! `new`, `merge`, `heads` and `history`: the migration commands that only read and
+//! write files, around [`crate::migrate::author`] and [`crate::migrate::history`].
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::Context;
+use super::output;
+use crate::migrate::{self, EmptyUp, Revision, RevisionGraph};
+
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    /// What the revision does; also names its file
+    #[arg(short, long)]
+    pub message: String,
+    /// Parent revision, by id or unique prefix (repeatable; default: the single head)
+    #[arg(long = "parent", value_name = "REV")]
+    pub parents: Vec<String>,
+    /// Print one JSON document instead of the path
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// What the merge joins
+    #[arg(short, long)]
+    pub message: String,
+    /// Revisions to join, by id or unique prefix (default: every head)
+    #[arg(value_name = "REV")]
+    pub revisions: Vec<String>,
+    /// Print one JSON document instead of the path
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A revision file just written, as `new --json` and `merge --json` report it.
+#[derive(Serialize)]
+struct Written<'a> {
+    id: &'a str,
+    message: &'a str,
+    parents: &'a [String],
+    path: &'a Path,
+}
+
+/// A revision named in `heads --json`.
+#[derive(Serialize)]
+struct Named<'a> {
+    id: &'a str,
+    message: &'a str,
+    path: &'a Path,
+}
+
+impl<'a> Named<'a> {
+    fn of(rev: &'a Revision) -> Self {
+        Named {
+            id: &rev.id,
+            message: &rev.message,
+            path: &rev.path,
+        }
+    }
+}
+
+pub fn new(context: &Context, args: &NewArgs) -> anyhow::Result<()> {
+    let parents = (!args.parents.is_empty()).then(|| args.parents.clone());
+    let path = migrate::new_revision(migrations(context), &args.message, parents)?;
+    print_written(&path, args.json)
+}
+
+pub fn merge(context: &Context, args: &MergeArgs) -> anyhow::Result<()> {
+    let path = migrate::merge_heads(migrations(context), &args.message, args.revisions.clone())?;
+    print_written(&path, args.json)
+}
+
+pub fn heads(context: &Context, args: &ReportArgs) -> anyhow::Result<()> {
+    let graph = load(context)?;
+    let heads = graph.heads();
+    let ids: Vec<&str> = heads.iter().map(|r| r.id.as_str()).collect();
+    let branch_point = if heads.len() > 1 {
+        graph.branch_point(&ids).last().copied()
+    } else {
+        None
+    };
+    if args.json {
+        return output::json(&serde_json::json!({
+            "heads": heads.iter().map(|r| Named::of(r)).collect::<Vec<_>>(),
+            "branch_point": branch_point.map(Named::of),
+        }));
+    }
+    if heads.is_empty() {
+        eprintln!("no revisions in {}", migrations(context).display());
+    }
+    for head in &heads {
+        output::line(&one_line(head))?;
+    }
+    if heads.len() > 1 {
+        match branch_point {
+            Some(point) => eprintln!("the heads branch at {}", one_line(point)),
+            None => eprintln!("the heads share no ancestor"),
+        }
+        eprintln!("join them with `devdb merge -m \"merge heads\"`");
+    }
+    Ok(())
+}
+
+pub fn history(context: &Context, args: &ReportArgs) -> anyhow::Result<()> {
+    let graph = load(context)?;
+    // The runner branch fills this from the running database's record table
+    // (`applied_ids_if_running`); until then nothing is marked applied.
+    let applied = BTreeSet::new();
+    if args.json {
+        return output::json(&migrate::history_entries(&graph, &applied));
+    }
+    if graph.is_empty() {
+        eprintln!("no revisions in {}", migrations(context).display());
+    }
+    for line in migrate::render_history(&graph, &applied) {
+        output::line(&line)?;
+    }
+    Ok(())
+}
+
+fn migrations(context: &Context) -> &Path {
+    &context.project.settings.migrations
+}
+
+fn load(context: &Context) -> anyhow::Result<RevisionGraph> {
+    Ok(migrate::load_graph(migrations(context))?)
+}
+
+fn one_line(rev: &Revision) -> String {
+    if rev.message.is_empty() {
+        rev.id.clone()
+    } else {
+        format!("{} {}", rev.id, rev.message)
+    }
+}
+
+/// Prints the new file's path, relative to the current folder when it is inside it.
+fn print_written(path: &Path, json: bool) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown = path.strip_prefix(&cwd).unwrap_or(path);
+    if !json {
+        return output::line(&shown.display().to_string());
+    }
+    let text = std::fs::read_to_string(path)?;
+    let rev = migrate::parse_revision_with(path, &text, EmptyUp::Allowed)?;
+    output::json(&Written {
+        id: &rev.id,
+        message: &rev.message,
+        parents: &rev.parents,
+        path: shown,
+    })
+}
