@@ -1,4 +1,4 @@
 //! devdb: a reproducible PostgreSQL database for development and CI in one command.
 
-pub mod progress;
 pub mod image_build;
+pub mod progress;

@@ -103,7 +103,10 @@ fn build_context(dockerfile: &str) -> std::io::Result<Vec<u8>> {
 }
 
 /// The image called `tag`, or `None` when the engine has no such image.
-pub(crate) async fn inspect(docker: &Docker, tag: &str) -> Result<Option<ImageInspect>, ImageBuildError> {
+pub(crate) async fn inspect(
+    docker: &Docker,
+    tag: &str,
+) -> Result<Option<ImageInspect>, ImageBuildError> {
     match docker.inspect_image(tag).await {
         Ok(image) => Ok(Some(image)),
         Err(bollard::errors::Error::DockerResponseServerError {

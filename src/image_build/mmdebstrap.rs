@@ -55,7 +55,8 @@ async fn install_with_apt() -> Result<(), ImageBuildError> {
 }
 
 fn lacks_package_lists(apt_output: &str) -> bool {
-    apt_output.contains("Unable to locate package") || apt_output.contains("has no installation candidate")
+    apt_output.contains("Unable to locate package")
+        || apt_output.contains("has no installation candidate")
 }
 
 /// The outcome of a command whose output we only keep the end of.
@@ -104,7 +105,11 @@ pub(crate) async fn run_captured<S: AsRef<OsStr>>(
         source,
     })?;
     // Errors go to stderr; stdout only helps when stderr is empty.
-    let tail = if stderr_tail.is_empty() { stdout_tail } else { stderr_tail };
+    let tail = if stderr_tail.is_empty() {
+        stdout_tail
+    } else {
+        stderr_tail
+    };
     Ok(Captured {
         success: status.success(),
         status: status.to_string(),
@@ -158,7 +163,10 @@ mod tests {
     async fn run_captured_keeps_the_last_lines_of_stderr() {
         let captured = run_captured(
             "sh",
-            &["-c", "for i in $(seq 1 50); do echo line $i >&2; done; echo out; exit 3"],
+            &[
+                "-c",
+                "for i in $(seq 1 50); do echo line $i >&2; done; echo out; exit 3",
+            ],
             "test",
         )
         .await
@@ -173,8 +181,12 @@ mod tests {
 
     #[test]
     fn apt_errors_for_missing_lists_are_recognised() {
-        assert!(lacks_package_lists("E: Unable to locate package mmdebstrap"));
-        assert!(!lacks_package_lists("E: Could not get lock /var/lib/dpkg/lock-frontend"));
+        assert!(lacks_package_lists(
+            "E: Unable to locate package mmdebstrap"
+        ));
+        assert!(!lacks_package_lists(
+            "E: Could not get lock /var/lib/dpkg/lock-frontend"
+        ));
     }
 
     #[test]

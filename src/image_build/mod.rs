@@ -207,6 +207,8 @@ mod tests {
     #[test]
     fn the_entrypoint_is_embedded() {
         assert!(ENTRYPOINT_SCRIPT.starts_with("#!/usr/bin/env bash"));
-        assert!(ENTRYPOINT_SCRIPT.contains("PostgreSQL init process complete; ready for start up."));
+        assert!(
+            ENTRYPOINT_SCRIPT.contains("PostgreSQL init process complete; ready for start up.")
+        );
     }
 }

@@ -85,7 +85,11 @@ impl Recipe {
             "--variant=minbase".into(),
             format!("--include={}", self.packages().join(",")).into(),
         ];
-        args.extend(DPKG_PATH_FILTERS.iter().map(|f| format!("--dpkgopt={f}").into()));
+        args.extend(
+            DPKG_PATH_FILTERS
+                .iter()
+                .map(|f| format!("--dpkgopt={f}").into()),
+        );
         args.extend(
             [
                 format!("--setup-hook={}", no_main_cluster_hook()),
@@ -95,6 +99,9 @@ impl Recipe {
                 format!("--customize-hook={}", cleanup_hook()),
                 // The engine gives every container its own /dev.
                 "--skip=output/dev".to_owned(),
+                // mmdebstrap would empty /run after our hooks, taking the socket folder
+                // with it; cleanup_hook empties the rest.
+                "--skip=cleanup/run".to_owned(),
                 self.suite.to_owned(),
             ]
             .map(OsString::from),
@@ -131,7 +138,10 @@ impl Recipe {
 
     fn labels(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("org.opencontainers.image.title", "devdb postgres".to_owned()),
+            (
+                "org.opencontainers.image.title",
+                "devdb postgres".to_owned(),
+            ),
             ("dev.devdb.image-build", "1".to_owned()),
             ("dev.devdb.postgres-major", self.major.to_string()),
             ("dev.devdb.debian-suite", self.suite.to_owned()),
@@ -190,7 +200,10 @@ impl Recipe {
 }
 
 fn contains(list: &Option<Vec<String>>, want: &str) -> bool {
-    list.as_deref().unwrap_or_default().iter().any(|x| x == want)
+    list.as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|x| x == want)
 }
 
 /// Installing postgresql-N would create and start a cluster in /var/lib/postgresql/N/main;
@@ -224,8 +237,16 @@ fn directories_hook() -> String {
     )
 }
 
+/// Package lists, caches and logs of the build are dead weight. /run keeps only what
+/// Debian policy and the socket folder need.
 fn cleanup_hook() -> String {
-    r#"rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/cache/debconf/*-old "$1"/var/log/apt/* "$1"/var/log/dpkg.log "$1"/tmp/*"#.to_owned()
+    concat!(
+        r#"rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/cache/debconf/*-old "#,
+        r#""$1"/var/log/apt/* "$1"/var/log/dpkg.log && "#,
+        r#"find "$1/run" -mindepth 1 -maxdepth 1 ! -name lock ! -name postgresql "#,
+        r#"-exec rm -rf --one-file-system {} +"#
+    )
+    .to_owned()
 }
 
 /// Quotes `s` as one word for sh.
@@ -249,7 +270,10 @@ mod tests {
         let err = Recipe::for_major(16).unwrap_err();
         let message = err.to_string();
         assert!(message.contains("Postgres 16"), "{message}");
-        assert!(message.contains("15 (Debian bookworm), 17 (Debian trixie)"), "{message}");
+        assert!(
+            message.contains("15 (Debian bookworm), 17 (Debian trixie)"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -259,11 +283,12 @@ mod tests {
             Path::new("/tmp/x/rootfs.tar"),
             "http://deb.debian.org/debian",
         );
-        let args: Vec<String> = args
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect();
-        assert!(args.contains(&"--include=postgresql-15,postgresql-client-15,tzdata,xz-utils".to_owned()));
+        let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
+        assert!(
+            args.contains(
+                &"--include=postgresql-15,postgresql-client-15,tzdata,xz-utils".to_owned()
+            )
+        );
         assert!(args.contains(&"--dpkgopt=path-exclude=/usr/share/doc/*".to_owned()));
         assert!(
             args.iter()
@@ -274,7 +299,11 @@ mod tests {
         )));
         assert_eq!(
             &args[args.len() - 3..],
-            ["bookworm", "/tmp/x/rootfs.tar", "http://deb.debian.org/debian"]
+            [
+                "bookworm",
+                "/tmp/x/rootfs.tar",
+                "http://deb.debian.org/debian"
+            ]
         );
     }
 
@@ -344,7 +373,12 @@ mod tests {
         );
         let mut config = good_config();
         config.labels = None;
-        assert!(recipe.check_config(Some(&config)).unwrap_err().contains("label"));
+        assert!(
+            recipe
+                .check_config(Some(&config))
+                .unwrap_err()
+                .contains("label")
+        );
         assert!(recipe.check_config(None).is_err());
     }
 }
