@@ -1,6 +1,7 @@
 //! Builds `devdb/postgres:<major>` by hand: `cargo run --example build_image -- 17`.
 //! With a tag after the major, builds it only if missing (`ensure_built`), as parallel
-//! test processes do: `cargo run --example build_image -- 17 scratch/postgres:17`.
+//! test processes do: `cargo run --example build_image -- 17 scratch/postgres:17`. A third
+//! argument names the Debian mirror.
 
 use devdb::image_build::{BuildOptions, build_image, ensure_built};
 use devdb::progress::Progress;
@@ -28,6 +29,9 @@ async fn main() -> anyhow::Result<()> {
     let major = std::env::args().nth(1).map_or(Ok(17), |m| m.parse())?;
     let docker = bollard::Docker::connect_with_defaults()?;
     let mut opts = BuildOptions::for_major(major);
+    if let Some(mirror) = std::env::args().nth(3) {
+        opts.mirror = mirror;
+    }
     if let Some(tag) = std::env::args().nth(2) {
         opts.tag = tag;
         ensure_built(&docker, &opts, &Stderr).await?;
