@@ -82,6 +82,7 @@ require_password() {
 	fi
 }
 
+# shellcheck disable=SC2034 # waldir is used inside eval
 run_initdb() {
 	local waldir=()
 	if [[ -n "${POSTGRES_INITDB_WALDIR:-}" ]]; then
@@ -115,10 +116,13 @@ start_temporary_server() {
 	pg_ctl -D "$PGDATA" -o "$(printf '%q ' "$@")" -w start
 }
 
-# psql on the unix socket of the temporary server, stopping at the first error.
+# psql into database $1 on the unix socket of the temporary server, stopping at the
+# first error.
 init_psql() {
-	PGHOST= PGHOSTADDR= psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password \
-		--username "$POSTGRES_USER" --dbname "$POSTGRES_DB" "$@"
+	local database="$1"
+	shift
+	PGHOST='' PGHOSTADDR='' psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password \
+		--username "$POSTGRES_USER" --dbname "$database" "$@"
 }
 
 create_database() {
@@ -126,11 +130,11 @@ create_database() {
 		return
 	fi
 	local exists
-	exists="$(POSTGRES_DB=postgres init_psql --tuples-only --no-align --set db="$POSTGRES_DB" \
+	exists="$(init_psql postgres --tuples-only --no-align --set db="$POSTGRES_DB" \
 		<<<"SELECT 1 FROM pg_database WHERE datname = :'db';")"
 	if [[ -z "$exists" ]]; then
 		say "creating database $POSTGRES_DB"
-		POSTGRES_DB=postgres init_psql --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
+		init_psql postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
 	fi
 }
 
@@ -151,15 +155,15 @@ run_init_files() {
 			;;
 		*.sql)
 			say "running $file"
-			init_psql -f "$file"
+			init_psql "$POSTGRES_DB" -f "$file"
 			;;
 		*.sql.gz)
 			say "running $file"
-			gunzip -c "$file" | init_psql
+			gunzip -c "$file" | init_psql "$POSTGRES_DB"
 			;;
 		*.sql.xz)
 			say "running $file"
-			xzcat "$file" | init_psql
+			xzcat "$file" | init_psql "$POSTGRES_DB"
 			;;
 		*) say "ignoring $file (not .sh, .sql, .sql.gz or .sql.xz)" ;;
 		esac

@@ -1,6 +1,9 @@
 //! Builds `devdb/postgres:<major>` by hand: `cargo run --example build_image -- 17`.
+//! With a tag after the major, builds it only if missing (`ensure_built`), as parallel
+//! test processes do: `cargo run --example build_image -- 17 scratch/postgres:17`. A third
+//! argument names the Debian mirror.
 
-use devdb::image_build::{BuildOptions, build_image};
+use devdb::image_build::{BuildOptions, build_image, ensure_built};
 use devdb::progress::Progress;
 
 struct Stderr;
@@ -13,7 +16,11 @@ impl Progress for Stderr {
         eprintln!("{message} ...");
     }
     fn wait_end(&self) {}
-    fn layer(&self, _id: &str, _status: &str, _current: Option<u64>, _total: Option<u64>) {}
+    fn layer(&self, id: &str, status: &str, current: Option<u64>, total: Option<u64>) {
+        if let (Some(current), Some(total)) = (current, total) {
+            eprintln!("{id}: {status} {} / {} MB", current >> 20, total >> 20);
+        }
+    }
     fn layers_end(&self) {}
 }
 
@@ -21,7 +28,17 @@ impl Progress for Stderr {
 async fn main() -> anyhow::Result<()> {
     let major = std::env::args().nth(1).map_or(Ok(17), |m| m.parse())?;
     let docker = bollard::Docker::connect_with_defaults()?;
-    let report = build_image(&docker, &BuildOptions::for_major(major), &Stderr).await?;
-    println!("{report:#?}");
+    let mut opts = BuildOptions::for_major(major);
+    if let Some(mirror) = std::env::args().nth(3) {
+        opts.mirror = mirror;
+    }
+    if let Some(tag) = std::env::args().nth(2) {
+        opts.tag = tag;
+        ensure_built(&docker, &opts, &Stderr).await?;
+        println!("{} is present", opts.tag);
+    } else {
+        let report = build_image(&docker, &opts, &Stderr).await?;
+        println!("{report:#?}");
+    }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! Dockerfile changes, finish it with a one-step classic build, look images up.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bollard::Docker;
@@ -22,6 +24,9 @@ const LONG_REQUEST: Duration = Duration::from_secs(30 * 60);
 /// Read size for streaming the tarball to the engine.
 const CHUNK: usize = 1 << 20;
 
+/// How often the import reports how much of the tarball has been sent.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
+
 /// Imports `tarball` as an untagged image with `changes` applied, streaming it from disk.
 /// Returns the new image's id.
 pub(crate) async fn import_rootfs(
@@ -36,7 +41,14 @@ pub(crate) async fn import_rootfs(
     };
     let file = tokio::fs::File::open(tarball).await.map_err(read_error)?;
     let total = file.metadata().await.map_err(read_error)?.len();
-    let body = bollard::body_try_stream(ReaderStream::with_capacity(file, CHUNK));
+    // The engine reports no progress while it reads an uploaded archive, so count what we
+    // send.
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&sent);
+    let chunks = ReaderStream::with_capacity(file, CHUNK).inspect_ok(move |chunk| {
+        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    });
+    let body = bollard::body_try_stream(chunks);
 
     let options = CreateImageOptionsBuilder::new()
         .from_src("-")
@@ -44,25 +56,27 @@ pub(crate) async fn import_rootfs(
         .build();
     let docker = docker.clone().with_timeout(LONG_REQUEST);
     let mut replies = docker.create_image(Some(options), Some(body), None);
+    let mut ticker = tokio::time::interval(PROGRESS_INTERVAL);
     let mut image_id = None;
-    while let Some(reply) = replies.next().await {
-        let reply = match reply {
-            Ok(reply) => reply,
-            Err(source) => {
-                progress.layers_end();
-                return Err(ImageBuildError::Import { source });
+    let outcome = loop {
+        tokio::select! {
+            reply = replies.next() => match reply {
+                None => break Ok(()),
+                Some(Err(source)) => break Err(ImageBuildError::Import { source }),
+                // The last reply's status is the new image's id.
+                Some(Ok(reply)) => {
+                    if let Some(status) = reply.status.filter(|s| s.starts_with("sha256:")) {
+                        image_id = Some(status);
+                    }
+                }
+            },
+            _ = ticker.tick() => {
+                progress.layer("rootfs", "Importing", Some(sent.load(Ordering::Relaxed)), Some(total));
             }
-        };
-        if let Some(current) = reply.progress_detail.as_ref().and_then(|d| d.current) {
-            let current = u64::try_from(current).unwrap_or_default();
-            progress.layer("rootfs", "Importing", Some(current), Some(total));
         }
-        // The last reply's status is the new image's id.
-        if let Some(status) = reply.status.filter(|s| s.starts_with("sha256:")) {
-            image_id = Some(status);
-        }
-    }
+    };
     progress.layers_end();
+    outcome?;
     image_id.ok_or(ImageBuildError::ImportWithoutId)
 }
 
@@ -119,8 +133,8 @@ pub(crate) async fn inspect(
     }
 }
 
-/// Removes an image left behind by a failed build. Failure to remove it is not worth
-/// reporting over the error that caused it.
+/// Removes an image a build left behind or replaced, unless a container uses it or another
+/// tag names it. Failing to remove it is not worth reporting.
 pub(crate) async fn remove_quietly(docker: &Docker, image: &str) {
     let options = RemoveImageOptionsBuilder::new().build();
     let _ = docker.remove_image(image, Some(options), None).await;

@@ -71,7 +71,8 @@ pub fn default_tag(major: u32) -> String {
     format!("devdb/postgres:{major}")
 }
 
-/// Builds the image described by `opts` and tags it, replacing any image with that tag.
+/// Builds the image described by `opts` and tags it, replacing any image with that tag
+/// (which is removed unless a container still uses it).
 pub async fn build_image(
     docker: &Docker,
     opts: &BuildOptions,
@@ -79,6 +80,7 @@ pub async fn build_image(
 ) -> Result<BuildReport, ImageBuildError> {
     let started = Instant::now();
     let recipe = Recipe::for_major(opts.major)?;
+    let replaced = engine::inspect(docker, &opts.tag).await?.and_then(|i| i.id);
     let mmdebstrap = mmdebstrap::ensure_installed(progress).await?;
     progress.info(&format!(
         "building {} from Debian {} packages (postgresql-{})",
@@ -143,6 +145,12 @@ pub async fn build_image(
     recipe
         .check_config(image.config.as_ref())
         .map_err(misconfigured)?;
+
+    // The image this build replaced has lost its tag; the engine keeps it while a
+    // container uses it or another tag names it.
+    if let Some(old) = replaced.filter(|old| Some(old) != image.id.as_ref()) {
+        engine::remove_quietly(docker, &old).await;
+    }
 
     let report = BuildReport {
         tag: opts.tag.clone(),

@@ -99,6 +99,9 @@ impl Recipe {
                 format!("--customize-hook={}", cleanup_hook()),
                 // The engine gives every container its own /dev.
                 "--skip=output/dev".to_owned(),
+                // mmdebstrap would empty /run after our hooks, taking the socket folder
+                // with it; cleanup_hook empties the rest.
+                "--skip=cleanup/run".to_owned(),
                 self.suite.to_owned(),
             ]
             .map(OsString::from),
@@ -234,8 +237,16 @@ fn directories_hook() -> String {
     )
 }
 
+/// Package lists, caches and logs of the build are dead weight. /run keeps only what
+/// Debian policy and the socket folder need.
 fn cleanup_hook() -> String {
-    r#"rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/cache/debconf/*-old "$1"/var/log/apt/* "$1"/var/log/dpkg.log "$1"/tmp/*"#.to_owned()
+    concat!(
+        r#"rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/cache/debconf/*-old "#,
+        r#""$1"/var/log/apt/* "$1"/var/log/dpkg.log && "#,
+        r#"find "$1/run" -mindepth 1 -maxdepth 1 ! -name lock ! -name postgresql "#,
+        r#"-exec rm -rf --one-file-system {} +"#
+    )
+    .to_owned()
 }
 
 /// Quotes `s` as one word for sh.
