@@ -93,8 +93,8 @@ pub async fn wait_until_ready(
     let mut last_error = String::from("no attempt finished");
     let attempt = || async { probe(engine, container, options).await };
     let backoff = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(5))
-        .with_max_delay(Duration::from_millis(50))
+        .with_min_delay(Duration::from_millis(2))
+        .with_max_delay(Duration::from_millis(10))
         .with_factor(1.5)
         .without_max_times();
     let outcome = tokio::time::timeout(
