@@ -3,7 +3,9 @@
 
 use crate::engine::EngineError;
 use crate::health::HealthError;
-use crate::ops::{LogsError, UpError, UrlError};
+use crate::migrate::{MigrateError, PlanError};
+use crate::ops::{LogsError, MigrateOpError, UpError, UrlError};
+use crate::seed::SeedError;
 
 /// The documented exit codes (README, "Exit codes").
 pub mod code {
@@ -55,8 +57,25 @@ pub fn diagnose(error: &anyhow::Error) -> Diagnosis {
             }
         } else if let Some(e) = cause.downcast_ref::<UpError>() {
             diagnosis.hint = e.hint();
-            if matches!(e, UpError::Interrupted) {
-                diagnosis.code = code::INTERRUPTED;
+            match e {
+                UpError::Interrupted => diagnosis.code = code::INTERRUPTED,
+                UpError::Migrate(e) => diagnosis.code = migrate_op_code(e),
+                _ => {}
+            }
+        } else if let Some(e) = cause.downcast_ref::<MigrateOpError>() {
+            diagnosis.hint = e.hint();
+            diagnosis.code = migrate_op_code(e);
+        } else if let Some(e) = cause.downcast_ref::<MigrateError>() {
+            diagnosis.hint = e.hint();
+            diagnosis.code = migrate_code(e);
+        } else if let Some(e) = cause.downcast_ref::<PlanError>() {
+            match e {
+                PlanError::MultipleHeads(heads) => {
+                    diagnosis.hint = Some(heads.hint());
+                    diagnosis.code = code::GRAPH_CONFLICT;
+                }
+                PlanError::InvalidTarget { .. } => diagnosis.code = code::USAGE,
+                _ => {}
             }
         } else if let Some(UrlError::Engine(e)) = cause.downcast_ref::<UrlError>() {
             diagnosis.hint = e.hint();
@@ -91,5 +110,27 @@ pub fn report(error: &anyhow::Error, diagnosis: &Diagnosis) {
     }
     if let Some(hint) = &diagnosis.hint {
         eprintln!("hint: {hint}");
+    }
+}
+
+fn migrate_op_code(error: &MigrateOpError) -> i32 {
+    match error {
+        MigrateOpError::Migrate(e) => migrate_code(e),
+        MigrateOpError::Seed(SeedError::Failed { .. }) => code::MIGRATION_FAILED,
+        _ => code::FAILURE,
+    }
+}
+
+/// Graph conflicts exit 6; a run that failed or was refused for the database's state
+/// exits 5; a wrong target or an unreadable file is a plain failure.
+fn migrate_code(error: &MigrateError) -> i32 {
+    if error.is_graph_conflict() {
+        return code::GRAPH_CONFLICT;
+    }
+    match error {
+        MigrateError::Failed(_)
+        | MigrateError::Changed { .. }
+        | MigrateError::UnknownApplied { .. } => code::MIGRATION_FAILED,
+        _ => code::FAILURE,
     }
 }

@@ -93,7 +93,12 @@ pub fn render_upgrade_sql(
     schema: &str,
 ) -> Result<String, PlanError> {
     let plan = plan_upgrade(graph, from, target)?;
-    Ok(render(&plan, Direction::Up, schema, &format!("upgrade to {target}")))
+    Ok(render(
+        &plan,
+        Direction::Up,
+        schema,
+        &format!("upgrade to {target}"),
+    ))
 }
 
 /// The script that reverts a database with `from` applied to `target`.
@@ -209,8 +214,18 @@ CREATE INDEX CONCURRENTLY a2 ON authors (id);
 SELECT pg_advisory_unlock({key});
 ",
             create = store::create_table_sql("public"),
-            insert1 = store::insert_sql("public", "0001", &g.revisions()[0].checksum, "create authors"),
-            insert2 = store::insert_sql("public", "0002", &g.revisions()[1].checksum, "index authors"),
+            insert1 = store::insert_sql(
+                "public",
+                "0001",
+                &g.revisions()[0].checksum,
+                "create authors"
+            ),
+            insert2 = store::insert_sql(
+                "public",
+                "0002",
+                &g.revisions()[1].checksum,
+                "index authors"
+            ),
         );
         assert_eq!(sql, expected);
     }
@@ -233,7 +248,9 @@ SELECT pg_advisory_unlock({key});
         let del2 = sql
             .find("DELETE FROM \"app\".\"devdb_revisions\" WHERE id = '0002';")
             .unwrap();
-        let drop = sql.find("BEGIN;\nDROP TABLE authors;\nDELETE FROM").unwrap();
+        let drop = sql
+            .find("BEGIN;\nDROP TABLE authors;\nDELETE FROM")
+            .unwrap();
         assert!(a2 < del2 && del2 < drop, "{sql}");
         assert!(sql.contains("CREATE SCHEMA IF NOT EXISTS \"app\";"));
     }

@@ -47,25 +47,8 @@ pub enum MigrateError {
     Changed { revisions: Vec<(String, PathBuf)> },
     #[error("cannot accept changes to {id}: it is not applied to this database")]
     AcceptNotApplied { id: String },
-    #[error("{}", failure_text(self))]
-    Failed {
-        id: String,
-        path: PathBuf,
-        /// File line of the error, when Postgres gave a position.
-        line: Option<usize>,
-        message: String,
-        detail: Option<String>,
-        hint: Option<String>,
-        /// `applying` or `reverting`.
-        action: &'static str,
-        /// For a `no-transaction` revision: the 1-based statement that failed, and how many
-        /// the revision has.
-        statement: Option<(usize, usize)>,
-        /// What this run applied (or reverted) before the failure.
-        done: Vec<String>,
-        /// Where the database is after the failure.
-        current: Vec<String>,
-    },
+    #[error("{0}")]
+    Failed(Box<RevisionFailure>),
     #[error("database error while {step}: {source}")]
     Database {
         step: &'static str,
@@ -74,8 +57,35 @@ pub enum MigrateError {
     },
 }
 
-fn failure_text(error: &MigrateError) -> String {
-    let MigrateError::Failed {
+/// A revision whose SQL Postgres refused, with everything needed to find and fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionFailure {
+    pub id: String,
+    pub path: PathBuf,
+    /// File line of the error, when Postgres gave a position.
+    pub line: Option<usize>,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// `applying` or `reverting`.
+    pub action: &'static str,
+    /// For a `no-transaction` revision: the 1-based statement that failed, and how many
+    /// the revision has.
+    pub statement: Option<(usize, usize)>,
+    /// What this run applied (or reverted) before the failure.
+    pub done: Vec<String>,
+    /// Where the database is after the failure.
+    pub current: Vec<String>,
+}
+
+impl std::fmt::Display for RevisionFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&failure_text(self))
+    }
+}
+
+fn failure_text(failure: &RevisionFailure) -> String {
+    let RevisionFailure {
         id,
         path,
         line,
@@ -85,10 +95,7 @@ fn failure_text(error: &MigrateError) -> String {
         action,
         statement,
         ..
-    } = error
-    else {
-        return String::new();
-    };
+    } = failure;
     let place = match line {
         Some(line) => format!("{}:{line}", path.display()),
         None => path.display().to_string(),
@@ -120,14 +127,15 @@ impl MigrateError {
                 "update your checkout to a version with those migration files, or `devdb downgrade` from there"
                     .into(),
             ),
-            MigrateError::Failed {
-                id,
-                path,
-                statement,
-                done,
-                current,
-                ..
-            } => {
+            MigrateError::Failed(failure) => {
+                let RevisionFailure {
+                    id,
+                    path,
+                    statement,
+                    done,
+                    current,
+                    ..
+                } = failure.as_ref();
                 let at = if current.is_empty() {
                     "base".to_string()
                 } else {
@@ -286,7 +294,8 @@ impl Migrator<'_> {
                 store::execute(conn, store::update_checksum_sql(this.schema, id, checksum))
                     .await
                     .map_err(database("accepting a changed revision"))?;
-                this.progress.info(&format!("accepted the edited file of {id}"));
+                this.progress
+                    .info(&format!("accepted the edited file of {id}"));
             }
             validate(this.graph, &applied)?;
             let mut ids: BTreeSet<String> = applied.into_keys().collect();
@@ -297,9 +306,7 @@ impl Migrator<'_> {
             };
             for revision in plan {
                 let done: Vec<String> = report.applied.iter().map(|r| r.id.clone()).collect();
-                let ms = this
-                    .run(conn, revision, Direction::Up, &ids, done)
-                    .await?;
+                let ms = this.run(conn, revision, Direction::Up, &ids, done).await?;
                 ids.insert(revision.id.clone());
                 report.applied.push(RevisionRun::of(revision, ms));
             }
@@ -575,7 +582,7 @@ fn failure(
         }
         _ => None,
     };
-    MigrateError::Failed {
+    MigrateError::Failed(Box::new(RevisionFailure {
         id: revision.id.clone(),
         path: revision.path.clone(),
         line,
@@ -586,7 +593,7 @@ fn failure(
         statement,
         done,
         current,
-    }
+    }))
 }
 
 /// Reads the migration files of `dir` into a graph.
