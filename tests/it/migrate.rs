@@ -82,7 +82,7 @@ async fn two_heads_are_refused_until_a_merge_revision_joins_them() {
 
     let project = project.file(
         "migrations/0003_merge.sql",
-        &rev("0003", "0002a 0002b", "merge heads", "", None),
+        &rev("0003", "0002a 0002b", "merge heads", "SELECT 1;", None),
     );
     project.devdb_ok(&["migrate"]);
     assert_eq!(records(&url).await, ["0001", "0002a", "0002b", "0003"]);
