@@ -60,6 +60,13 @@ pub fn diagnose(error: &anyhow::Error) -> Diagnosis {
             match e {
                 UpError::Interrupted => diagnosis.code = code::INTERRUPTED,
                 UpError::Migrate(e) => diagnosis.code = migrate_op_code(e),
+                // `transparent` hides the health error from the cause chain.
+                UpError::Health(e) => {
+                    diagnosis.logs = e.logs().map(str::to_string);
+                    if !matches!(e, HealthError::Engine(_)) {
+                        diagnosis.code = code::NOT_HEALTHY;
+                    }
+                }
                 _ => {}
             }
         } else if let Some(e) = cause.downcast_ref::<MigrateOpError>() {
