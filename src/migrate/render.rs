@@ -133,7 +133,11 @@ fn render(plan: &[&Revision], direction: Direction, schema: &str, title: &str) -
             "-- {verb} {} {} ({}){}\n",
             revision.id,
             revision.message,
-            revision.path.display(),
+            // The file name only: the script reads the same on every machine.
+            revision.path.file_name().map_or_else(
+                || revision.path.display(),
+                |n| std::path::Path::new(n).display()
+            ),
             if steps.transaction {
                 ""
             } else {
@@ -198,7 +202,7 @@ mod tests {
 SELECT pg_advisory_lock({key});
 {create}
 
--- apply 0001 create authors (migrations/x.sql)
+-- apply 0001 create authors (x.sql)
 BEGIN;
 CREATE TABLE authors (id int);
 INSERT INTO authors VALUES (1) -- one
@@ -206,7 +210,7 @@ INSERT INTO authors VALUES (1) -- one
 {insert1}
 COMMIT;
 
--- apply 0002 index authors (migrations/x.sql), outside a transaction
+-- apply 0002 index authors (x.sql), outside a transaction
 CREATE INDEX CONCURRENTLY a1 ON authors (id);
 CREATE INDEX CONCURRENTLY a2 ON authors (id);
 {insert2}
