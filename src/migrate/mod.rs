@@ -16,6 +16,7 @@
 //! - [`render`] prints a plan as the SQL a live run sends (`--sql`);
 //! - [`runner`] runs plans on a connection under an advisory lock.
 
+mod error;
 pub mod file;
 pub mod graph;
 pub mod plan;
