@@ -3,7 +3,9 @@
 //! Every statement that changes the record is built here as SQL text, never with bind
 //! parameters, so the live runner and `--sql` print exactly the same statements. The
 //! duration is computed by Postgres (`clock_timestamp() - now()` is the time since the
-//! transaction began), which keeps the text deterministic.
+//! transaction began), which keeps the text deterministic. A `no-transaction` revision
+//! records its insert in a transaction of its own, so its recorded duration is near zero;
+//! the runner reports the measured time.
 
 use std::collections::BTreeMap;
 
