@@ -12,3 +12,6 @@ pub mod migrate;
 pub mod ops;
 pub mod progress;
 pub mod redact;
+pub mod seed;
+
+pub use migrate::{MigrateError, MigrateReport, migrate_to_head};

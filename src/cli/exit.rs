@@ -3,8 +3,9 @@
 
 use crate::engine::EngineError;
 use crate::health::HealthError;
-use crate::migrate::{AuthorError, FileError, GraphError, MultipleHeads, PlanError};
-use crate::ops::{LogsError, UpError, UrlError};
+use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
+use crate::ops::{LogsError, MigrateOpError, UpError, UrlError};
+use crate::seed::SeedError;
 
 /// The documented exit codes (README, "Exit codes").
 pub mod code {
@@ -71,8 +72,15 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
                 hint: None,
                 logs: None,
             },
+            UpError::Migrate(inner) => pair((migrate_op_code(inner), e.hint())),
             other => plain(other.hint()),
         });
+    }
+    if let Some(e) = cause.downcast_ref::<MigrateOpError>() {
+        return Some(pair((migrate_op_code(e), e.hint())));
+    }
+    if let Some(e) = cause.downcast_ref::<MigrateError>() {
+        return Some(pair((migrate_code(e), e.hint())));
     }
     if let Some(e) = cause.downcast_ref::<UrlError>() {
         return Some(match e {
@@ -99,6 +107,7 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
         return Some(pair(match e {
             PlanError::Graph(e) => graph_error(e),
             PlanError::MultipleHeads(e) => (code::GRAPH_CONFLICT, Some(e.hint())),
+            PlanError::InvalidTarget { .. } => (code::USAGE, None),
             _ => (code::FAILURE, None),
         }));
     }
@@ -206,5 +215,27 @@ pub fn report(error: &anyhow::Error, diagnosis: &Diagnosis) {
     }
     if let Some(hint) = &diagnosis.hint {
         eprintln!("hint: {hint}");
+    }
+}
+
+fn migrate_op_code(error: &MigrateOpError) -> i32 {
+    match error {
+        MigrateOpError::Migrate(e) => migrate_code(e),
+        MigrateOpError::Seed(SeedError::Failed { .. }) => code::MIGRATION_FAILED,
+        _ => code::FAILURE,
+    }
+}
+
+/// Graph conflicts exit 6; a run that failed or was refused for the database's state
+/// exits 5; a wrong target or an unreadable file is a plain failure.
+fn migrate_code(error: &MigrateError) -> i32 {
+    if error.is_graph_conflict() {
+        return code::GRAPH_CONFLICT;
+    }
+    match error {
+        MigrateError::Failed(_)
+        | MigrateError::Changed { .. }
+        | MigrateError::UnknownApplied { .. } => code::MIGRATION_FAILED,
+        _ => code::FAILURE,
     }
 }

@@ -6,6 +6,7 @@ mod confirm;
 pub mod exit;
 mod image;
 mod logs;
+mod migrations;
 mod output;
 mod progress;
 mod psql;
@@ -64,6 +65,17 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// Open psql inside the database container
     Psql(psql::PsqlArgs),
+    /// Apply migrations up to a target (default: head)
+    #[command(visible_alias = "upgrade")]
+    Migrate(migrations::MigrateArgs),
+    /// Revert migrations down to a target (-N, base or a revision)
+    Downgrade(migrations::DowngradeArgs),
+    /// Show which revision the database is at
+    Current(migrations::JsonArgs),
+    /// Record a revision as applied without running it (base: forget all)
+    Stamp(migrations::StampArgs),
+    /// Run the seed files
+    Seed(migrations::JsonArgs),
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -130,6 +142,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Psql(args) => {
             let context = Context::load(&cli.project)?;
             psql::run(&context, &args).await
+        }
+        Command::Migrate(args) => {
+            let context = Context::load(&cli.project)?;
+            migrations::migrate(&context, &args, &progress).await
+        }
+        Command::Downgrade(args) => {
+            let context = Context::load(&cli.project)?;
+            migrations::downgrade(&context, &args, &progress).await
+        }
+        Command::Current(args) => {
+            let context = Context::load(&cli.project)?;
+            migrations::current(&context, &args).await
+        }
+        Command::Stamp(args) => {
+            let context = Context::load(&cli.project)?;
+            migrations::stamp(&context, &args, &progress).await
+        }
+        Command::Seed(args) => {
+            let context = Context::load(&cli.project)?;
+            migrations::seed(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),

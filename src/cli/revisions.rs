@@ -135,7 +135,7 @@ fn migrations(context: &Context) -> &Path {
 }
 
 fn load(context: &Context) -> anyhow::Result<RevisionGraph> {
-    Ok(migrate::load_graph(migrations(context))?)
+    Ok(migrate::author::load_graph(migrations(context))?)
 }
 
 fn one_line(rev: &Revision) -> String {

@@ -23,6 +23,9 @@ pub struct UpArgs {
     /// Show the password in the printed URL
     #[arg(long)]
     pub show_password: bool,
+    /// Do not migrate to head nor seed a new database
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -66,6 +69,7 @@ pub async fn up(context: &Context, args: &UpArgs, progress: &dyn Progress) -> an
     let engine = Engine::connect().await?;
     let options = UpOptions {
         timeout: Duration::from_secs(args.timeout),
+        migrate: !args.no_migrate,
     };
     let report = ops::up(&engine, &context.project, &options, progress, interrupted()).await?;
     print_up(&report, args)
@@ -138,6 +142,7 @@ pub async fn reset(
     ops::down(&engine, project, &DownOptions { volumes: true }, progress).await?;
     let options = UpOptions {
         timeout: Duration::from_secs(args.up.timeout),
+        migrate: !args.up.no_migrate,
     };
     let report = ops::up(&engine, &context.project, &options, progress, interrupted()).await?;
     print_up(&report, &args.up)

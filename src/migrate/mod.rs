@@ -11,17 +11,25 @@
 //! - [`split`] cuts a body into statements for revisions that run outside a
 //!   transaction, and maps Postgres error positions back to file lines.
 //!
-//! Nothing here touches a database or the network, so every rule is unit-tested; the
-//! code that talks to Postgres only executes what these modules decide.
+//! Nothing in those touches a database or the network, so every rule is unit-tested; the
+//! code that talks to Postgres only executes what they decide:
+//!
+//! - [`store`] builds the SQL of the record table and reads it;
+//! - [`render`] prints a plan as the SQL a live run sends (`--sql`);
+//! - [`runner`] runs plans on a connection under an advisory lock.
 
 pub mod author;
+mod error;
 pub mod file;
 pub mod graph;
 pub mod history;
 pub mod plan;
+pub mod render;
+pub mod runner;
 pub mod split;
+pub mod store;
 
-pub use author::{AuthorError, load_graph, merge_heads, new_revision};
+pub use author::{AuthorError, merge_heads, new_revision};
 pub use file::{
     EmptyUp, FileError, Revision, file_name, is_valid_id, load_dir, load_dir_with, new_revision_id,
     parse_revision, parse_revision_with, render_revision,
@@ -31,9 +39,51 @@ pub use history::{HistoryEntry, history_entries, render_history};
 pub use plan::{
     PlanError, Target, current, plan_downgrade, plan_upgrade, stamp_set, unknown_applied,
 };
+pub use render::{render_downgrade_sql, render_upgrade_sql};
+pub use runner::{
+    MigrateError, MigrateReport, Migrator, RevisionFailure, RevisionRun, UpgradeOptions,
+    load_graph, read_current, validate,
+};
 pub use split::{
     Statement, char_position_to_offset, file_line_of_position, line_of_offset, split_statements,
 };
+
+/// Migrates the database behind `pool` to the single head of the revisions in
+/// `migrations_dir`, recording them in `public.devdb_revisions`: what an application calls
+/// at start-up. Concurrent callers (several replicas starting at once) apply each revision
+/// exactly once.
+///
+/// ```no_run
+/// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+/// let pool = sqlx::PgPool::connect(&std::env::var("DATABASE_URL")?).await?;
+/// let report = devdb::migrate_to_head(&pool, "migrations").await?;
+/// for revision in &report.applied {
+///     println!("applied {} {}", revision.id, revision.message);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub async fn migrate_to_head(
+    pool: &sqlx::PgPool,
+    migrations_dir: impl AsRef<std::path::Path>,
+) -> Result<MigrateReport, MigrateError> {
+    let graph = load_graph(migrations_dir.as_ref())?;
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|source| MigrateError::Database {
+            step: "connecting",
+            source,
+        })?;
+    let migrator = Migrator {
+        graph: &graph,
+        schema: "public",
+        progress: &crate::progress::Silent,
+    };
+    migrator
+        .upgrade(&mut conn, &Target::Head, &UpgradeOptions::default())
+        .await
+}
 
 #[cfg(test)]
 mod proptests;

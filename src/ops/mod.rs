@@ -4,12 +4,17 @@
 
 mod down;
 mod logs;
+mod migrate;
 mod status;
 mod up;
 mod url;
 
 pub use down::{DownOptions, DownReport, down};
 pub use logs::{LogsError, LogsOptions, logs};
+pub use migrate::{
+    CurrentReport, MigrateOpError, RevisionInfo, current, downgrade, downgrade_sql, migrate, seed,
+    stamp, upgrade_sql,
+};
 pub use status::{ServiceStatus, StatusReport, status};
 pub use up::{UpAction, UpError, UpOptions, UpReport, up};
 pub use url::{DatabaseUrl, UrlError, database_url};

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::migrate::{MigrateOpError, migrate_and_seed};
 use super::url::{DatabaseUrl, POSTGRES_PORT, url_of};
 use crate::config::{Mount, Project, Service};
 use crate::engine::{
@@ -25,12 +26,15 @@ use crate::progress::Progress;
 pub struct UpOptions {
     /// How long to wait for Postgres to answer.
     pub timeout: Duration,
+    /// Migrate to head (when there is a migrations folder) and seed a new database.
+    pub migrate: bool,
 }
 
 impl Default for UpOptions {
     fn default() -> Self {
         UpOptions {
             timeout: Duration::from_secs(60),
+            migrate: true,
         }
     }
 }
@@ -61,6 +65,10 @@ pub struct UpReport {
     pub new_database: bool,
     pub url: DatabaseUrl,
     pub ready_after_ms: u128,
+    /// Revisions applied by this run.
+    pub applied: Vec<String>,
+    /// Seed files run by this run (only on a new database).
+    pub seeded: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +87,9 @@ pub enum UpError {
     MissingExternalVolume { name: String },
     #[error("interrupted; removed what this run created")]
     Interrupted,
+    /// The database is up but migrating or seeding it failed; the container stays.
+    #[error(transparent)]
+    Migrate(#[from] MigrateOpError),
 }
 
 impl UpError {
@@ -98,6 +109,7 @@ impl UpError {
                 "create it with `docker volume create {name}`, or drop `external: true`"
             )),
             UpError::Interrupted => None,
+            UpError::Migrate(e) => e.hint(),
         }
     }
 }
@@ -128,7 +140,15 @@ pub async fn up(
     if result.is_err() && !created.project_existed {
         remove_created(engine, &created, progress).await;
     }
-    result
+    let mut report = result?;
+    if options.migrate {
+        // The database itself is fine: a failure here leaves the container running.
+        let (applied, seeded) =
+            migrate_and_seed(project, &report.url, report.new_database, progress).await?;
+        report.applied = applied;
+        report.seeded = seeded;
+    }
+    Ok(report)
 }
 
 async fn bring_up(
@@ -248,6 +268,8 @@ async fn bring_up(
         new_database,
         url,
         ready_after_ms: waited.elapsed().as_millis(),
+        applied: Vec::new(),
+        seeded: Vec::new(),
     })
 }
 

@@ -3,5 +3,6 @@
 
 mod common;
 mod engine;
+mod migrate;
 mod revisions;
 mod services;

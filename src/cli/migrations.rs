@@ -1,0 +1,210 @@
+//! `migrate`, `downgrade`, `current`, `stamp` and `seed`: arguments and printing around
+//! the operations in [`crate::ops`].
+
+use clap::Args;
+
+use super::Context;
+use super::output;
+use crate::engine::Engine;
+use crate::migrate::{MigrateReport, RevisionRun, Target, UpgradeOptions};
+use crate::ops;
+use crate::progress::Progress;
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// head, heads (every head), +N, or a revision id or prefix
+    #[arg(default_value = "head")]
+    pub target: String,
+    /// Print the SQL instead of running it (needs no database)
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: the revision the database is at (default: empty)
+    #[arg(long, value_name = "REV", requires = "sql")]
+    pub from: Option<String>,
+    /// Show what would run against the live database, changing nothing
+    #[arg(long, conflicts_with = "sql")]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+    /// Accept the edited file of an applied revision as applied (repeatable; not re-run)
+    #[arg(long, value_name = "ID")]
+    pub accept_changed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DowngradeArgs {
+    /// -N, base, or a revision id or prefix to go back to
+    #[arg(allow_hyphen_values = true)]
+    pub target: String,
+    /// Print the SQL instead of running it (needs no database)
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: the revision the database is at (default: the head)
+    #[arg(long, value_name = "REV", requires = "sql")]
+    pub from: Option<String>,
+    /// Show what would be reverted, changing nothing
+    #[arg(long, conflicts_with = "sql")]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StampArgs {
+    /// head, heads, base, +N, -N, or a revision id or prefix
+    #[arg(allow_hyphen_values = true)]
+    pub target: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct JsonArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn migrate(
+    context: &Context,
+    args: &MigrateArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let target: Target = args.target.parse()?;
+    if args.sql {
+        let sql = ops::upgrade_sql(&context.project, &target, args.from.as_deref())?;
+        return output::bytes(sql.as_bytes());
+    }
+    let engine = Engine::connect().await?;
+    let options = UpgradeOptions {
+        dry_run: args.dry_run,
+        accept_changed: args.accept_changed.clone(),
+    };
+    let report = ops::migrate(&engine, &context.project, &target, &options, progress).await?;
+    print_report(&report, args.json, &report.applied, "apply")
+}
+
+pub async fn downgrade(
+    context: &Context,
+    args: &DowngradeArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let target: Target = args.target.parse()?;
+    if args.sql {
+        let sql = ops::downgrade_sql(&context.project, &target, args.from.as_deref())?;
+        return output::bytes(sql.as_bytes());
+    }
+    let engine = Engine::connect().await?;
+    let report = ops::downgrade(&engine, &context.project, &target, args.dry_run, progress).await?;
+    print_report(&report, args.json, &report.reverted, "revert")
+}
+
+pub async fn stamp(
+    context: &Context,
+    args: &StampArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let target: Target = args.target.parse()?;
+    let engine = Engine::connect().await?;
+    let report = ops::stamp(&engine, &context.project, &target, progress).await?;
+    if args.json {
+        return output::json(&report);
+    }
+    for r in &report.applied {
+        eprintln!("stamped {} {}", r.id, r.message);
+    }
+    for r in &report.reverted {
+        eprintln!("unstamped {} {}", r.id, r.message);
+    }
+    print_current(&report.current)
+}
+
+pub async fn current(context: &Context, args: &JsonArgs) -> anyhow::Result<()> {
+    let engine = Engine::connect().await?;
+    let report = ops::current(&engine, &context.project).await?;
+    if args.json {
+        return output::json(&report);
+    }
+    if report.current.is_empty() {
+        output::line("base")?;
+    }
+    for r in &report.current {
+        let head = if r.head { " (head)" } else { "" };
+        output::line(&format!("{} {}{head}", r.id, r.message))?;
+    }
+    if !report.unknown.is_empty() {
+        eprintln!(
+            "the database also has revisions no file defines: {}",
+            report.unknown.join(", ")
+        );
+    }
+    if report.pending > 0 {
+        eprintln!(
+            "{} revision(s) pending; run `devdb migrate`",
+            report.pending
+        );
+    }
+    Ok(())
+}
+
+pub async fn seed(
+    context: &Context,
+    args: &JsonArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let engine = Engine::connect().await?;
+    let files = ops::seed(&engine, &context.project, progress).await?;
+    if args.json {
+        return output::json(&serde_json::json!({ "seeded": files }));
+    }
+    if files.is_empty() {
+        eprintln!(
+            "no seed files in {}",
+            context.project.settings.seeds.display()
+        );
+    }
+    Ok(())
+}
+
+/// The plan of a dry run on stdout, or where the database is now on stderr (the applied
+/// revisions were reported as they ran).
+fn print_report(
+    report: &MigrateReport,
+    json: bool,
+    revisions: &[RevisionRun],
+    verb: &str,
+) -> anyhow::Result<()> {
+    if json {
+        return output::json(report);
+    }
+    for r in &report.accepted {
+        eprintln!("accepted the edited file of {r}");
+    }
+    if report.dry_run {
+        if revisions.is_empty() {
+            eprintln!("nothing to {verb}");
+        }
+        for r in revisions {
+            output::line(&format!(
+                "would {verb} {} {} ({})",
+                r.id,
+                r.message,
+                r.path.display()
+            ))?;
+        }
+        return Ok(());
+    }
+    if revisions.is_empty() {
+        eprintln!("nothing to {verb}");
+    }
+    print_current(&report.current)
+}
+
+fn print_current(current: &[String]) -> anyhow::Result<()> {
+    let at = if current.is_empty() {
+        "base".to_string()
+    } else {
+        current.join(", ")
+    };
+    eprintln!("database at {at}");
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! Why a migration run stopped, and how a Postgres error becomes a [`RevisionFailure`]
+//! naming the revision file and line.
+
+use std::path::PathBuf;
+
+use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
+
+use super::file::{FileError, Revision};
+use super::graph::GraphError;
+use super::plan::PlanError;
+use super::render::RevisionSteps;
+use super::split::{file_line_of_position, line_of_offset};
+
+/// Why a migration run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Files(#[from] FileError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("no migrations folder at {}", path.display())]
+    NoMigrations { path: PathBuf },
+    #[error(
+        "the database has revision{} {} that the migration files do not know (code older than the database?)",
+        if ids.len() == 1 { "" } else { "s" },
+        ids.join(", ")
+    )]
+    UnknownApplied { ids: Vec<String> },
+    #[error(
+        "{} edited after being applied (its checksum differs from the recorded one): {}",
+        if revisions.len() == 1 { "a revision was" } else { "revisions were" },
+        revisions.iter().map(|(id, path)| format!("{id} ({})", path.display())).collect::<Vec<_>>().join(", ")
+    )]
+    Changed { revisions: Vec<(String, PathBuf)> },
+    #[error("cannot accept changes to {id}: it is not applied to this database")]
+    AcceptNotApplied { id: String },
+    #[error("{0}")]
+    Failed(Box<RevisionFailure>),
+    #[error("database error while {step}: {source}")]
+    Database {
+        step: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// A revision whose SQL Postgres refused, with everything needed to find and fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionFailure {
+    pub id: String,
+    pub path: PathBuf,
+    /// File line of the error, when Postgres gave a position.
+    pub line: Option<usize>,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// `applying` or `reverting`.
+    pub action: &'static str,
+    /// For a `no-transaction` revision: the 1-based statement that failed, and how many
+    /// the revision has.
+    pub statement: Option<(usize, usize)>,
+    /// What this run applied (or reverted) before the failure.
+    pub done: Vec<String>,
+    /// Where the database is after the failure.
+    pub current: Vec<String>,
+}
+
+impl std::fmt::Display for RevisionFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&failure_text(self))
+    }
+}
+
+fn failure_text(failure: &RevisionFailure) -> String {
+    let RevisionFailure {
+        id,
+        path,
+        line,
+        message,
+        detail,
+        hint,
+        action,
+        statement,
+        ..
+    } = failure;
+    let place = match line {
+        Some(line) => format!("{}:{line}", path.display()),
+        None => path.display().to_string(),
+    };
+    let mut text = format!("{action} revision {id} failed at {place}");
+    if let Some((n, total)) = statement {
+        text.push_str(&format!(" (statement {n} of {total})"));
+    }
+    text.push_str(&format!(": {message}"));
+    if let Some(detail) = detail {
+        text.push_str(&format!("\nDETAIL: {detail}"));
+    }
+    if let Some(hint) = hint {
+        text.push_str(&format!("\nHINT: {hint}"));
+    }
+    text
+}
+
+impl MigrateError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            MigrateError::Plan(PlanError::MultipleHeads(heads)) => Some(heads.hint()),
+            MigrateError::Changed { revisions } => Some(format!(
+                "restore the file as it was applied, or run `devdb migrate --accept-changed {}` to accept the edit (it is not re-run)",
+                revisions[0].0
+            )),
+            MigrateError::UnknownApplied { .. } => Some(
+                "update your checkout to a version with those migration files, or `devdb downgrade` from there"
+                    .into(),
+            ),
+            MigrateError::Failed(failure) => {
+                let RevisionFailure {
+                    id,
+                    path,
+                    statement,
+                    done,
+                    current,
+                    ..
+                } = failure.as_ref();
+                let at = if current.is_empty() {
+                    "base".to_string()
+                } else {
+                    current.join(", ")
+                };
+                let done = if done.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (this run completed {} first)", done.join(", "))
+                };
+                Some(match statement {
+                    Some((n, _)) if *n > 1 => format!(
+                        "{id} runs outside a transaction: its {} statement(s) before statement {n} ran and were NOT rolled back; check what they did (an index built CONCURRENTLY that failed is left INVALID: drop it) and fix {} before running again; the record still says {at}{done}",
+                        n - 1,
+                        path.display()
+                    ),
+                    _ => format!(
+                        "nothing of {id} was kept: the database is at {at}{done}; fix {} and run again",
+                        path.display()
+                    ),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the error is a conflict in the revision graph (several heads, a cycle, a
+    /// missing parent, a duplicate id) rather than a failed run.
+    pub fn is_graph_conflict(&self) -> bool {
+        match self {
+            MigrateError::Graph(e) | MigrateError::Plan(PlanError::Graph(e)) => !matches!(
+                e,
+                GraphError::UnknownRevision { .. } | GraphError::AmbiguousRevision { .. }
+            ),
+            MigrateError::Plan(PlanError::MultipleHeads(_)) => true,
+            MigrateError::Files(FileError::DuplicateRevision { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+pub(crate) fn database(step: &'static str) -> impl FnOnce(sqlx::Error) -> MigrateError {
+    move |source| MigrateError::Database { step, source }
+}
+
+/// A failed revision, with the file line of the error when Postgres gave a position.
+pub(crate) fn failure(
+    revision: &Revision,
+    steps: &RevisionSteps<'_>,
+    chunk: Option<usize>,
+    error: sqlx::Error,
+    action: &'static str,
+    done: Vec<String>,
+    current: Vec<String>,
+) -> MigrateError {
+    let offset = chunk.and_then(|i| steps.chunks.get(i)).map(|(o, _)| *o);
+    let statement = match (steps.transaction, chunk) {
+        (false, Some(i)) => Some((i + 1, steps.chunks.len())),
+        _ => None,
+    };
+    let (message, detail, hint, position) = match error.as_database_error() {
+        Some(db) => match db.try_downcast_ref::<PgDatabaseError>() {
+            Some(pg) => (
+                pg.message().to_string(),
+                pg.detail().map(str::to_string),
+                pg.hint().map(str::to_string),
+                match pg.position() {
+                    Some(PgErrorPosition::Original(p)) => Some(p),
+                    _ => None,
+                },
+            ),
+            None => (db.message().to_string(), None, None, None),
+        },
+        None => (error.to_string(), None, None, None),
+    };
+    let line = match (offset, position) {
+        (Some(offset), Some(p)) => Some(file_line_of_position(
+            steps.body,
+            offset,
+            p,
+            steps.body_line,
+        )),
+        (Some(offset), None) if !steps.transaction => {
+            Some(steps.body_line + line_of_offset(steps.body, offset) - 1)
+        }
+        _ => None,
+    };
+    MigrateError::Failed(Box::new(RevisionFailure {
+        id: revision.id.clone(),
+        path: revision.path.clone(),
+        line,
+        message,
+        detail,
+        hint,
+        action,
+        statement,
+        done,
+        current,
+    }))
+}

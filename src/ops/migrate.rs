@@ -1,0 +1,258 @@
+//! `migrate`, `downgrade`, `stamp`, `current` and `seed` against the project's running
+//! database, and the offline `--sql` scripts, which need neither Docker nor a database.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use sqlx::{Connection, PgConnection};
+
+use super::url::{DatabaseUrl, UrlError, database_url};
+use crate::config::Project;
+use crate::engine::Engine;
+use crate::migrate::{
+    MigrateError, MigrateReport, Migrator, RevisionGraph, Target, UpgradeOptions, load_graph,
+    plan_upgrade, read_current, render_downgrade_sql, render_upgrade_sql, stamp_set,
+    unknown_applied,
+};
+use crate::progress::Progress;
+use crate::seed::{SeedError, run_seeds};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateOpError {
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+}
+
+impl MigrateOpError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            MigrateOpError::Url(UrlError::Engine(e)) => e.hint(),
+            MigrateOpError::Migrate(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// Opens one connection to the database at `url`.
+pub async fn connect(url: &DatabaseUrl) -> Result<PgConnection, MigrateOpError> {
+    PgConnection::connect_with(&url.connect_options())
+        .await
+        .map_err(|source| MigrateOpError::Connect {
+            url: url.render(false),
+            source,
+        })
+}
+
+async fn connect_project(
+    engine: &Engine,
+    project: &Project,
+) -> Result<PgConnection, MigrateOpError> {
+    connect(&database_url(engine, project).await?).await
+}
+
+fn graph_of(project: &Project) -> Result<RevisionGraph, MigrateError> {
+    load_graph(&project.settings.migrations)
+}
+
+fn migrator<'a>(
+    graph: &'a RevisionGraph,
+    project: &'a Project,
+    progress: &'a dyn Progress,
+) -> Migrator<'a> {
+    Migrator {
+        graph,
+        schema: &project.settings.version_schema,
+        progress,
+    }
+}
+
+/// Applies the project's revisions up to `target`.
+pub async fn migrate(
+    engine: &Engine,
+    project: &Project,
+    target: &Target,
+    options: &UpgradeOptions,
+    progress: &dyn Progress,
+) -> Result<MigrateReport, MigrateOpError> {
+    let graph = graph_of(project)?;
+    let mut conn = connect_project(engine, project).await?;
+    Ok(migrator(&graph, project, progress)
+        .upgrade(&mut conn, target, options)
+        .await?)
+}
+
+/// Reverts the project's revisions down to `target`.
+pub async fn downgrade(
+    engine: &Engine,
+    project: &Project,
+    target: &Target,
+    dry_run: bool,
+    progress: &dyn Progress,
+) -> Result<MigrateReport, MigrateOpError> {
+    let graph = graph_of(project)?;
+    let mut conn = connect_project(engine, project).await?;
+    Ok(migrator(&graph, project, progress)
+        .downgrade(&mut conn, target, dry_run)
+        .await?)
+}
+
+/// Records `target` and its ancestors as applied, running nothing.
+pub async fn stamp(
+    engine: &Engine,
+    project: &Project,
+    target: &Target,
+    progress: &dyn Progress,
+) -> Result<MigrateReport, MigrateOpError> {
+    let graph = graph_of(project)?;
+    let mut conn = connect_project(engine, project).await?;
+    Ok(migrator(&graph, project, progress)
+        .stamp(&mut conn, target)
+        .await?)
+}
+
+/// A revision as `current` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionInfo {
+    pub id: String,
+    pub message: String,
+    pub head: bool,
+}
+
+/// Where the database is, against the migration files.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrentReport {
+    /// The applied revisions no applied revision descends from; empty at base.
+    pub current: Vec<RevisionInfo>,
+    pub heads: Vec<String>,
+    /// Revisions not applied yet (all heads' ancestors).
+    pub pending: usize,
+    /// Applied revisions no file defines.
+    pub unknown: Vec<String>,
+}
+
+/// Where the project's database is.
+pub async fn current(engine: &Engine, project: &Project) -> Result<CurrentReport, MigrateOpError> {
+    let graph = graph_of(project)?;
+    let mut conn = connect_project(engine, project).await?;
+    let (current, applied) =
+        read_current(&mut conn, &graph, &project.settings.version_schema).await?;
+    let ids: BTreeSet<String> = applied.into_keys().collect();
+    let heads: Vec<String> = graph.heads().iter().map(|r| r.id.clone()).collect();
+    let pending = plan_upgrade(&graph, &ids, &Target::Heads)
+        .map(|plan| plan.len())
+        .unwrap_or(0);
+    Ok(CurrentReport {
+        current: current
+            .into_iter()
+            .map(|id| RevisionInfo {
+                message: graph
+                    .get(&id)
+                    .map(|r| r.message.clone())
+                    .unwrap_or_default(),
+                head: heads.contains(&id),
+                id,
+            })
+            .collect(),
+        heads,
+        pending,
+        unknown: unknown_applied(&graph, &ids),
+    })
+}
+
+/// Runs the project's seed files.
+pub async fn seed(
+    engine: &Engine,
+    project: &Project,
+    progress: &dyn Progress,
+) -> Result<Vec<PathBuf>, MigrateOpError> {
+    let mut conn = connect_project(engine, project).await?;
+    let files = run_seeds(&mut conn, &project.settings.seeds).await?;
+    for file in &files {
+        progress.info(&format!("seeded {}", file.display()));
+    }
+    Ok(files)
+}
+
+/// The applied set a `--from REV` names: the revision and its ancestors; base without one.
+fn from_set(
+    graph: &RevisionGraph,
+    from: Option<&str>,
+    default: Target,
+) -> Result<BTreeSet<String>, MigrateError> {
+    let target = match from {
+        Some(text) => text.parse::<Target>()?,
+        None => default,
+    };
+    Ok(stamp_set(graph, &BTreeSet::new(), &target)?)
+}
+
+/// The SQL `migrate` would send to take a database at `from` (default: empty) to `target`.
+pub fn upgrade_sql(
+    project: &Project,
+    target: &Target,
+    from: Option<&str>,
+) -> Result<String, MigrateError> {
+    let graph = graph_of(project)?;
+    let from = from_set(&graph, from, Target::Base)?;
+    Ok(render_upgrade_sql(
+        &graph,
+        &from,
+        target,
+        &project.settings.version_schema,
+    )?)
+}
+
+/// The SQL `downgrade` would send to take a database at `from` (default: the head) to
+/// `target`.
+pub fn downgrade_sql(
+    project: &Project,
+    target: &Target,
+    from: Option<&str>,
+) -> Result<String, MigrateError> {
+    let graph = graph_of(project)?;
+    let from = from_set(&graph, from, Target::Head)?;
+    Ok(render_downgrade_sql(
+        &graph,
+        &from,
+        target,
+        &project.settings.version_schema,
+    )?)
+}
+
+/// What `up` does after the database answers: migrate to head when there is a migrations
+/// folder, then seed a new database. Returns the revisions applied and the seeds run.
+pub async fn migrate_and_seed(
+    project: &Project,
+    url: &DatabaseUrl,
+    new_database: bool,
+    progress: &dyn Progress,
+) -> Result<(Vec<String>, Vec<String>), MigrateOpError> {
+    let mut conn = connect(url).await?;
+    let mut applied = Vec::new();
+    if project.settings.migrations.is_dir() {
+        let graph = graph_of(project)?;
+        let report = migrator(&graph, project, progress)
+            .upgrade(&mut conn, &Target::Head, &UpgradeOptions::default())
+            .await?;
+        applied = report.applied.into_iter().map(|r| r.id).collect();
+    }
+    let mut seeded = Vec::new();
+    if new_database {
+        for file in run_seeds(&mut conn, &project.settings.seeds).await? {
+            progress.info(&format!("seeded {}", file.display()));
+            seeded.push(file.display().to_string());
+        }
+    }
+    Ok((applied, seeded))
+}
