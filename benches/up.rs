@@ -63,8 +63,17 @@ fn image() -> String {
 async fn floor_cold(image: &str, name: &str) -> Duration {
     let started = Instant::now();
     docker(&[
-        "run", "-d", "--name", name, "--label", "dev.devdb.bench=1", "-e", "POSTGRES_PASSWORD=bench",
-        "-p", "127.0.0.1::5432", image,
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--label",
+        "dev.devdb.bench=1",
+        "-e",
+        "POSTGRES_PASSWORD=bench",
+        "-p",
+        "127.0.0.1::5432",
+        image,
     ]);
     let port = docker(&["port", name, "5432"]);
     poll(&format!("postgres://postgres:bench@{port}/postgres")).await;

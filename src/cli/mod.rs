@@ -167,6 +167,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),
         Command::Merge(args) => revisions::merge(&Context::load(&cli.project)?, &args),
         Command::Heads(args) => revisions::heads(&Context::load(&cli.project)?, &args),
-        Command::History(args) => revisions::history(&Context::load(&cli.project)?, &args),
+        Command::History(args) => revisions::history(&Context::load(&cli.project)?, &args).await,
     }
 }

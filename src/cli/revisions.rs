@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::Context;
 use super::output;
+use crate::engine::Engine;
 use crate::migrate::{self, EmptyUp, Revision, RevisionGraph};
+use crate::ops;
 
 #[derive(Debug, Clone, Args)]
 pub struct NewArgs {
@@ -113,11 +115,15 @@ pub fn heads(context: &Context, args: &ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn history(context: &Context, args: &ReportArgs) -> anyhow::Result<()> {
+pub async fn history(context: &Context, args: &ReportArgs) -> anyhow::Result<()> {
     let graph = load(context)?;
-    // The runner branch fills this from the running database's record table
-    // (`applied_ids_if_running`); until then nothing is marked applied.
-    let applied = BTreeSet::new();
+    // The graph is the files' business; the database, when it runs, only adds the marks.
+    let applied = match Engine::connect().await {
+        Ok(engine) => ops::applied_ids(&engine, &context.project)
+            .await
+            .unwrap_or_default(),
+        Err(_) => BTreeSet::new(),
+    };
     if args.json {
         return output::json(&migrate::history_entries(&graph, &applied));
     }

@@ -193,5 +193,26 @@ pub async fn status(context: &Context, args: &StatusArgs) -> anyhow::Result<()> 
     if let Some(url) = &report.database_url {
         output::line(&format!("\ndatabase: {url}"))?;
     }
+    if let Some(migrations) = &report.migrations {
+        let at = match migrations.current.as_slice() {
+            [] => "base".to_string(),
+            current => current
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let heads = migrations.heads.join(", ");
+        output::line(&format!(
+            "revision: {at} (heads: {heads}; {} pending)",
+            migrations.pending
+        ))?;
+        if !migrations.unknown.is_empty() {
+            output::line(&format!(
+                "unknown to the files: {}",
+                migrations.unknown.join(", ")
+            ))?;
+        }
+    }
     Ok(())
 }

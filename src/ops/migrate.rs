@@ -170,6 +170,21 @@ pub async fn current(engine: &Engine, project: &Project) -> Result<CurrentReport
     })
 }
 
+/// The ids recorded as applied in the project's running database.
+pub async fn applied_ids(
+    engine: &Engine,
+    project: &Project,
+) -> Result<BTreeSet<String>, MigrateOpError> {
+    let mut conn = connect_project(engine, project).await?;
+    let applied = crate::migrate::store::applied(&mut conn, &project.settings.version_schema)
+        .await
+        .map_err(|source| MigrateError::Database {
+            step: "reading the applied revisions".into(),
+            source,
+        })?;
+    Ok(applied.into_keys().collect())
+}
+
 /// Runs the project's seed files.
 pub async fn seed(
     engine: &Engine,

@@ -12,8 +12,8 @@ mod url;
 pub use down::{DownOptions, DownReport, down};
 pub use logs::{LogsError, LogsOptions, logs};
 pub use migrate::{
-    CurrentReport, MigrateOpError, RevisionInfo, current, downgrade, downgrade_sql, migrate, seed,
-    stamp, upgrade_sql,
+    CurrentReport, MigrateOpError, RevisionInfo, applied_ids, current, downgrade, downgrade_sql,
+    migrate, seed, stamp, upgrade_sql,
 };
 pub use status::{ServiceStatus, StatusReport, status};
 pub use up::{UpAction, UpError, UpOptions, UpReport, up};

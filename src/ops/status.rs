@@ -24,6 +24,9 @@ pub struct StatusReport {
     pub services: Vec<ServiceStatus>,
     /// The database URL, password masked unless asked for; `None` when it is not running.
     pub database_url: Option<String>,
+    /// Where the running database is against the migration files; `None` when it is not
+    /// running or the files cannot be read.
+    pub migrations: Option<super::CurrentReport>,
 }
 
 pub async fn status(
@@ -57,9 +60,16 @@ pub async fn status(
             image: c.image,
         })
         .collect();
+    let migrations = match database_url {
+        Some(_) if project.settings.migrations.is_dir() => {
+            super::current(engine, project).await.ok()
+        }
+        _ => None,
+    };
     Ok(StatusReport {
         project: project.name.clone(),
         services,
         database_url,
+        migrations,
     })
 }

@@ -3,6 +3,7 @@
 
 mod common;
 mod engine;
+mod example;
 mod migrate;
 mod revisions;
 mod services;

@@ -219,7 +219,6 @@ pub fn simple_compose() -> String {
     )
 }
 
-#[allow(dead_code)]
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
