@@ -179,7 +179,7 @@ pub async fn applied_ids(
     let applied = crate::migrate::store::applied(&mut conn, &project.settings.version_schema)
         .await
         .map_err(|source| MigrateError::Database {
-            step: "reading the applied revisions".into(),
+            step: "reading the applied revisions",
             source,
         })?;
     Ok(applied.into_keys().collect())
