@@ -1,6 +1,7 @@
 //! Benchmark: cold `devdb up` (no container, no volume) and warm `devdb up` (a stopped
-//! container) against their floors measured in the same run: `docker run` (or
-//! `docker start`) of the same image plus a SQL poll every 10 ms. Prints medians and ratios.
+//! container) against their floors measured in the same run: `docker network create`,
+//! `docker volume create` and `docker run` (or `docker start`) of the same image, plus a SQL
+//! poll every 10 ms. Prints medians and ratios.
 //!
 //! Run with `cargo bench --bench up`; `DEVDB_BENCH_ROUNDS` sets the rounds (default 5).
 
@@ -60,13 +61,22 @@ fn image() -> String {
     })
 }
 
+/// The floor does what `devdb up` does for a new project, by hand: a network, a named data
+/// volume, and a container on both.
 async fn floor_cold(image: &str, name: &str) -> Duration {
     let started = Instant::now();
+    docker(&["network", "create", "--label", "dev.devdb.bench=1", name]);
+    docker(&["volume", "create", "--label", "dev.devdb.bench=1", name]);
+    let volume = format!("{name}:/var/lib/postgresql/data");
     docker(&[
         "run",
         "-d",
         "--name",
         name,
+        "--network",
+        name,
+        "-v",
+        &volume,
         "--label",
         "dev.devdb.bench=1",
         "-e",
@@ -115,7 +125,9 @@ async fn main() {
         let floor_name = format!("devdb-bench-floor-{}-{round}", std::process::id());
         cold_floor.push(floor_cold(&image, &floor_name).await);
         warm_floor.push(floor_warm(&floor_name).await);
-        docker(&["rm", "-f", "-v", &floor_name]);
+        docker(&["rm", "-f", &floor_name]);
+        docker(&["volume", "rm", &floor_name]);
+        docker(&["network", "rm", &floor_name]);
 
         let project = format!("devdb-bench-{}-{round}", std::process::id());
         let started = Instant::now();
