@@ -408,3 +408,42 @@ async fn ctrl_c_during_up_removes_what_it_made() {
     assert_eq!(status.code(), Some(130));
     assert_eq!(project.leftovers(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn init_scripts_from_a_bind_mount_run_once_on_a_new_volume() {
+    let project = TestProject::new()
+        .compose(&compose_with(
+            "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: app-secret\n      POSTGRES_DB: appdb",
+            "      - ../initdb:/docker-entrypoint-initdb.d:ro",
+        ))
+        .file(
+            "initdb/01_schema.sql",
+            "CREATE TABLE greeting (v text); INSERT INTO greeting VALUES ('from initdb');",
+        )
+        .file(
+            "initdb/02_more.sh",
+            "#!/bin/bash\nset -e\npsql -v ON_ERROR_STOP=1 --username \"$POSTGRES_USER\" --dbname \"$POSTGRES_DB\" -c \"INSERT INTO greeting VALUES ('from a script')\"\n",
+        );
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    assert!(url.starts_with("postgres://app:app-secret@"), "{url}");
+    assert!(url.ends_with("/appdb"), "{url}");
+    assert_eq!(
+        query(&url, "SELECT v FROM greeting ORDER BY v")
+            .await
+            .unwrap(),
+        ["from a script", "from initdb"]
+    );
+
+    // The scripts belong to the first start of a new volume only.
+    project.devdb_ok(&["down"]);
+    project.devdb_ok(&["up"]);
+    assert_eq!(
+        query(&project.url(), "SELECT count(*)::int FROM greeting")
+            .await
+            .unwrap(),
+        ["2"]
+    );
+    project.devdb_ok(&["down", "--volumes", "--yes"]);
+    assert_eq!(project.leftovers(), Vec::<String>::new());
+}
