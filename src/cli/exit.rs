@@ -234,6 +234,7 @@ fn migrate_code(error: &MigrateError) -> i32 {
     }
     match error {
         MigrateError::Failed(_)
+        | MigrateError::Plan(PlanError::PartlySquashed { .. })
         | MigrateError::Changed { .. }
         | MigrateError::UnknownApplied { .. } => code::MIGRATION_FAILED,
         _ => code::FAILURE,
