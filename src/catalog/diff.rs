@@ -115,6 +115,7 @@ impl Difference {
                 expected,
                 actual,
             } => {
+                let (expected, actual) = (expected.trim(), actual.trim());
                 let short = |v: &str| v.len() <= SHORT_VALUE && !v.contains('\n');
                 if short(expected) && short(actual) {
                     format!(

@@ -4,7 +4,7 @@
 use crate::engine::EngineError;
 use crate::health::HealthError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
-use crate::ops::{LogsError, MigrateOpError, UpError, UrlError};
+use crate::ops::{CheckError, LogsError, MigrateOpError, UpError, UrlError};
 use crate::seed::SeedError;
 
 /// The documented exit codes (README, "Exit codes").
@@ -25,6 +25,16 @@ pub mod code {
 pub struct UsageError {
     pub message: String,
     pub hint: String,
+}
+
+/// `check` found drift or problems with the migrations; the report was printed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "drift found: {differences} schema difference(s) and {problems} problem(s) with the migrations"
+)]
+pub struct DriftFound {
+    pub problems: usize,
+    pub differences: usize,
 }
 
 /// What main needs to report an error: its exit code, a hint, and log lines.
@@ -55,6 +65,23 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
             code: code::USAGE,
             hint: Some(e.hint.clone()),
             logs: None,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<DriftFound>() {
+        return Some(Diagnosis {
+            code: code::DRIFT,
+            hint: Some(if e.differences > 0 {
+                "write a migration for the differences (or revert them by hand), or rebuild the database with `devdb reset`".into()
+            } else {
+                "fix the migration files named above".into()
+            }),
+            logs: None,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<CheckError>() {
+        return Some(match e {
+            CheckError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
+            _ => plain(e.hint()),
         });
     }
     if let Some(e) = cause.downcast_ref::<EngineError>() {

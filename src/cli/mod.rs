@@ -2,6 +2,7 @@
 //! the dispatch. Commands parse and resolve settings, then call one library operation;
 //! no Docker or SQL code lives here.
 
+mod check;
 mod confirm;
 pub mod exit;
 mod image;
@@ -76,6 +77,8 @@ pub enum Command {
     Stamp(migrations::StampArgs),
     /// Run the seed files
     Seed(migrations::JsonArgs),
+    /// Compare the database's schema with what its applied migrations build; check the files
+    Check(check::CheckArgs),
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -162,6 +165,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed(args) => {
             let context = Context::load(&cli.project)?;
             migrations::seed(&context, &args, &progress).await
+        }
+        Command::Check(args) => {
+            let context = Context::load(&cli.project)?;
+            check::run(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),

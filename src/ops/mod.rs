@@ -2,13 +2,16 @@
 //! [`Engine`] and a [`Progress`], and returns a report the command line prints; none of
 //! them prints or reads the terminal.
 
+mod check;
 mod down;
 mod logs;
 mod migrate;
+pub mod shadow;
 mod status;
 mod up;
 mod url;
 
+pub use check::{CheckError, CheckReport, DRIFT_SIDES, Drift, Problem, ProblemKind, check};
 pub use down::{DownOptions, DownReport, down};
 pub use logs::{LogsError, LogsOptions, logs};
 pub use migrate::{

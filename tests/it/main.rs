@@ -2,6 +2,7 @@
 //! Postgres. One test binary, one module per area.
 
 mod common;
+mod drift;
 mod engine;
 mod example;
 mod migrate;
