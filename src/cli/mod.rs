@@ -2,6 +2,7 @@
 //! the dispatch. Commands parse and resolve settings, then call one library operation;
 //! no Docker or SQL code lives here.
 
+mod backup;
 mod confirm;
 pub mod exit;
 mod image;
@@ -76,6 +77,10 @@ pub enum Command {
     Stamp(migrations::StampArgs),
     /// Run the seed files
     Seed(migrations::JsonArgs),
+    /// Back up the database to a timestamped folder (`backup list` shows them)
+    Backup(backup::BackupArgs),
+    /// Replace the database with a backup (a folder, a name, or `latest`), checked first
+    Restore(backup::RestoreArgs),
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -162,6 +167,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed(args) => {
             let context = Context::load(&cli.project)?;
             migrations::seed(&context, &args, &progress).await
+        }
+        Command::Backup(args) => {
+            let context = Context::load(&cli.project)?;
+            backup::backup(&context, &args, &progress).await
+        }
+        Command::Restore(args) => {
+            let context = Context::load(&cli.project)?;
+            backup::restore(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),
