@@ -1,10 +1,13 @@
 //! Exit codes, decided in one place, and the printing of an error with its cause chain,
 //! its hint and any log lines it carries.
 
+use crate::backup::FolderError;
 use crate::engine::EngineError;
 use crate::health::HealthError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
-use crate::ops::{CheckError, LogsError, MigrateOpError, UpError, UrlError};
+use crate::ops::{
+    BackupError, CheckError, LogsError, MigrateOpError, RestoreError, UpError, UrlError,
+};
 use crate::seed::SeedError;
 
 /// The documented exit codes (README, "Exit codes").
@@ -120,6 +123,26 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
             LogsError::Engine(e) => engine(e),
             _ => plain(None),
         });
+    }
+    if let Some(e) = cause.downcast_ref::<BackupError>() {
+        return Some(match e {
+            BackupError::Url(UrlError::Engine(e)) | BackupError::Engine(e) => engine(e),
+            _ => plain(e.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<RestoreError>() {
+        return Some(match e {
+            RestoreError::Url(UrlError::Engine(e)) | RestoreError::Engine(e) => engine(e),
+            _ => plain(e.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<FolderError>() {
+        return Some(plain(match e {
+            FolderError::NoBackups { .. } | FolderError::NotFound { .. } => {
+                Some("`devdb backup` makes one; `devdb backup list` shows them".into())
+            }
+            FolderError::Unreadable { .. } => None,
+        }));
     }
     if let Some(e) = cause.downcast_ref::<FileError>() {
         return Some(pair(file_error(e)));

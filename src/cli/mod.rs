@@ -2,6 +2,7 @@
 //! the dispatch. Commands parse and resolve settings, then call one library operation;
 //! no Docker or SQL code lives here.
 
+mod backup;
 mod check;
 mod confirm;
 pub mod exit;
@@ -79,6 +80,10 @@ pub enum Command {
     Seed(migrations::JsonArgs),
     /// Compare the database's schema with what its applied migrations build; check the files
     Check(check::CheckArgs),
+    /// Back up the database to a timestamped folder (`backup list` shows them)
+    Backup(backup::BackupArgs),
+    /// Replace the database with a backup (a folder, a name, or `latest`), checked first
+    Restore(backup::RestoreArgs),
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -165,6 +170,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed(args) => {
             let context = Context::load(&cli.project)?;
             migrations::seed(&context, &args, &progress).await
+        }
+        Command::Backup(args) => {
+            let context = Context::load(&cli.project)?;
+            backup::backup(&context, &args, &progress).await
+        }
+        Command::Restore(args) => {
+            let context = Context::load(&cli.project)?;
+            backup::restore(&context, &args, &progress).await
         }
         Command::Check(args) => {
             let context = Context::load(&cli.project)?;

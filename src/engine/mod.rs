@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bollard::Docker;
 
-pub use exec::ExecOutput;
+pub use exec::{Exec, ExecChunk, ExecOutput, ExecSpec, StderrTail};
 pub use image::{ImageFacts, PullOutcome};
 pub use resources::{ContainerInfo, ContainerSpec, LogChunk, MountSpec, PortBinding};
 
