@@ -6,7 +6,8 @@ use crate::engine::EngineError;
 use crate::health::HealthError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
 use crate::ops::{
-    BackupError, CheckError, LogsError, MigrateOpError, RestoreError, UpError, UrlError,
+    BackupError, CheckError, LogsError, MigrateOpError, RestoreError, SquashError, UpError,
+    UrlError,
 };
 use crate::seed::SeedError;
 
@@ -79,6 +80,18 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
                 "fix the migration files named above".into()
             }),
             logs: None,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<SquashError>() {
+        return Some(match e {
+            SquashError::Engine(inner) => engine(inner),
+            SquashError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
+            SquashError::Migrate(inner) => pair((migrate_code(inner), e.hint())),
+            SquashError::Plan(PlanError::MultipleHeads(_)) => {
+                pair((code::GRAPH_CONFLICT, e.hint()))
+            }
+            SquashError::Plan(PlanError::Graph(inner)) => pair(graph_error(inner)),
+            _ => plain(e.hint()),
         });
     }
     if let Some(e) = cause.downcast_ref::<CheckError>() {

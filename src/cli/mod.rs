@@ -14,6 +14,7 @@ mod progress;
 mod psql;
 mod revisions;
 mod services;
+mod squash;
 
 use std::path::PathBuf;
 
@@ -84,6 +85,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Replace the database with a backup (a folder, a name, or `latest`), checked first
     Restore(backup::RestoreArgs),
+    /// Replace the chain up to head (or --to) by one baseline built from a real database
+    Squash(squash::SquashArgs),
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -182,6 +185,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => {
             let context = Context::load(&cli.project)?;
             check::run(&context, &args, &progress).await
+        }
+        Command::Squash(args) => {
+            let context = Context::load(&cli.project)?;
+            squash::run(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),

@@ -89,4 +89,4 @@ pub async fn migrate_to_head(
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;

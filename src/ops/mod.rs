@@ -9,6 +9,7 @@ mod logs;
 mod migrate;
 mod restore;
 pub mod shadow;
+mod squash;
 mod status;
 mod up;
 mod url;
@@ -22,6 +23,7 @@ pub use migrate::{
     migrate, seed, stamp, upgrade_sql,
 };
 pub use restore::{RestoreError, RestoreReport, VerifiedBackup, restore, verify_backup};
+pub use squash::{SquashError, SquashOptions, SquashPlan, SquashReport, squash, squash_plan};
 pub use status::{ServiceStatus, StatusReport, status};
 pub use up::{UpAction, UpError, UpOptions, UpReport, up};
 pub use url::{DatabaseUrl, UrlError, database_url};
