@@ -203,6 +203,25 @@ pub struct Function {
 }
 
 impl Catalog {
+    /// Every role named in a grant (as grantee or grantor), PUBLIC left out. Roles belong
+    /// to the server, not to the database, so a schema that grants to them needs them.
+    pub fn granted_roles(&self) -> std::collections::BTreeSet<String> {
+        let mut items: Vec<&String> = Vec::new();
+        items.extend(self.schemas.values().flat_map(|s| &s.grants));
+        items.extend(self.sequences.values().flat_map(|s| &s.grants));
+        for table in self.tables.values() {
+            items.extend(&table.grants);
+            items.extend(table.columns.iter().flat_map(|c| &c.grants));
+        }
+        items.extend(self.views.values().flat_map(|v| &v.grants));
+        items.extend(self.functions.values().flat_map(|f| &f.grants));
+        items
+            .into_iter()
+            .flat_map(|item| acl_roles(item))
+            .filter(|role| !role.is_empty())
+            .collect()
+    }
+
     /// How many objects it holds, counting columns, constraints and triggers.
     pub fn object_count(&self) -> usize {
         let on_tables: usize = self
@@ -219,5 +238,71 @@ impl Catalog {
             + self.indexes.len()
             + on_views
             + self.functions.len()
+    }
+}
+
+/// The grantee and grantor of an `aclitem` as text (`grantee=arwd/grantor`, names in
+/// double quotes when they need them); an empty grantee is PUBLIC.
+fn acl_roles(item: &str) -> Vec<String> {
+    let mut roles = Vec::new();
+    let mut current = String::new();
+    let mut chars = item.chars().peekable();
+    let mut in_name = true;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_name => {
+                while let Some(q) = chars.next() {
+                    if q == '"' {
+                        if chars.peek() == Some(&'"') {
+                            chars.next();
+                            current.push('"');
+                        } else {
+                            break;
+                        }
+                    } else {
+                        current.push(q);
+                    }
+                }
+            }
+            '=' if in_name => {
+                roles.push(std::mem::take(&mut current));
+                in_name = false;
+            }
+            '/' if !in_name => in_name = true,
+            _ if in_name => current.push(c),
+            _ => {}
+        }
+    }
+    if !current.is_empty() {
+        roles.push(current);
+    }
+    roles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_read_from_grants_quoted_or_not() {
+        assert_eq!(acl_roles("app=arwdDxtm/app"), ["app", "app"]);
+        assert_eq!(acl_roles("=U/app"), ["", "app"]);
+        assert_eq!(
+            acl_roles("\"odd=\"\"role\"=r/\"my/owner\""),
+            ["odd=\"role", "my/owner"]
+        );
+        let mut catalog = Catalog::default();
+        catalog.schemas.insert(
+            "public".into(),
+            Schema {
+                name: "public".into(),
+                comment: None,
+                grants: vec!["=U/app".into(), "reader=U/app".into()],
+            },
+        );
+        assert_eq!(
+            catalog.granted_roles().into_iter().collect::<Vec<_>>(),
+            ["app", "reader"]
+        );
     }
 }

@@ -166,3 +166,133 @@ async fn check_reports_every_problem_with_the_files_at_once() {
         stderr(&output)
     );
 }
+
+async fn records(url: &str) -> Vec<String> {
+    query(
+        url,
+        "SELECT id FROM public.devdb_revisions ORDER BY applied_at, id",
+    )
+    .await
+    .unwrap()
+}
+
+fn sql_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_squashed_chain_keeps_old_databases_working_and_builds_new_ones() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    query(&url, "INSERT INTO item (name, price) VALUES ('pen', 2)")
+        .await
+        .unwrap();
+
+    let output = project.devdb(&["squash", "-m", "baseline"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--yes"), "{}", stderr(&output));
+
+    let json = project.devdb_ok(&["squash", "-m", "baseline", "--yes", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let baseline = report["baseline"].as_str().unwrap().to_string();
+    assert_eq!(
+        report["replaces"],
+        serde_json::json!(["0001", "0002", "0003"])
+    );
+    let migrations = project.path().join("migrations");
+    assert_eq!(sql_files(&migrations), [format!("{baseline}_baseline.sql")]);
+    let archive = std::path::PathBuf::from(report["archive"].as_str().unwrap());
+    assert!(
+        archive.starts_with(migrations.join("archive")),
+        "{archive:?}"
+    );
+    assert_eq!(
+        sql_files(&archive),
+        ["0001_item.sql", "0002_functions.sql", "0003_view.sql"]
+    );
+    let backup = std::path::PathBuf::from(report["backup"].as_str().unwrap());
+    assert!(backup.join("manifest.json").is_file(), "{backup:?}");
+    let text =
+        std::fs::read_to_string(migrations.join(format!("{baseline}_baseline.sql"))).unwrap();
+    assert!(text.contains("-- devdb:replaces 0001 0002 0003"), "{text}");
+    for object in [
+        "cheap_items",
+        "double_it",
+        "item_touch",
+        "item_name_idx",
+        "GRANT SELECT",
+    ] {
+        assert!(
+            text.contains(object),
+            "{object} missing from the baseline:\n{text}"
+        );
+    }
+    assert!(!text.contains("devdb_revisions"), "{text}");
+    assert_eq!(shadow_databases(&url).await, Vec::<String>::new());
+
+    // Work goes on after the baseline.
+    let project = project.file(
+        "migrations/0004_note.sql",
+        &rev(
+            "0004",
+            &baseline,
+            "note",
+            "ALTER TABLE item ADD COLUMN note text;",
+        ),
+    );
+
+    // The old database is recorded at the baseline without running it, keeps its data,
+    // and matches its migrations.
+    let json = project.devdb_ok(&["migrate", "--json"]);
+    let migrated: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(migrated["baselines"], serde_json::json!([baseline]));
+    assert_eq!(migrated["applied"][0]["id"], "0004");
+    assert_eq!(migrated["applied"].as_array().unwrap().len(), 1);
+    assert_eq!(query(&url, "SELECT name FROM item").await.unwrap(), ["pen"]);
+    let output = project.devdb(&["check"]);
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert_eq!(project.devdb_ok(&["current"]), "0004 note (head)");
+
+    // A new database applies the baseline and matches too.
+    project.devdb_ok(&["reset", "--yes"]);
+    let url = project.url();
+    assert_eq!(records(&url).await, [baseline.as_str(), "0004"]);
+    let output = project.devdb(&["check"]);
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn squash_refuses_a_database_partway_through_the_chain() {
+    let project = project();
+    project.devdb_ok(&["up", "--no-migrate"]);
+    project.devdb_ok(&["migrate", "0002"]);
+    let output = project.devdb(&["squash", "-m", "baseline", "--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("partway through the chain") && err.contains("0003"),
+        "{err}"
+    );
+    assert_eq!(
+        sql_files(&project.path().join("migrations")),
+        ["0001_item.sql", "0002_functions.sql", "0003_view.sql"]
+    );
+    assert!(!project.path().join("migrations/archive").exists());
+}

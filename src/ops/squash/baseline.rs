@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::SquashError;
 use crate::migrate::split::split_statements;
-use crate::migrate::store::quote_ident;
+use crate::migrate::store::{quote_ident, quote_literal};
 use crate::migrate::{PlanError, RevisionGraph, render_revision};
 
 /// What a squash replaces, decided from the files alone.
@@ -107,6 +107,28 @@ pub fn baseline_body(dump: &str, history_schema: &str) -> String {
         out.replace_range(start..end, &replacement);
     }
     out.trim().to_string()
+}
+
+/// Statements creating the roles a schema's grants name, where missing: roles belong to
+/// the server, so `pg_dump` of a database leaves them out, and a new server would refuse
+/// the grants. `roles` are `(name, can_login)`; passwords and other attributes are not
+/// copied.
+pub fn roles_sql(roles: &[(String, bool)]) -> String {
+    if roles.is_empty() {
+        return String::new();
+    }
+    let mut sql = String::from(
+        "-- Roles the grants below need, created where missing (devdb squash copies no passwords).\n",
+    );
+    for (name, can_login) in roles {
+        sql.push_str(&format!(
+            "DO $devdb$ BEGIN\n  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n    CREATE ROLE {} {};\n  END IF;\nEND $devdb$;\n",
+            quote_literal(name),
+            quote_ident(name),
+            if *can_login { "LOGIN" } else { "NOLOGIN" }
+        ));
+    }
+    sql
 }
 
 /// The whole baseline file: no parents, the replaced revisions, and no down section (a

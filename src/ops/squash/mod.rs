@@ -26,7 +26,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-pub use baseline::{SquashPlan, baseline_body, baseline_file, plan_squash, reparent};
+pub use baseline::{SquashPlan, baseline_body, baseline_file, plan_squash, reparent, roles_sql};
 
 use super::backup::{BackupError, BackupOptions, backup, client_spec};
 use super::migrate::{MigrateOpError, connect};
@@ -243,14 +243,15 @@ async fn build_baseline(
         let mut conn = chain_shadow.connect().await?;
         migrate_to_set(&mut conn, graph, schema, &chain_set).await?;
         let catalog = snapshot(&mut conn, schema, "the chain's shadow database").await?;
+        let roles = granted_roles(&mut conn, &catalog).await?;
         let dump = dump_schema(engine, project, chain_shadow.name()).await?;
-        Ok::<(Catalog, String), SquashError>((catalog, dump))
+        Ok::<(Catalog, Vec<(String, bool)>, String), SquashError>((catalog, roles, dump))
     }
     .await;
     chain_shadow.remove().await?;
-    let (expected, dump) = chain?;
+    let (expected, roles, dump) = chain?;
 
-    let body = baseline_body(&dump, schema);
+    let body = format!("{}\n{}", roles_sql(&roles), baseline_body(&dump, schema));
     let text = baseline_file(id, message, &plan.chain, &body);
     let path = project.settings.migrations.join(file_name(id, message));
     let revision = parse_revision(&path, &text).map_err(MigrateError::from)?;
@@ -279,6 +280,28 @@ async fn build_baseline(
         return Err(SquashError::NotReproduced { differences });
     }
     Ok((text, expected.object_count()))
+}
+
+/// The roles `catalog`'s grants name, other than the one migrating and Postgres's own:
+/// `(name, can_login)`.
+async fn granted_roles(
+    conn: &mut sqlx::PgConnection,
+    catalog: &Catalog,
+) -> Result<Vec<(String, bool)>, SquashError> {
+    let names: Vec<String> = catalog.granted_roles().into_iter().collect();
+    let rows: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT rolname::text, rolcanlogin FROM pg_catalog.pg_roles \
+         WHERE rolname = ANY($1) AND rolname <> current_user AND rolname NOT LIKE 'pg\\_%' \
+         ORDER BY rolname",
+    )
+    .bind(&names)
+    .fetch_all(conn)
+    .await
+    .map_err(|source| MigrateError::Database {
+        step: "reading the roles the grants name",
+        source,
+    })?;
+    Ok(rows)
 }
 
 /// The schema of `database` as `pg_dump` inside the database container prints it: no

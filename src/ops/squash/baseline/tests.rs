@@ -99,3 +99,18 @@ fn reparenting_rewrites_only_the_parents_line() {
     );
     assert_eq!(reparent(text, "zz", "base"), None);
 }
+
+#[test]
+fn roles_the_grants_need_are_created_only_where_missing() {
+    assert_eq!(roles_sql(&[]), "");
+    let sql = roles_sql(&[("reader".into(), false), ("it's".into(), true)]);
+    assert!(
+        sql.contains("WHERE rolname = 'reader') THEN\n    CREATE ROLE \"reader\" NOLOGIN;"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("WHERE rolname = 'it''s') THEN\n    CREATE ROLE \"it's\" LOGIN;"),
+        "{sql}"
+    );
+    assert_eq!(split_statements(&sql).len(), 2);
+}
