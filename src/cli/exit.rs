@@ -28,6 +28,11 @@ pub struct UsageError {
     pub hint: String,
 }
 
+/// The user pressed Ctrl-C; the message says what was cleaned up.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
 /// What main needs to report an error: its exit code, a hint, and log lines.
 pub struct Diagnosis {
     pub code: i32,
@@ -55,6 +60,18 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
         return Some(Diagnosis {
             code: code::USAGE,
             hint: Some(e.hint.clone()),
+            logs: None,
+        });
+    }
+    if cause.downcast_ref::<Interrupted>().is_some()
+        || matches!(
+            cause.downcast_ref::<RestoreError>(),
+            Some(RestoreError::Interrupted)
+        )
+    {
+        return Some(Diagnosis {
+            code: code::INTERRUPTED,
+            hint: None,
             logs: None,
         });
     }
