@@ -7,7 +7,9 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use super::confirm::confirm;
+use super::exit::Interrupted;
 use super::output;
+use super::services::interrupted;
 use crate::backup::{list_backups, resolve_backup};
 use crate::engine::Engine;
 use crate::ops::{self, BackupOptions};
@@ -80,7 +82,13 @@ pub async fn backup(
     let options = BackupOptions {
         folder: args.folder.dir.clone(),
     };
-    let report = ops::backup(&engine, &context.project, &options, progress).await?;
+    // Dropping the backup on Ctrl-C ends pg_dump and removes the partial folder.
+    let report = tokio::select! {
+        report = ops::backup(&engine, &context.project, &options, progress) => report?,
+        () = interrupted() => {
+            return Err(Interrupted("interrupted; no backup was kept".into()).into());
+        }
+    };
     if args.json {
         return output::json(&report);
     }
@@ -138,7 +146,14 @@ pub async fn restore(
         &format!("devdb restore {}", args.backup),
     )?;
     let engine = Engine::connect().await?;
-    let report = ops::restore(&engine, &context.project, &verified, progress).await?;
+    let report = ops::restore(
+        &engine,
+        &context.project,
+        &verified,
+        progress,
+        interrupted(),
+    )
+    .await?;
     if args.json {
         return output::json(&report);
     }

@@ -41,6 +41,11 @@ pub struct DriftFound {
     pub differences: usize,
 }
 
+/// The user pressed Ctrl-C; the message says what was cleaned up.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
 /// What main needs to report an error: its exit code, a hint, and log lines.
 pub struct Diagnosis {
     pub code: i32,
@@ -98,6 +103,19 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
         return Some(match e {
             CheckError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
             _ => plain(e.hint()),
+        });
+    }
+
+    if cause.downcast_ref::<Interrupted>().is_some()
+        || matches!(
+            cause.downcast_ref::<RestoreError>(),
+            Some(RestoreError::Interrupted)
+        )
+    {
+        return Some(Diagnosis {
+            code: code::INTERRUPTED,
+            hint: None,
+            logs: None,
         });
     }
     if let Some(e) = cause.downcast_ref::<EngineError>() {

@@ -94,6 +94,18 @@ pub enum RestoreError {
         stderr: String,
         rolled_back: bool,
     },
+    #[error(
+        "{failure}; then putting the database back failed ({source}): the database as it \
+         was before is kept as {aside}"
+    )]
+    PutBackFailed {
+        failure: Box<RestoreError>,
+        source: Box<RestoreError>,
+        database: String,
+        aside: String,
+    },
+    #[error("interrupted; the database was put back as it was")]
+    Interrupted,
     #[error("{path} changed while it was being restored{}", rolled_back_note(*.rolled_back))]
     Changed { path: PathBuf, rolled_back: bool },
     #[error("reading {path} failed{}: {source}", rolled_back_note(*.rolled_back))]
@@ -122,10 +134,16 @@ impl RestoreError {
                     .into(),
             ),
             RestoreError::Url(UrlError::Engine(e)) | RestoreError::Engine(e) => e.hint(),
-            RestoreError::Leftover { database, old } => Some(format!(
-                "look at it with `devdb psql -- -d {old}`; then either drop it \
-                 (`DROP DATABASE \"{old}\"`) or put it back in place of {database} \
-                 (`ALTER DATABASE \"{old}\" RENAME TO \"{database}\"`), and restore again"
+            RestoreError::Leftover {
+                database,
+                old: aside,
+            }
+            | RestoreError::PutBackFailed {
+                database, aside, ..
+            } => Some(format!(
+                "look at it with `devdb psql -- -d {aside}`; then either drop it \
+                 (`DROP DATABASE \"{aside}\"`) or put it back in place of {database} \
+                 (`ALTER DATABASE \"{aside}\" RENAME TO \"{database}\"`), and restore again"
             )),
             RestoreError::Command { .. } => Some(
                 "pg_restore's message says what it could not restore; a backup taken with \
@@ -341,12 +359,14 @@ async fn stream_into(
 }
 
 /// Replaces the project's database with the verified backup and reports the revision it
-/// is at afterwards.
+/// is at afterwards. `cancel` resolving (Ctrl-C) while the dump streams stops it and puts
+/// the database back as it was.
 pub async fn restore(
     engine: &Engine,
     project: &Project,
     backup: &VerifiedBackup,
     progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
 ) -> Result<RestoreReport, RestoreError> {
     let started = Instant::now();
     let url = database_url(engine, project).await?;
@@ -392,9 +412,13 @@ pub async fn restore(
         spec.stdin = true;
         spec
     };
-    let streamed = match engine.exec(&container, &spec).await {
-        Ok(exec) => stream_into(engine, exec, &dump, expected.size, progress).await,
-        Err(e) => Err(e.into()),
+    let streamed = tokio::select! {
+        streamed = async {
+            let exec = engine.exec(&container, &spec).await?;
+            stream_into(engine, exec, &dump, expected.size, progress).await
+        } => streamed,
+        // Dropping the exec closes pg_restore's stdin; put_back ends its session.
+        () = cancel => Err(RestoreError::Interrupted),
     };
     let failure = match streamed {
         Err(e) => Some(e),
@@ -420,7 +444,14 @@ pub async fn restore(
         Ok(_) => None,
     };
     if let Some(failure) = failure {
-        put_back(&mut admin, &database, aside.as_deref()).await?;
+        if let Err(e) = put_back(&mut admin, &database, aside.as_deref()).await {
+            return Err(RestoreError::PutBackFailed {
+                failure: Box::new(failure),
+                source: Box::new(e),
+                database,
+                aside: aside.unwrap_or_default(),
+            });
+        }
         return Err(failure);
     }
     if let Some(aside) = &aside {

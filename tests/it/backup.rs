@@ -230,6 +230,8 @@ async fn damaged_backups_are_refused_with_nothing_dropped() {
 
 /// Runs the command to its end and returns its peak resident memory in bytes, read from
 /// the kernel's accounting of exactly this child (`wait4`).
+// wait4 reaps the child, which std's `wait` cannot do while also returning its rusage.
+#[allow(clippy::zombie_processes)]
 fn peak_rss(mut command: std::process::Command, log: &Path) -> u64 {
     let log = std::fs::File::create(log).unwrap();
     let child = command
