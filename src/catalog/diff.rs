@@ -260,6 +260,7 @@ fn trigger(a: &mut Aspects, e: &Trigger, b: &Trigger) {
 
 fn view_aspects(a: &mut Aspects, e: &View, b: &View) {
     a.field("materialized", &e.materialized, &b.materialized);
+    a.field("populated", &e.populated, &b.populated);
     a.field("definition", &e.definition, &b.definition);
     a.field("comment", &e.comment, &b.comment);
     a.field("grants", &e.grants, &b.grants);

@@ -171,6 +171,8 @@ pub struct View {
     pub schema: String,
     pub name: String,
     pub materialized: bool,
+    /// Whether a materialized view holds data (`WITH NO DATA` or never refreshed: false).
+    pub populated: bool,
     /// The query, as `pg_get_viewdef` prints it.
     pub definition: String,
     /// Triggers on the view (`INSTEAD OF`), by name.

@@ -181,7 +181,7 @@ const INDEXES: &str = concat!(
 
 const VIEWS: &str = concat!(
     "SELECT n.nspname, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid), \
-     obj_description(c.oid, 'pg_class'), ",
+     obj_description(c.oid, 'pg_class'), c.relispopulated, ",
     grants!("c.relacl", "r", "c.relowner"),
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('v', 'm') AND ",
@@ -298,10 +298,11 @@ pub async fn read_catalog(
             schema: row.try_get(0)?,
             name: row.try_get(1)?,
             materialized: row.try_get(2)?,
+            populated: row.try_get(5)?,
             definition: row.try_get(3)?,
             triggers: BTreeMap::new(),
             comment: row.try_get(4)?,
-            grants: row.try_get(5)?,
+            grants: row.try_get(6)?,
         };
         catalog.views.insert(qualified(&v.schema, &v.name), v);
     }

@@ -90,6 +90,7 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
     if let Some(e) = cause.downcast_ref::<SquashError>() {
         return Some(match e {
             SquashError::Engine(inner) => engine(inner),
+            SquashError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
             SquashError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
             SquashError::Migrate(inner) => pair((migrate_code(inner), e.hint())),
             SquashError::Plan(PlanError::MultipleHeads(_)) => {
@@ -101,6 +102,7 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
     }
     if let Some(e) = cause.downcast_ref::<CheckError>() {
         return Some(match e {
+            CheckError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
             CheckError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
             _ => plain(e.hint()),
         });

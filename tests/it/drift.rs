@@ -49,6 +49,7 @@ fn chain(project: TestProject) -> TestProject {
                 "view and grants",
                 "CREATE VIEW cheap_items AS SELECT id, name FROM item WHERE price < 10;\n\
                  COMMENT ON VIEW cheap_items IS 'under ten';\n\
+                 CREATE MATERIALIZED VIEW item_count AS SELECT count(*) AS n FROM item;\n\
                  DO $$ BEGIN CREATE ROLE reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n\
                  GRANT SELECT ON cheap_items TO reader;",
             ),
@@ -269,6 +270,11 @@ async fn a_squashed_chain_keeps_old_databases_working_and_builds_new_ones() {
     project.devdb_ok(&["reset", "--yes"]);
     let url = project.url();
     assert_eq!(records(&url).await, [baseline.as_str(), "0004"]);
+    // Filled, as the chain left it, not `WITH NO DATA` as a schema dump creates it.
+    assert_eq!(
+        query(&url, "SELECT n FROM item_count").await.unwrap(),
+        ["0"]
+    );
     let output = project.devdb(&["check"]);
     assert!(
         output.status.success(),

@@ -109,6 +109,31 @@ pub fn baseline_body(dump: &str, history_schema: &str) -> String {
     out.trim().to_string()
 }
 
+/// `body` followed by a `REFRESH MATERIALIZED VIEW` for each of its materialized views
+/// that `populated` (schema-qualified names) says holds data: a schema-only dump creates
+/// them `WITH NO DATA`, where the chain's `CREATE MATERIALIZED VIEW` filled them. They are
+/// refreshed in the dump's order, which puts a view after the views it reads.
+pub fn refresh_materialized_views(body: &str, populated: &BTreeSet<String>) -> String {
+    let mut refreshes = Vec::new();
+    for statement in split_statements(body) {
+        let Some(rest) = statement.text.strip_prefix("CREATE MATERIALIZED VIEW ") else {
+            continue;
+        };
+        let name = rest.split_whitespace().next().unwrap_or_default();
+        let plain = name.replace('"', "");
+        if populated.contains(name) || populated.contains(&plain) {
+            refreshes.push(format!("REFRESH MATERIALIZED VIEW {name};"));
+        }
+    }
+    if refreshes.is_empty() {
+        return body.to_string();
+    }
+    format!(
+        "{body}\n\n-- Filled as the squashed revisions left them (the dump creates them empty).\n{}",
+        refreshes.join("\n")
+    )
+}
+
 /// Statements creating the roles a schema's grants name, where missing: roles belong to
 /// the server, so `pg_dump` of a database leaves them out, and a new server would refuse
 /// the grants. `roles` are `(name, can_login)`; passwords and other attributes are not

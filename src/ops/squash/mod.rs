@@ -26,7 +26,10 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-pub use baseline::{SquashPlan, baseline_body, baseline_file, plan_squash, reparent, roles_sql};
+pub use baseline::{
+    SquashPlan, baseline_body, baseline_file, plan_squash, refresh_materialized_views, reparent,
+    roles_sql,
+};
 
 use super::backup::{BackupError, BackupOptions, backup, client_spec};
 use super::migrate::{MigrateOpError, connect};
@@ -251,7 +254,14 @@ async fn build_baseline(
     chain_shadow.remove().await?;
     let (expected, roles, dump) = chain?;
 
-    let body = format!("{}\n{}", roles_sql(&roles), baseline_body(&dump, schema));
+    let populated: BTreeSet<String> = expected
+        .views
+        .iter()
+        .filter(|(_, v)| v.materialized && v.populated)
+        .map(|(key, _)| key.clone())
+        .collect();
+    let body = refresh_materialized_views(&baseline_body(&dump, schema), &populated);
+    let body = format!("{}\n{body}", roles_sql(&roles));
     let text = baseline_file(id, message, &plan.chain, &body);
     let path = project.settings.migrations.join(file_name(id, message));
     let revision = parse_revision(&path, &text).map_err(MigrateError::from)?;

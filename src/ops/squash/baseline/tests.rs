@@ -114,3 +114,17 @@ fn roles_the_grants_need_are_created_only_where_missing() {
     );
     assert_eq!(split_statements(&sql).len(), 2);
 }
+
+#[test]
+fn populated_materialized_views_are_refreshed_in_the_dump_order() {
+    let body = "CREATE MATERIALIZED VIEW public.b AS\n SELECT 1\n  WITH NO DATA;\n\
+                CREATE MATERIALIZED VIEW public.\"Empty\" AS\n SELECT 2\n  WITH NO DATA;\n\
+                CREATE MATERIALIZED VIEW public.a AS\n SELECT * FROM public.b\n  WITH NO DATA;";
+    let populated = BTreeSet::from(["public.a".to_string(), "public.b".to_string()]);
+    let out = refresh_materialized_views(body, &populated);
+    assert!(
+        out.ends_with("REFRESH MATERIALIZED VIEW public.b;\nREFRESH MATERIALIZED VIEW public.a;"),
+        "{out}"
+    );
+    assert_eq!(refresh_materialized_views(body, &BTreeSet::new()), body);
+}
