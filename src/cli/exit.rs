@@ -1,10 +1,14 @@
 //! Exit codes, decided in one place, and the printing of an error with its cause chain,
 //! its hint and any log lines it carries.
 
+use crate::backup::FolderError;
 use crate::engine::EngineError;
 use crate::health::HealthError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
-use crate::ops::{LogsError, MigrateOpError, UpError, UrlError};
+use crate::ops::{
+    BackupError, CheckError, LogsError, MigrateOpError, RestoreError, SquashError, UpError,
+    UrlError,
+};
 use crate::seed::SeedError;
 
 /// The documented exit codes (README, "Exit codes").
@@ -26,6 +30,21 @@ pub struct UsageError {
     pub message: String,
     pub hint: String,
 }
+
+/// `check` found drift or problems with the migrations; the report was printed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "drift found: {differences} schema difference(s) and {problems} problem(s) with the migrations"
+)]
+pub struct DriftFound {
+    pub problems: usize,
+    pub differences: usize,
+}
+
+/// The user pressed Ctrl-C; the message says what was cleaned up.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
 
 /// What main needs to report an error: its exit code, a hint, and log lines.
 pub struct Diagnosis {
@@ -54,6 +73,50 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
         return Some(Diagnosis {
             code: code::USAGE,
             hint: Some(e.hint.clone()),
+            logs: None,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<DriftFound>() {
+        return Some(Diagnosis {
+            code: code::DRIFT,
+            hint: Some(if e.differences > 0 {
+                "write a migration for the differences (or revert them by hand), or rebuild the database with `devdb reset`".into()
+            } else {
+                "fix the migration files named above".into()
+            }),
+            logs: None,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<SquashError>() {
+        return Some(match e {
+            SquashError::Engine(inner) => engine(inner),
+            SquashError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
+            SquashError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
+            SquashError::Migrate(inner) => pair((migrate_code(inner), e.hint())),
+            SquashError::Plan(PlanError::MultipleHeads(_)) => {
+                pair((code::GRAPH_CONFLICT, e.hint()))
+            }
+            SquashError::Plan(PlanError::Graph(inner)) => pair(graph_error(inner)),
+            _ => plain(e.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<CheckError>() {
+        return Some(match e {
+            CheckError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
+            CheckError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
+            _ => plain(e.hint()),
+        });
+    }
+
+    if cause.downcast_ref::<Interrupted>().is_some()
+        || matches!(
+            cause.downcast_ref::<RestoreError>(),
+            Some(RestoreError::Interrupted)
+        )
+    {
+        return Some(Diagnosis {
+            code: code::INTERRUPTED,
+            hint: None,
             logs: None,
         });
     }
@@ -93,6 +156,26 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
             LogsError::Engine(e) => engine(e),
             _ => plain(None),
         });
+    }
+    if let Some(e) = cause.downcast_ref::<BackupError>() {
+        return Some(match e {
+            BackupError::Url(UrlError::Engine(e)) | BackupError::Engine(e) => engine(e),
+            _ => plain(e.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<RestoreError>() {
+        return Some(match e {
+            RestoreError::Url(UrlError::Engine(e)) | RestoreError::Engine(e) => engine(e),
+            _ => plain(e.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<FolderError>() {
+        return Some(plain(match e {
+            FolderError::NoBackups { .. } | FolderError::NotFound { .. } => {
+                Some("`devdb backup` makes one; `devdb backup list` shows them".into())
+            }
+            FolderError::Unreadable { .. } => None,
+        }));
     }
     if let Some(e) = cause.downcast_ref::<FileError>() {
         return Some(pair(file_error(e)));
@@ -234,6 +317,7 @@ fn migrate_code(error: &MigrateError) -> i32 {
     }
     match error {
         MigrateError::Failed(_)
+        | MigrateError::Plan(PlanError::PartlySquashed { .. })
         | MigrateError::Changed { .. }
         | MigrateError::UnknownApplied { .. } => code::MIGRATION_FAILED,
         _ => code::FAILURE,

@@ -2,6 +2,8 @@
 //! the dispatch. Commands parse and resolve settings, then call one library operation;
 //! no Docker or SQL code lives here.
 
+mod backup;
+mod check;
 mod confirm;
 pub mod exit;
 mod image;
@@ -12,6 +14,7 @@ mod progress;
 mod psql;
 mod revisions;
 mod services;
+mod squash;
 
 use std::path::PathBuf;
 
@@ -76,6 +79,14 @@ pub enum Command {
     Stamp(migrations::StampArgs),
     /// Run the seed files
     Seed(migrations::JsonArgs),
+    /// Compare the database's schema with what its applied migrations build; check the files
+    Check(check::CheckArgs),
+    /// Back up the database to a timestamped folder (`backup list` shows them)
+    Backup(backup::BackupArgs),
+    /// Replace the database with a backup (a folder, a name, or `latest`), checked first
+    Restore(backup::RestoreArgs),
+    /// Replace the chain up to head (or --to) by one baseline built from a real database
+    Squash(squash::SquashArgs),
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -162,6 +173,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed(args) => {
             let context = Context::load(&cli.project)?;
             migrations::seed(&context, &args, &progress).await
+        }
+        Command::Backup(args) => {
+            let context = Context::load(&cli.project)?;
+            backup::backup(&context, &args, &progress).await
+        }
+        Command::Restore(args) => {
+            let context = Context::load(&cli.project)?;
+            backup::restore(&context, &args, &progress).await
+        }
+        Command::Check(args) => {
+            let context = Context::load(&cli.project)?;
+            check::run(&context, &args, &progress).await
+        }
+        Command::Squash(args) => {
+            let context = Context::load(&cli.project)?;
+            squash::run(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),

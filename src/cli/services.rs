@@ -58,7 +58,8 @@ pub struct StatusArgs {
     pub show_password: bool,
 }
 
-async fn interrupted() {
+/// Resolves on Ctrl-C: the `cancel` of the operations that clean up after themselves.
+pub(super) async fn interrupted() {
     if tokio::signal::ctrl_c().await.is_err() {
         // No signal handler: never resolve, so nothing is cancelled.
         std::future::pending::<()>().await;

@@ -150,6 +150,11 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ConfigError> {
             migrations.join("seeds"),
         ),
         migrations,
+        backups: settings::resolve_dir(
+            &project_dir,
+            block.backups.as_deref(),
+            root_dir.join("backups"),
+        ),
         version_schema: block.schema.unwrap_or_else(|| "public".to_owned()),
         image_override: vars.get("DEVDB_IMAGE").filter(|v| !v.is_empty()).cloned(),
         port_override: settings::port_override(vars.get("DEVDB_PORT"))?,

@@ -99,6 +99,9 @@ pub struct Settings {
     pub migrations: PathBuf,
     /// Absolute folder of seed files.
     pub seeds: PathBuf,
+    /// Absolute folder `backup` writes into and `restore latest` reads from
+    /// (`x-devdb.backups`, default `backups` in the project folder).
+    pub backups: PathBuf,
     /// Schema of devdb's record table.
     pub version_schema: String,
     /// `DEVDB_IMAGE`: replaces the database service's image.

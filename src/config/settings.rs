@@ -10,7 +10,7 @@ use super::project::Service;
 use super::reader::Reader;
 use super::yaml::Node;
 
-const KEYS: [&str; 4] = ["database", "migrations", "seeds", "schema"];
+const KEYS: [&str; 5] = ["database", "migrations", "seeds", "schema", "backups"];
 
 /// The `x-devdb:` block as written.
 #[derive(Debug, Default, PartialEq)]
@@ -19,6 +19,7 @@ pub(crate) struct DevdbBlock {
     pub migrations: Option<String>,
     pub seeds: Option<String>,
     pub schema: Option<String>,
+    pub backups: Option<String>,
 }
 
 pub(crate) fn read_devdb_block(
@@ -36,6 +37,7 @@ pub(crate) fn read_devdb_block(
             "migrations" => &mut block.migrations,
             "seeds" => &mut block.seeds,
             "schema" => &mut block.schema,
+            "backups" => &mut block.backups,
             _ => {
                 return Err(ConfigError::UnknownSetting {
                     at: reader.at(value),
@@ -292,7 +294,7 @@ mod tests {
         let err = read_devdb_block(Reader { file }, root.get("x-devdb")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "c.yaml:2:12: unknown x-devdb key `flavour`; known keys: database, migrations, seeds, schema"
+            "c.yaml:2:12: unknown x-devdb key `flavour`; known keys: database, migrations, seeds, schema, backups"
         );
     }
 

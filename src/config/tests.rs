@@ -62,6 +62,7 @@ fn embedded_default_in_an_empty_folder() {
     assert_eq!(project.settings.database, "db");
     assert_eq!(project.settings.migrations, root.join("migrations"));
     assert_eq!(project.settings.seeds, root.join("migrations/seeds"));
+    assert_eq!(project.settings.backups, root.join("backups"));
     assert_eq!(project.settings.version_schema, "public");
     let db = project.database_service();
     assert_eq!(db.image, "postgres:17");
@@ -209,9 +210,10 @@ fn compose_folder_layout_resolves_paths_from_the_project_root() {
 
     fixture.write(
         "compose/compose.yaml",
-        "services: {db: {image: x}}\nx-devdb: {migrations: ../db/revisions, seeds: ../db/seed, schema: devdb}\n",
+        "services: {db: {image: x}}\nx-devdb: {migrations: ../db/revisions, seeds: ../db/seed, schema: devdb, backups: ../safe}\n",
     );
     let settings = fixture.load().unwrap().settings;
+    assert_eq!(settings.backups, root.join("safe"));
     assert_eq!(settings.migrations, root.join("db/revisions"));
     assert_eq!(settings.seeds, root.join("db/seed"));
     assert_eq!(settings.version_schema, "devdb");

@@ -4,6 +4,7 @@
 //! Nothing outside this module talks to bollard directly except the image builder, which
 //! streams a root filesystem into the engine.
 
+mod exec;
 mod image;
 pub mod labels;
 mod resources;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use bollard::Docker;
 
+pub use exec::{Exec, ExecChunk, ExecOutput, ExecSpec, StderrTail};
 pub use image::{ImageFacts, PullOutcome};
 pub use resources::{ContainerInfo, ContainerSpec, LogChunk, MountSpec, PortBinding};
 

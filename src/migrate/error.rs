@@ -108,6 +108,11 @@ impl MigrateError {
     pub fn hint(&self) -> Option<String> {
         match self {
             MigrateError::Plan(PlanError::MultipleHeads(heads)) => Some(heads.hint()),
+            MigrateError::Plan(PlanError::PartlySquashed { baseline, .. }) => Some(format!(
+                "migrate this database with the archived files of the squashed chain (the \
+                 migrations/archive/ folder) until it has all the revisions {baseline} replaces, \
+                 or rebuild it with `devdb reset`"
+            )),
             MigrateError::Changed { revisions } => Some(format!(
                 "restore the file as it was applied, or run `devdb migrate --accept-changed {}` to accept the edit (it is not re-run)",
                 revisions[0].0

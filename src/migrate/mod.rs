@@ -37,7 +37,8 @@ pub use file::{
 pub use graph::{GraphError, MultipleHeads, RevisionGraph};
 pub use history::{HistoryEntry, history_entries, render_history};
 pub use plan::{
-    PlanError, Target, current, plan_downgrade, plan_upgrade, stamp_set, unknown_applied,
+    PlanError, Target, current, plan_downgrade, plan_upgrade, reached_baselines, stamp_set,
+    unknown_applied, with_reached_baselines,
 };
 pub use render::{render_downgrade_sql, render_upgrade_sql};
 pub use runner::{
@@ -88,4 +89,4 @@ pub async fn migrate_to_head(
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;

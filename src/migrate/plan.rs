@@ -97,6 +97,15 @@ pub enum PlanError {
     #[error("cannot downgrade to {id}: it is not applied to this database")]
     NotApplied { id: String },
     #[error(
+        "the database applied only part of the revisions that baseline {baseline} replaces \
+         (it lacks {}), so it can neither be recorded at {baseline} nor apply it",
+        missing.join(", ")
+    )]
+    PartlySquashed {
+        baseline: String,
+        missing: Vec<String>,
+    },
+    #[error(
         "cannot downgrade: {} no `-- devdb:down` section, so nothing was reverted: {}",
         if ids.len() == 1 { "this revision has" } else { "these revisions have" },
         ids.iter().map(|(id, path)| format!("{id} ({})", path.display())).collect::<Vec<_>>().join(", ")
@@ -120,13 +129,64 @@ pub fn current(graph: &RevisionGraph, applied: &BTreeSet<String>) -> Vec<String>
 }
 
 /// Applied ids that no revision file defines (sorted): files deleted or renamed after
-/// being applied, or a database migrated from another branch.
+/// being applied, or a database migrated from another branch. Revisions a squashed
+/// baseline replaces are known.
 pub fn unknown_applied(graph: &RevisionGraph, applied: &BTreeSet<String>) -> Vec<String> {
+    let replaced: BTreeSet<&str> = graph
+        .revisions()
+        .iter()
+        .flat_map(|r| r.replaces.iter().map(String::as_str))
+        .collect();
     applied
         .iter()
-        .filter(|id| graph.get(id).is_none())
+        .filter(|id| graph.get(id).is_none() && !replaced.contains(id.as_str()))
         .cloned()
         .collect()
+}
+
+/// The squashed baselines (`-- devdb:replaces`) a database reached without running them:
+/// not applied, but every revision they replace is. Such a database is past the squashed
+/// chain, so the baseline is recorded, never run. A database that applied some but not all
+/// of a baseline's revisions is refused: the baseline would recreate what it has.
+pub fn reached_baselines<'g>(
+    graph: &'g RevisionGraph,
+    applied: &BTreeSet<String>,
+) -> Result<Vec<&'g Revision>, PlanError> {
+    let mut reached = Vec::new();
+    for baseline in graph.revisions() {
+        if baseline.replaces.is_empty() || applied.contains(&baseline.id) {
+            continue;
+        }
+        let missing: Vec<String> = baseline
+            .replaces
+            .iter()
+            .filter(|id| !applied.contains(*id))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            reached.push(baseline);
+        } else if missing.len() < baseline.replaces.len() {
+            return Err(PlanError::PartlySquashed {
+                baseline: baseline.id.clone(),
+                missing,
+            });
+        }
+    }
+    Ok(reached)
+}
+
+/// The applied set with the baselines the database reached (see [`reached_baselines`]).
+pub fn with_reached_baselines(
+    graph: &RevisionGraph,
+    applied: &BTreeSet<String>,
+) -> Result<BTreeSet<String>, PlanError> {
+    let mut set = applied.clone();
+    set.extend(
+        reached_baselines(graph, applied)?
+            .into_iter()
+            .map(|r| r.id.clone()),
+    );
+    Ok(set)
 }
 
 /// The revisions to apply, in order, to reach `target`.

@@ -17,7 +17,7 @@ pub use super::error::{MigrateError, RevisionFailure};
 use super::error::{database, failure};
 use super::file::Revision;
 use super::graph::RevisionGraph;
-use super::plan::{Target, current, plan_downgrade, plan_upgrade, stamp_set};
+use super::plan::{Target, current, plan_downgrade, plan_upgrade, reached_baselines, stamp_set};
 use super::render::{Direction, RevisionSteps, revision_steps};
 use super::store;
 use crate::progress::Progress;
@@ -53,6 +53,9 @@ pub struct MigrateReport {
     pub reverted: Vec<RevisionRun>,
     /// Revisions whose edited files were accepted with `--accept-changed`.
     pub accepted: Vec<String>,
+    /// Squashed baselines recorded as applied without running them (or that would be, in
+    /// a dry run), because the database had every revision they replace.
+    pub baselines: Vec<String>,
     /// Where the database is after the run.
     pub current: Vec<String>,
 }
@@ -118,12 +121,18 @@ impl Migrator<'_> {
                 .map_err(database("reading the applied revisions"))?;
             let accepted = self.accept(&mut applied, &options.accept_changed)?;
             validate(self.graph, &applied)?;
-            let ids: BTreeSet<String> = applied.into_keys().collect();
+            let mut ids: BTreeSet<String> = applied.into_keys().collect();
+            let baselines: Vec<String> = reached_baselines(self.graph, &ids)?
+                .into_iter()
+                .map(|r| r.id.clone())
+                .collect();
+            ids.extend(baselines.iter().cloned());
             let plan = plan_upgrade(self.graph, &ids, target)?;
             return Ok(MigrateReport {
                 dry_run: true,
                 applied: plan.iter().map(|r| RevisionRun::of(r, 0)).collect(),
                 accepted: accepted.into_iter().map(|(id, _)| id).collect(),
+                baselines,
                 current: current(self.graph, &ids),
                 ..MigrateReport::default()
             });
@@ -140,9 +149,12 @@ impl Migrator<'_> {
             }
             validate(this.graph, &applied)?;
             let mut ids: BTreeSet<String> = applied.into_keys().collect();
+            let baselines = this.record_baselines(conn, &ids).await?;
+            ids.extend(baselines.iter().cloned());
             let plan = plan_upgrade(this.graph, &ids, target)?;
             let mut report = MigrateReport {
                 accepted: accepted.into_iter().map(|(id, _)| id).collect(),
+                baselines,
                 ..MigrateReport::default()
             };
             for revision in plan {
@@ -266,6 +278,35 @@ impl Migrator<'_> {
         let value = result?;
         unlocked.map_err(database("releasing the migration lock"))?;
         Ok(value)
+    }
+
+    /// Records the squashed baselines the database reached as applied, without running
+    /// them: it already has everything they create.
+    async fn record_baselines(
+        &self,
+        conn: &mut PgConnection,
+        applied: &BTreeSet<String>,
+    ) -> Result<Vec<String>, MigrateError> {
+        let mut recorded = Vec::new();
+        for baseline in reached_baselines(self.graph, applied)? {
+            let sql = store::insert_sql(
+                self.schema,
+                &baseline.id,
+                &baseline.checksum,
+                &baseline.message,
+            );
+            store::execute(conn, sql)
+                .await
+                .map_err(database("recording a squashed baseline"))?;
+            self.progress.info(&format!(
+                "recorded {} {} as applied without running it: the database has the {} revisions it replaces",
+                baseline.id,
+                baseline.message,
+                baseline.replaces.len()
+            ));
+            recorded.push(baseline.id.clone());
+        }
+        Ok(recorded)
     }
 
     /// Ensures the record table and reads it.
@@ -403,6 +444,8 @@ pub async fn read_current(
         .await
         .map_err(database("reading the applied revisions"))?;
     let ids: BTreeSet<String> = applied.keys().cloned().collect();
+    // A database past a squashed chain is at its baseline even before `migrate` records it.
+    let ids = super::plan::with_reached_baselines(graph, &ids).unwrap_or(ids);
     Ok((current(graph, &ids), applied))
 }
 

@@ -13,7 +13,7 @@ use crate::engine::Engine;
 use crate::migrate::{
     MigrateError, MigrateReport, Migrator, RevisionGraph, Target, UpgradeOptions, load_graph,
     plan_upgrade, read_current, render_downgrade_sql, render_upgrade_sql, stamp_set,
-    unknown_applied,
+    unknown_applied, with_reached_baselines,
 };
 use crate::progress::Progress;
 use crate::seed::{SeedError, run_seeds};
@@ -148,6 +148,7 @@ pub async fn current(engine: &Engine, project: &Project) -> Result<CurrentReport
     let (current, applied) =
         read_current(&mut conn, &graph, &project.settings.version_schema).await?;
     let ids: BTreeSet<String> = applied.into_keys().collect();
+    let ids = with_reached_baselines(&graph, &ids).unwrap_or(ids);
     let heads: Vec<String> = graph.heads().iter().map(|r| r.id.clone()).collect();
     let pending = plan_upgrade(&graph, &ids, &Target::Heads)
         .map(|plan| plan.len())

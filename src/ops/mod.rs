@@ -2,19 +2,28 @@
 //! [`Engine`] and a [`Progress`], and returns a report the command line prints; none of
 //! them prints or reads the terminal.
 
+mod backup;
+mod check;
 mod down;
 mod logs;
 mod migrate;
+mod restore;
+pub mod shadow;
+mod squash;
 mod status;
 mod up;
 mod url;
 
+pub use backup::{BackupError, BackupOptions, BackupReport, backup};
+pub use check::{CheckError, CheckReport, DRIFT_SIDES, Drift, Problem, ProblemKind, check};
 pub use down::{DownOptions, DownReport, down};
 pub use logs::{LogsError, LogsOptions, logs};
 pub use migrate::{
     CurrentReport, MigrateOpError, RevisionInfo, applied_ids, current, downgrade, downgrade_sql,
     migrate, seed, stamp, upgrade_sql,
 };
+pub use restore::{RestoreError, RestoreReport, VerifiedBackup, restore, verify_backup};
+pub use squash::{SquashError, SquashOptions, SquashPlan, SquashReport, squash, squash_plan};
 pub use status::{ServiceStatus, StatusReport, status};
 pub use up::{UpAction, UpError, UpOptions, UpReport, up};
 pub use url::{DatabaseUrl, UrlError, database_url};

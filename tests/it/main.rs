@@ -1,7 +1,9 @@
 //! devdb's integration tests: the real binary against a real Docker engine and a real
 //! Postgres. One test binary, one module per area.
 
+mod backup;
 mod common;
+mod drift;
 mod engine;
 mod example;
 mod migrate;

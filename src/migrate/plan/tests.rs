@@ -410,3 +410,56 @@ fn empty_graph_plans_nothing() {
     );
     assert!(stamp_set(&g, &set(&[]), &Target::Head).unwrap().is_empty());
 }
+
+/// base replaces a <- b <- c; d builds on base.
+fn squashed() -> RevisionGraph {
+    let mut base = rev("base", &[]);
+    base.replaces = vec!["a".into(), "b".into(), "c".into()];
+    RevisionGraph::new(vec![base, rev("d", &["base"])]).expect("a sound graph")
+}
+
+#[test]
+fn a_database_past_the_squashed_chain_reaches_its_baseline_without_running_it() {
+    let g = squashed();
+    let old = set(&["a", "b", "c"]);
+    assert_eq!(ids(&reached_baselines(&g, &old).unwrap()), ["base"]);
+    assert_eq!(
+        with_reached_baselines(&g, &old).unwrap(),
+        set(&["a", "b", "c", "base"])
+    );
+    let effective = with_reached_baselines(&g, &old).unwrap();
+    assert_eq!(
+        ids(&plan_upgrade(&g, &effective, &Target::Head).unwrap()),
+        ["d"]
+    );
+    assert_eq!(current(&g, &effective), ["base"]);
+    // Replaced revisions are known, not stray records.
+    assert!(unknown_applied(&g, &old).is_empty());
+    assert_eq!(unknown_applied(&g, &set(&["a", "zz"])), ["zz"]);
+}
+
+#[test]
+fn a_new_database_applies_the_baseline_and_a_recorded_one_is_not_reached_again() {
+    let g = squashed();
+    assert!(reached_baselines(&g, &set(&[])).unwrap().is_empty());
+    assert_eq!(
+        ids(&plan_upgrade(&g, &set(&[]), &Target::Head).unwrap()),
+        ["base", "d"]
+    );
+    assert!(
+        reached_baselines(&g, &set(&["a", "b", "c", "base"]))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_database_partway_through_the_squashed_chain_is_refused() {
+    let g = squashed();
+    let error = reached_baselines(&g, &set(&["a", "b"])).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the database applied only part of the revisions that baseline base replaces (it lacks c), so it can neither be recorded at base nor apply it"
+    );
+    assert!(with_reached_baselines(&g, &set(&["a"])).is_err());
+}

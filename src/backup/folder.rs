@@ -1,0 +1,222 @@
+//! Backup folders on disk: their names (a UTC timestamp, never reused), the listing of
+//! `backup list`, and finding the folder `restore DIR|latest` means.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::manifest::{Manifest, check};
+
+/// Folders being written start with this (hidden, and never taken for a backup).
+pub const PARTIAL_PREFIX: &str = ".partial-";
+
+/// `YYYYMMDD_HHMMSS` and RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) of `time`, in UTC.
+pub fn backup_name(time: SystemTime) -> (String, String) {
+    let seconds = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    (
+        format!("{year:04}{month:02}{day:02}_{hour:02}{minute:02}{second:02}"),
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"),
+    )
+}
+
+/// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `parent/name`, or `parent/name_2`, `_3`... when taken: a backup never replaces another.
+pub fn unique_folder(parent: &Path, name: &str) -> PathBuf {
+    let first = parent.join(name);
+    if !first.exists() {
+        return first;
+    }
+    (2..)
+        .map(|n| parent.join(format!("{name}_{n}")))
+        .find(|p| !p.exists())
+        .expect("some suffix is free")
+}
+
+/// One backup as `backup list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupSummary {
+    pub name: String,
+    pub path: PathBuf,
+    /// From the manifest; `None` when it has none or cannot be read.
+    pub created_at: Option<String>,
+    pub size: u64,
+    pub server_version: Option<String>,
+    pub current: Vec<String>,
+    /// `ok`, or what is wrong with it.
+    pub status: String,
+    pub ok: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error("cannot read the backups folder {path}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("there are no backups in {folder}")]
+    NoBackups { folder: PathBuf },
+    #[error("no backup {spec}: neither {} nor {} is a folder", .looked[0].display(), .looked[1].display())]
+    NotFound { spec: String, looked: [PathBuf; 2] },
+}
+
+/// The backups in `folder`, oldest first; sizes are always checked, checksums when
+/// `checksums`. A folder that does not exist holds no backups.
+pub fn list_backups(folder: &Path, checksums: bool) -> Result<Vec<BackupSummary>, FolderError> {
+    let unreadable = |source| FolderError::Unreadable {
+        path: folder.to_path_buf(),
+        source,
+    };
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(unreadable(e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(unreadable)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && entry.path().is_dir() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|name| summarize(folder.join(&name), name, checksums))
+        .collect())
+}
+
+fn summarize(path: PathBuf, name: String, checksums: bool) -> BackupSummary {
+    let (manifest, status): (Option<Manifest>, String) = match check(&path, checksums) {
+        Ok(manifest) => (Some(manifest), "ok".into()),
+        Err(e) => (super::read_manifest(&path).ok(), e.to_string()),
+    };
+    BackupSummary {
+        ok: status == "ok",
+        created_at: manifest.as_ref().map(|m| m.created_at.clone()),
+        size: manifest.as_ref().map_or(0, Manifest::total_size),
+        server_version: manifest.as_ref().map(|m| m.server_version.clone()),
+        current: manifest.map(|m| m.revisions.current).unwrap_or_default(),
+        status,
+        name,
+        path,
+    }
+}
+
+/// The folder `restore` means by `spec`: `latest` (the newest backup in `folder` with a
+/// readable manifest), a path, or the name of a backup in `folder`.
+pub fn resolve_backup(folder: &Path, spec: &str) -> Result<PathBuf, FolderError> {
+    if spec == "latest" {
+        return list_backups(folder, false)?
+            .into_iter()
+            .rev()
+            .find(|b| b.created_at.is_some())
+            .map(|b| b.path)
+            .ok_or_else(|| FolderError::NoBackups {
+                folder: folder.to_path_buf(),
+            });
+    }
+    let direct = PathBuf::from(spec);
+    if direct.is_dir() {
+        return Ok(direct);
+    }
+    let named = folder.join(spec);
+    if named.is_dir() {
+        return Ok(named);
+    }
+    Err(FolderError::NotFound {
+        spec: spec.to_string(),
+        looked: [direct, named],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn names_are_utc_timestamps() {
+        assert_eq!(
+            backup_name(UNIX_EPOCH),
+            ("19700101_000000".into(), "1970-01-01T00:00:00Z".into())
+        );
+        // 2024-02-29 23:59:59 UTC, a leap day.
+        let leap = UNIX_EPOCH + Duration::from_secs(1_709_251_199);
+        assert_eq!(backup_name(leap).0, "20240229_235959");
+        let later = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+        assert_eq!(backup_name(later).1, "2026-01-02T03:04:05Z");
+    }
+
+    #[test]
+    fn taken_names_get_a_suffix() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = unique_folder(dir.path(), "20250101_000000");
+        assert_eq!(first, dir.path().join("20250101_000000"));
+        std::fs::create_dir(&first).unwrap();
+        let second = unique_folder(dir.path(), "20250101_000000");
+        assert_eq!(second, dir.path().join("20250101_000000_2"));
+    }
+
+    #[test]
+    fn latest_skips_partial_folders_and_folders_without_a_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            resolve_backup(dir.path(), "latest"),
+            Err(FolderError::NoBackups { .. })
+        ));
+        let make = |name: &str, created: Option<&str>| {
+            let path = dir.path().join(name);
+            std::fs::create_dir(&path).unwrap();
+            if let Some(created) = created {
+                let manifest = serde_json::json!({
+                    "format": 1, "created_at": created, "devdb_version": "0.1.0",
+                    "project": "p", "database": "d", "server_version": "17",
+                    "revisions": {"current": [], "applied": []}, "files": []
+                });
+                std::fs::write(path.join("manifest.json"), manifest.to_string()).unwrap();
+            }
+        };
+        make("20250101_000000", Some("2025-01-01T00:00:00Z"));
+        make("20250102_000000", Some("2025-01-02T00:00:00Z"));
+        make("20250103_000000", None);
+        make(".partial-20250104_000000", Some("2025-01-04T00:00:00Z"));
+        let latest = resolve_backup(dir.path(), "latest").unwrap();
+        assert_eq!(latest, dir.path().join("20250102_000000"));
+        let listed = list_backups(dir.path(), false).unwrap();
+        assert_eq!(listed.len(), 3);
+        // A manifest without the dump is not a usable backup.
+        assert!(!listed[0].ok, "{}", listed[0].status);
+        assert!(
+            listed[2].status.contains("no manifest.json"),
+            "{}",
+            listed[2].status
+        );
+        assert_eq!(
+            resolve_backup(dir.path(), "20250101_000000").unwrap(),
+            dir.path().join("20250101_000000")
+        );
+        assert!(resolve_backup(dir.path(), "nope").is_err());
+    }
+}

@@ -1,0 +1,310 @@
+//! A database schema as plain data, read from `pg_catalog`, and the differences between
+//! two of them.
+//!
+//! - [`read`] snapshots one database into a [`Catalog`]: schemas, extensions, enums,
+//!   sequences, tables with their columns, constraints and triggers, indexes, views and
+//!   materialized views, functions and procedures, with their comments and grants;
+//! - [`diff`] compares two catalogs object by object and names every [`Difference`].
+//!
+//! Two databases built from the same SQL on the same server must give equal catalogs, so
+//! the snapshot holds only what the SQL decides: names, definitions as Postgres deparses
+//! them (`pg_get_indexdef`, `pg_get_viewdef`, ...), no oids, no database name, no data.
+//! Left out: system schemas, objects that belong to an extension (their extension is in
+//! the catalog instead) and devdb's own record table.
+//!
+//! Objects are keyed by their schema-qualified name (`public.item`, functions with their
+//! argument types: `public.f(integer)`); objects that live on a table (columns,
+//! constraints, triggers) are kept inside their [`Table`]. Maps are ordered so that
+//! comparisons and JSON output are deterministic.
+
+pub mod diff;
+pub mod read;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use diff::{Change, Difference, ObjectKind, Sides, diff};
+pub use read::{ReadOptions, read_catalog};
+
+/// A snapshot of one database's schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub schemas: BTreeMap<String, Schema>,
+    pub extensions: BTreeMap<String, Extension>,
+    pub enums: BTreeMap<String, Enum>,
+    pub sequences: BTreeMap<String, Sequence>,
+    pub tables: BTreeMap<String, Table>,
+    pub indexes: BTreeMap<String, Index>,
+    pub views: BTreeMap<String, View>,
+    pub functions: BTreeMap<String, Function>,
+}
+
+/// A schema (namespace).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub name: String,
+    pub comment: Option<String>,
+    /// `grantee=privileges/grantor` items, sorted; the owner's defaults when none were granted.
+    pub grants: Vec<String>,
+}
+
+/// An installed extension.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub name: String,
+    pub schema: String,
+    pub version: String,
+}
+
+/// An enum type, its labels in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enum {
+    pub schema: String,
+    pub name: String,
+    pub labels: Vec<String>,
+    pub comment: Option<String>,
+}
+
+/// A sequence's parameters (not its current value, which is data).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    pub schema: String,
+    pub name: String,
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cache: i64,
+    pub cycle: bool,
+    /// `table.column` of a serial or identity column that owns it.
+    pub owned_by: Option<String>,
+    pub grants: Vec<String>,
+}
+
+/// A table (ordinary or partitioned) with what lives on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+    /// `table` or `partitioned table`.
+    pub kind: String,
+    /// In column order.
+    pub columns: Vec<Column>,
+    /// By constraint name.
+    pub constraints: BTreeMap<String, Constraint>,
+    /// By trigger name.
+    pub triggers: BTreeMap<String, Trigger>,
+    /// `PARTITION BY` clause of a partitioned table.
+    pub partition_key: Option<String>,
+    /// `FOR VALUES ...` of a partition.
+    pub partition_bound: Option<String>,
+    pub row_security: bool,
+    pub comment: Option<String>,
+    pub grants: Vec<String>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A table column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// As `format_type` prints it: `integer`, `character varying(20)`, `public.mood[]`.
+    pub data_type: String,
+    pub not_null: bool,
+    /// The default expression; `None` for identity and generated columns.
+    pub default: Option<String>,
+    /// `always` or `by default` for an identity column.
+    pub identity: Option<String>,
+    /// The expression of a `GENERATED ALWAYS AS (...) STORED` column.
+    pub generated: Option<String>,
+    /// A collation other than the type's default.
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+    /// Column-level grants, sorted.
+    pub grants: Vec<String>,
+}
+
+/// A table constraint: primary key, unique, foreign key, check, exclusion.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: String,
+    /// `primary key`, `unique`, `foreign key`, `check`, `exclusion`, `not null` or `trigger`.
+    pub kind: String,
+    /// As `pg_get_constraintdef` prints it: `FOREIGN KEY (a) REFERENCES b(id)`.
+    pub definition: String,
+    pub comment: Option<String>,
+}
+
+/// A trigger on a table or view.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub name: String,
+    /// As `pg_get_triggerdef` prints it.
+    pub definition: String,
+    /// `O` (origin, the default), `D` (disabled), `R` (replica) or `A` (always).
+    pub enabled: String,
+    pub comment: Option<String>,
+}
+
+/// An index not backing a constraint (those come with their constraint).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub schema: String,
+    pub name: String,
+    /// The table or materialized view, schema-qualified.
+    pub table: String,
+    /// As `pg_get_indexdef` prints it.
+    pub definition: String,
+    pub comment: Option<String>,
+}
+
+/// A view or materialized view.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub schema: String,
+    pub name: String,
+    pub materialized: bool,
+    /// Whether a materialized view holds data (`WITH NO DATA` or never refreshed: false).
+    pub populated: bool,
+    /// The query, as `pg_get_viewdef` prints it.
+    pub definition: String,
+    /// Triggers on the view (`INSTEAD OF`), by name.
+    pub triggers: BTreeMap<String, Trigger>,
+    pub comment: Option<String>,
+    pub grants: Vec<String>,
+}
+
+/// A function, procedure, aggregate or window function.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    pub schema: String,
+    pub name: String,
+    /// The identity arguments: `integer, text`.
+    pub arguments: String,
+    /// `function`, `procedure`, `aggregate` or `window`.
+    pub kind: String,
+    /// `pg_get_function_result`: `integer`, `TABLE(a integer)`, `trigger`; `None` for a
+    /// procedure.
+    pub result: Option<String>,
+    pub language: String,
+    /// The body as written (`prosrc`); empty for SQL-standard bodies, which only the
+    /// definition shows.
+    pub body: String,
+    /// The whole `CREATE OR REPLACE` statement as `pg_get_functiondef` prints it (volatility,
+    /// strictness, security, settings); `None` for aggregates.
+    pub definition: Option<String>,
+    pub comment: Option<String>,
+    pub grants: Vec<String>,
+}
+
+impl Catalog {
+    /// Every role named in a grant (as grantee or grantor), PUBLIC left out. Roles belong
+    /// to the server, not to the database, so a schema that grants to them needs them.
+    pub fn granted_roles(&self) -> std::collections::BTreeSet<String> {
+        let mut items: Vec<&String> = Vec::new();
+        items.extend(self.schemas.values().flat_map(|s| &s.grants));
+        items.extend(self.sequences.values().flat_map(|s| &s.grants));
+        for table in self.tables.values() {
+            items.extend(&table.grants);
+            items.extend(table.columns.iter().flat_map(|c| &c.grants));
+        }
+        items.extend(self.views.values().flat_map(|v| &v.grants));
+        items.extend(self.functions.values().flat_map(|f| &f.grants));
+        items
+            .into_iter()
+            .flat_map(|item| acl_roles(item))
+            .filter(|role| !role.is_empty())
+            .collect()
+    }
+
+    /// How many objects it holds, counting columns, constraints and triggers.
+    pub fn object_count(&self) -> usize {
+        let on_tables: usize = self
+            .tables
+            .values()
+            .map(|t| 1 + t.columns.len() + t.constraints.len() + t.triggers.len())
+            .sum();
+        let on_views: usize = self.views.values().map(|v| 1 + v.triggers.len()).sum();
+        self.schemas.len()
+            + self.extensions.len()
+            + self.enums.len()
+            + self.sequences.len()
+            + on_tables
+            + self.indexes.len()
+            + on_views
+            + self.functions.len()
+    }
+}
+
+/// The grantee and grantor of an `aclitem` as text (`grantee=arwd/grantor`, names in
+/// double quotes when they need them); an empty grantee is PUBLIC.
+fn acl_roles(item: &str) -> Vec<String> {
+    let mut roles = Vec::new();
+    let mut current = String::new();
+    let mut chars = item.chars().peekable();
+    let mut in_name = true;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_name => {
+                while let Some(q) = chars.next() {
+                    if q == '"' {
+                        if chars.peek() == Some(&'"') {
+                            chars.next();
+                            current.push('"');
+                        } else {
+                            break;
+                        }
+                    } else {
+                        current.push(q);
+                    }
+                }
+            }
+            '=' if in_name => {
+                roles.push(std::mem::take(&mut current));
+                in_name = false;
+            }
+            '/' if !in_name => in_name = true,
+            _ if in_name => current.push(c),
+            _ => {}
+        }
+    }
+    if !current.is_empty() {
+        roles.push(current);
+    }
+    roles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_read_from_grants_quoted_or_not() {
+        assert_eq!(acl_roles("app=arwdDxtm/app"), ["app", "app"]);
+        assert_eq!(acl_roles("=U/app"), ["", "app"]);
+        assert_eq!(
+            acl_roles("\"odd=\"\"role\"=r/\"my/owner\""),
+            ["odd=\"role", "my/owner"]
+        );
+        let mut catalog = Catalog::default();
+        catalog.schemas.insert(
+            "public".into(),
+            Schema {
+                name: "public".into(),
+                comment: None,
+                grants: vec!["=U/app".into(), "reader=U/app".into()],
+            },
+        );
+        assert_eq!(
+            catalog.granted_roles().into_iter().collect::<Vec<_>>(),
+            ["app", "reader"]
+        );
+    }
+}

@@ -1,0 +1,435 @@
+//! Reading a [`Catalog`] from `pg_catalog`: one query per object kind, every value turned
+//! into text by Postgres itself (`format_type`, `pg_get_*def`, `aclitem::text`) so that the
+//! snapshot holds what the SQL decided and nothing that differs between two databases
+//! built from it (oids, the database name, statistics).
+
+use std::collections::BTreeMap;
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use super::{
+    Catalog, Column, Constraint, Enum, Extension, Function, Index, Schema, Sequence, Table,
+    Trigger, View,
+};
+
+/// What to leave out of a snapshot besides system schemas and extension members.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The schema of devdb's record table (`devdb_revisions`), which is left out.
+    pub history_schema: String,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            history_schema: "public".to_string(),
+        }
+    }
+}
+
+/// Namespaces of user objects, for a `pg_namespace` aliased `n`.
+macro_rules! user_namespace {
+    () => {
+        " n.nspname NOT IN ('pg_catalog', 'information_schema') \
+          AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' "
+    };
+}
+
+/// Not a member of an extension: `$catalog` is the object's catalog, `$oid` its oid.
+macro_rules! not_in_extension {
+    ($catalog:literal, $oid:literal) => {
+        concat!(
+            " NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '",
+            $catalog,
+            "'::regclass AND e.objid = ",
+            $oid,
+            " AND e.deptype = 'e') "
+        )
+    };
+}
+
+/// Not devdb's record table, for a `pg_class` aliased `$class` in namespace `n`; `$1` is
+/// the history schema.
+macro_rules! not_history_table {
+    ($class:literal) => {
+        concat!(
+            " NOT (n.nspname = $1 AND ",
+            $class,
+            ".relname = 'devdb_revisions') "
+        )
+    };
+}
+
+/// Sorted grants of an object, the owner's defaults when nothing was granted (so that a
+/// GRANT followed by its REVOKE compares equal to never granting).
+macro_rules! grants {
+    ($acl:literal, $kind:literal, $owner:literal) => {
+        concat!(
+            "(SELECT coalesce(array_agg(a::text ORDER BY a::text), '{}') FROM unnest(coalesce(",
+            $acl,
+            ", acldefault('",
+            $kind,
+            "', ",
+            $owner,
+            "))) a)"
+        )
+    };
+}
+
+const SCHEMAS: &str = concat!(
+    "SELECT n.nspname, obj_description(n.oid, 'pg_namespace'), ",
+    grants!("n.nspacl", "n", "n.nspowner"),
+    " FROM pg_namespace n WHERE ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_namespace", "n.oid"),
+);
+
+const EXTENSIONS: &str = "SELECT e.extname, n.nspname, e.extversion \
+     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace";
+
+const ENUMS: &str = concat!(
+    "SELECT n.nspname, t.typname, array_agg(l.enumlabel::text ORDER BY l.enumsortorder), \
+     obj_description(t.oid, 'pg_type') \
+     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+     JOIN pg_enum l ON l.enumtypid = t.oid WHERE ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_type", "t.oid"),
+    " GROUP BY n.nspname, t.typname, t.oid"
+);
+
+const SEQUENCES: &str = concat!(
+    "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, \
+     s.seqmin, s.seqmax, s.seqcache, s.seqcycle, \
+     (SELECT tn.nspname || '.' || tc.relname || '.' || a.attname FROM pg_depend d \
+       JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+       JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1), ",
+    grants!("c.relacl", "s", "c.relowner"),
+    " FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_class", "c.oid"),
+);
+
+const TABLES: &str = concat!(
+    "SELECT n.nspname, c.relname, c.relkind::text, obj_description(c.oid, 'pg_class'), ",
+    grants!("c.relacl", "r", "c.relowner"),
+    ", c.relrowsecurity, \
+     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END \
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p') AND ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_class", "c.oid"),
+    " AND ",
+    not_history_table!("c")
+);
+
+const COLUMNS: &str = concat!(
+    "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), \
+     a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, \
+     a.attgenerated::text, \
+     CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END, \
+     col_description(c.oid, a.attnum), \
+     (SELECT coalesce(array_agg(g::text ORDER BY g::text), '{}') FROM unnest(a.attacl) g) \
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
+     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+     LEFT JOIN pg_collation co ON co.oid = a.attcollation \
+     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_class", "c.oid"),
+    " AND ",
+    not_history_table!("c"),
+    " ORDER BY n.nspname, c.relname, a.attnum"
+);
+
+const CONSTRAINTS: &str = concat!(
+    "SELECT n.nspname, c.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid), \
+     obj_description(k.oid, 'pg_constraint') \
+     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p') AND ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_class", "c.oid"),
+    " AND ",
+    not_history_table!("c")
+);
+
+const INDEXES: &str = concat!(
+    "SELECT n.nspname, ic.relname, tn.nspname || '.' || c.relname, \
+     pg_get_indexdef(i.indexrelid), obj_description(ic.oid, 'pg_class') \
+     FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+     JOIN pg_class c ON c.oid = i.indrelid \
+     JOIN pg_namespace tn ON tn.oid = c.relnamespace \
+     JOIN pg_namespace n ON n.oid = ic.relnamespace WHERE ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_class", "c.oid"),
+    " AND NOT (tn.nspname = $1 AND c.relname = 'devdb_revisions') \
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
+       AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))"
+);
+
+const VIEWS: &str = concat!(
+    "SELECT n.nspname, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid), \
+     obj_description(c.oid, 'pg_class'), c.relispopulated, ",
+    grants!("c.relacl", "r", "c.relowner"),
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('v', 'm') AND ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_class", "c.oid"),
+);
+
+const FUNCTIONS: &str = concat!(
+    "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind::text, \
+     CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END, l.lanname, p.prosrc, \
+     CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END, \
+     obj_description(p.oid, 'pg_proc'), ",
+    grants!("p.proacl", "f", "p.proowner"),
+    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+     JOIN pg_language l ON l.oid = p.prolang WHERE ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_proc", "p.oid"),
+);
+
+const TRIGGERS: &str = concat!(
+    "SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled::text, \
+     obj_description(t.oid, 'pg_trigger') \
+     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE NOT t.tgisinternal AND ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_class", "c.oid"),
+    " AND ",
+    not_history_table!("c")
+);
+
+async fn rows(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    options: &ReadOptions,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    let query = sqlx::query(sql);
+    // Only the queries that can meet the record table name it.
+    let query = if sql.contains("$1") {
+        query.bind(&options.history_schema)
+    } else {
+        query
+    };
+    query.fetch_all(conn).await
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{schema}.{name}")
+}
+
+/// Reads the schema of the database behind `conn`.
+pub async fn read_catalog(
+    conn: &mut PgConnection,
+    options: &ReadOptions,
+) -> Result<Catalog, sqlx::Error> {
+    let mut catalog = Catalog::default();
+    for row in rows(conn, SCHEMAS, options).await? {
+        let schema = Schema {
+            name: row.try_get(0)?,
+            comment: row.try_get(1)?,
+            grants: row.try_get(2)?,
+        };
+        catalog.schemas.insert(schema.name.clone(), schema);
+    }
+    for row in sqlx::query(EXTENSIONS).fetch_all(&mut *conn).await? {
+        let extension = Extension {
+            name: row.try_get(0)?,
+            schema: row.try_get(1)?,
+            version: row.try_get(2)?,
+        };
+        catalog.extensions.insert(extension.name.clone(), extension);
+    }
+    for row in rows(conn, ENUMS, options).await? {
+        let e = Enum {
+            schema: row.try_get(0)?,
+            name: row.try_get(1)?,
+            labels: row.try_get(2)?,
+            comment: row.try_get(3)?,
+        };
+        catalog.enums.insert(qualified(&e.schema, &e.name), e);
+    }
+    for row in rows(conn, SEQUENCES, options).await? {
+        let s = Sequence {
+            schema: row.try_get(0)?,
+            name: row.try_get(1)?,
+            data_type: row.try_get(2)?,
+            start: row.try_get(3)?,
+            increment: row.try_get(4)?,
+            min: row.try_get(5)?,
+            max: row.try_get(6)?,
+            cache: row.try_get(7)?,
+            cycle: row.try_get(8)?,
+            owned_by: row.try_get(9)?,
+            grants: row.try_get(10)?,
+        };
+        catalog.sequences.insert(qualified(&s.schema, &s.name), s);
+    }
+    read_tables(conn, options, &mut catalog).await?;
+    for row in rows(conn, INDEXES, options).await? {
+        let i = Index {
+            schema: row.try_get(0)?,
+            name: row.try_get(1)?,
+            table: row.try_get(2)?,
+            definition: row.try_get(3)?,
+            comment: row.try_get(4)?,
+        };
+        catalog.indexes.insert(qualified(&i.schema, &i.name), i);
+    }
+    for row in rows(conn, VIEWS, options).await? {
+        let v = View {
+            schema: row.try_get(0)?,
+            name: row.try_get(1)?,
+            materialized: row.try_get(2)?,
+            populated: row.try_get(5)?,
+            definition: row.try_get(3)?,
+            triggers: BTreeMap::new(),
+            comment: row.try_get(4)?,
+            grants: row.try_get(6)?,
+        };
+        catalog.views.insert(qualified(&v.schema, &v.name), v);
+    }
+    for row in rows(conn, FUNCTIONS, options).await? {
+        let kind: String = row.try_get(3)?;
+        let f = Function {
+            schema: row.try_get(0)?,
+            name: row.try_get(1)?,
+            arguments: row.try_get(2)?,
+            kind: function_kind(&kind).to_string(),
+            result: row.try_get(4)?,
+            language: row.try_get(5)?,
+            body: row.try_get(6)?,
+            definition: row.try_get(7)?,
+            comment: row.try_get(8)?,
+            grants: row.try_get(9)?,
+        };
+        let key = format!("{}({})", qualified(&f.schema, &f.name), f.arguments);
+        catalog.functions.insert(key, f);
+    }
+    for row in rows(conn, TRIGGERS, options).await? {
+        let relation = qualified(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?);
+        let t = Trigger {
+            name: row.try_get(2)?,
+            definition: row.try_get(3)?,
+            enabled: row.try_get(4)?,
+            comment: row.try_get(5)?,
+        };
+        if let Some(table) = catalog.tables.get_mut(&relation) {
+            table.triggers.insert(t.name.clone(), t);
+        } else if let Some(view) = catalog.views.get_mut(&relation) {
+            view.triggers.insert(t.name.clone(), t);
+        }
+    }
+    Ok(catalog)
+}
+
+async fn read_tables(
+    conn: &mut PgConnection,
+    options: &ReadOptions,
+    catalog: &mut Catalog,
+) -> Result<(), sqlx::Error> {
+    for row in rows(conn, TABLES, options).await? {
+        let kind: String = row.try_get(2)?;
+        let t = Table {
+            schema: row.try_get(0)?,
+            name: row.try_get(1)?,
+            kind: if kind == "p" {
+                "partitioned table"
+            } else {
+                "table"
+            }
+            .to_string(),
+            comment: row.try_get(3)?,
+            grants: row.try_get(4)?,
+            row_security: row.try_get(5)?,
+            partition_key: row.try_get(6)?,
+            partition_bound: row.try_get(7)?,
+            ..Table::default()
+        };
+        catalog.tables.insert(qualified(&t.schema, &t.name), t);
+    }
+    for row in rows(conn, COLUMNS, options).await? {
+        let relation = qualified(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?);
+        let expression: Option<String> = row.try_get(5)?;
+        let identity: String = row.try_get(6)?;
+        let generated: String = row.try_get(7)?;
+        let is_generated = !generated.is_empty();
+        let column = Column {
+            name: row.try_get(2)?,
+            data_type: row.try_get(3)?,
+            not_null: row.try_get(4)?,
+            default: if is_generated {
+                None
+            } else {
+                expression.clone()
+            },
+            identity: match identity.as_str() {
+                "a" => Some("always".to_string()),
+                "d" => Some("by default".to_string()),
+                _ => None,
+            },
+            generated: if is_generated { expression } else { None },
+            collation: row.try_get(8)?,
+            comment: row.try_get(9)?,
+            grants: row.try_get(10)?,
+        };
+        if let Some(table) = catalog.tables.get_mut(&relation) {
+            table.columns.push(column);
+        }
+    }
+    for row in rows(conn, CONSTRAINTS, options).await? {
+        let relation = qualified(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?);
+        let kind: String = row.try_get(3)?;
+        let constraint = Constraint {
+            name: row.try_get(2)?,
+            kind: constraint_kind(&kind).to_string(),
+            definition: row.try_get(4)?,
+            comment: row.try_get(5)?,
+        };
+        if let Some(table) = catalog.tables.get_mut(&relation) {
+            table
+                .constraints
+                .insert(constraint.name.clone(), constraint);
+        }
+    }
+    Ok(())
+}
+
+fn function_kind(code: &str) -> &'static str {
+    match code {
+        "p" => "procedure",
+        "a" => "aggregate",
+        "w" => "window",
+        _ => "function",
+    }
+}
+
+fn constraint_kind(code: &str) -> &'static str {
+    match code {
+        "p" => "primary key",
+        "u" => "unique",
+        "f" => "foreign key",
+        "c" => "check",
+        "x" => "exclusion",
+        "n" => "not null",
+        "t" => "trigger",
+        _ => "constraint",
+    }
+}

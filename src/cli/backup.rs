@@ -1,0 +1,191 @@
+//! `backup`, `backup list` and `restore`: arguments and printing around
+//! [`crate::ops::backup`] and [`crate::ops::restore`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::Context;
+use super::confirm::confirm;
+use super::exit::Interrupted;
+use super::output;
+use super::services::interrupted;
+use crate::backup::{list_backups, resolve_backup};
+use crate::engine::Engine;
+use crate::ops::{self, BackupOptions};
+use crate::progress::Progress;
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub command: Option<BackupCommand>,
+    #[command(flatten)]
+    pub folder: FolderArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BackupCommand {
+    /// The backups in the backups folder, oldest first
+    List(ListArgs),
+}
+
+/// Where backups live.
+#[derive(Debug, Clone, Args)]
+pub struct FolderArgs {
+    /// The backups folder (default: `x-devdb.backups`, else `backups` in the project)
+    #[arg(long = "dir", value_name = "FOLDER")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub folder: FolderArgs,
+    /// Also check every file's checksum (sizes are always checked)
+    #[arg(long)]
+    pub verify: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// A backup folder, the name of one in the backups folder, or `latest`
+    pub backup: String,
+    #[command(flatten)]
+    pub folder: FolderArgs,
+    /// Replace the database without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn folder(context: &Context, args: &FolderArgs) -> PathBuf {
+    args.dir
+        .clone()
+        .unwrap_or_else(|| context.project.settings.backups.clone())
+}
+
+pub async fn backup(
+    context: &Context,
+    args: &BackupArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    if let Some(BackupCommand::List(list)) = &args.command {
+        return self::list(context, list);
+    }
+    let engine = Engine::connect().await?;
+    let options = BackupOptions {
+        folder: args.folder.dir.clone(),
+    };
+    // Dropping the backup on Ctrl-C ends pg_dump and removes the partial folder.
+    let report = tokio::select! {
+        report = ops::backup(&engine, &context.project, &options, progress) => report?,
+        () = interrupted() => {
+            return Err(Interrupted("interrupted; no backup was kept".into()).into());
+        }
+    };
+    if args.json {
+        return output::json(&report);
+    }
+    eprintln!(
+        "backed up {} ({}, {}) at {} in {:.1} s",
+        report.manifest.database,
+        human_size(report.manifest.total_size()),
+        revisions(&report.manifest.revisions.current),
+        report.manifest.created_at,
+        report.seconds
+    );
+    output::line(&report.path.display().to_string())
+}
+
+fn list(context: &Context, args: &ListArgs) -> anyhow::Result<()> {
+    let backups = list_backups(&folder(context, &args.folder), args.verify)?;
+    if args.json {
+        return output::json(&backups);
+    }
+    if backups.is_empty() {
+        eprintln!("no backups in {}", folder(context, &args.folder).display());
+    }
+    for b in &backups {
+        output::line(&format!(
+            "{:<20} {:<20} {:>10}  {:<24} {}",
+            b.name,
+            b.created_at.as_deref().unwrap_or("-"),
+            human_size(b.size),
+            revisions(&b.current),
+            b.status
+        ))?;
+    }
+    Ok(())
+}
+
+pub async fn restore(
+    context: &Context,
+    args: &RestoreArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let dir = resolve_backup(&folder(context, &args.folder), &args.backup)?;
+    // Checked before the question: a damaged backup is refused without asking.
+    let verified = ops::verify_backup(&dir).await?;
+    let manifest = verified.manifest();
+    confirm(
+        &format!(
+            "replace database {} of project {} with the backup {} ({}, taken {})",
+            context.project.credentials().database,
+            context.project.name,
+            dir.display(),
+            revisions(&manifest.revisions.current),
+            manifest.created_at
+        ),
+        args.yes,
+        &format!("devdb restore {}", args.backup),
+    )?;
+    let engine = Engine::connect().await?;
+    let report = ops::restore(
+        &engine,
+        &context.project,
+        &verified,
+        progress,
+        interrupted(),
+    )
+    .await?;
+    if args.json {
+        return output::json(&report);
+    }
+    eprintln!(
+        "restored {} from {} in {:.1} s",
+        report.database,
+        report.path.display(),
+        report.seconds
+    );
+    eprintln!("database at {}", revisions(&report.current));
+    Ok(())
+}
+
+fn revisions(current: &[String]) -> String {
+    if current.is_empty() {
+        "base".to_string()
+    } else {
+        current.join(", ")
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

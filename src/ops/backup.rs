@@ -1,0 +1,402 @@
+//! `backup`: a timestamped folder with a full dump, the schema as SQL, the migration files,
+//! the revision history and a manifest of checksums (layout in [`crate::backup`]).
+//!
+//! `pg_dump` runs inside the database container, so client and server versions always
+//! match, and its output is streamed to disk through the engine's exec API chunk by chunk:
+//! devdb's memory does not grow with the database. The folder is written under a hidden
+//! `.partial-` name and renamed at the end, so a failed backup leaves nothing that looks
+//! complete (and the partial folder is removed).
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
+use tokio::io::AsyncWriteExt;
+
+use super::url::{UrlError, database_url};
+use crate::backup::{
+    CURRENT_FILE, DUMP_FILE, FORMAT, HISTORY_FILE, MANIFEST_FILE, MIGRATIONS_DIR, Manifest,
+    ManifestFile, ManifestRevisions, PARTIAL_PREFIX, SCHEMA_FILE, backup_name, file_entry,
+    unique_folder,
+};
+use crate::config::{Credentials, Project};
+use crate::engine::{Engine, EngineError, ExecChunk, ExecSpec, StderrTail};
+use crate::migrate::{load_graph, store};
+use crate::progress::Progress;
+
+/// How `backup` runs.
+#[derive(Debug, Clone, Default)]
+pub struct BackupOptions {
+    /// The folder the backup folder is made in; default: the project's `backups` setting.
+    pub folder: Option<PathBuf>,
+}
+
+/// What `backup` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupReport {
+    /// The backup folder.
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    pub seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("{step} failed: {source}")]
+    Database {
+        step: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{command} failed with exit code {code}: {stderr}")]
+    Command {
+        command: String,
+        code: i64,
+        stderr: String,
+    },
+    #[error("{step} {path} failed: {source}")]
+    Io {
+        step: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl BackupError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BackupError::Url(UrlError::Engine(e)) | BackupError::Engine(e) => e.hint(),
+            BackupError::Io { .. } => Some(
+                "check that the backups folder is writable and the disk has room; nothing was \
+                 kept of this backup"
+                    .into(),
+            ),
+            BackupError::Command { .. } => Some(
+                "the database container's log (`devdb logs`) may say more; nothing was kept of \
+                 this backup"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+fn io(step: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BackupError {
+    let path = path.to_path_buf();
+    move |source| BackupError::Io { step, path, source }
+}
+
+fn db(step: &'static str) -> impl FnOnce(sqlx::Error) -> BackupError {
+    move |source| BackupError::Database { step, source }
+}
+
+/// One row of devdb's record table, as `history.json` keeps it.
+#[derive(Debug, Clone, Serialize)]
+struct HistoryRow {
+    id: String,
+    checksum: String,
+    message: String,
+    applied_at: String,
+    duration_ms: f64,
+    applied_by: String,
+}
+
+/// Backs up the project's running database into a new folder of `options.folder`.
+pub async fn backup(
+    engine: &Engine,
+    project: &Project,
+    options: &BackupOptions,
+    progress: &dyn Progress,
+) -> Result<BackupReport, BackupError> {
+    let started = Instant::now();
+    let url = database_url(engine, project).await?;
+    let container = super::container_name(project, &project.settings.database);
+    let credentials = project.credentials();
+    let folder = options
+        .folder
+        .clone()
+        .unwrap_or_else(|| project.settings.backups.clone());
+    std::fs::create_dir_all(&folder).map_err(io("creating the backups folder", &folder))?;
+    let (name, created_at) = backup_name(SystemTime::now());
+    // Removed on drop: an error anywhere below leaves no partial folder behind.
+    let partial = tempfile::Builder::new()
+        .prefix(&format!("{PARTIAL_PREFIX}{name}-"))
+        .tempdir_in(&folder)
+        .map_err(io("creating a folder in", &folder))?;
+    let dir = partial.path();
+
+    let mut conn = PgConnection::connect_with(&url.connect_options())
+        .await
+        .map_err(|source| BackupError::Connect {
+            url: url.render(false),
+            source,
+        })?;
+    // The dump, the schema and the history are all read in this one snapshot.
+    store::execute(
+        &mut conn,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".into(),
+    )
+    .await
+    .map_err(db("starting the snapshot transaction"))?;
+    let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(db("exporting a snapshot"))?;
+    let server_version: String = sqlx::query_scalar("SELECT current_setting('server_version')")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(db("reading the server version"))?;
+    let history = read_history(&mut conn, &project.settings.version_schema).await?;
+
+    progress.info(&format!(
+        "dumping database {} of {container}",
+        credentials.database
+    ));
+    let (size, sha256) = dump(
+        engine,
+        &container,
+        &credentials,
+        &[&format!("--snapshot={snapshot}"), "-Fc"],
+        &dir.join(DUMP_FILE),
+        progress,
+    )
+    .await?;
+    let mut files = vec![ManifestFile {
+        path: DUMP_FILE.into(),
+        size,
+        sha256,
+    }];
+    let (size, sha256) = dump(
+        engine,
+        &container,
+        &credentials,
+        &[&format!("--snapshot={snapshot}"), "--schema-only"],
+        &dir.join(SCHEMA_FILE),
+        progress,
+    )
+    .await?;
+    files.push(ManifestFile {
+        path: SCHEMA_FILE.into(),
+        size,
+        sha256,
+    });
+    store::execute(&mut conn, "COMMIT".into())
+        .await
+        .map_err(db("ending the snapshot transaction"))?;
+
+    let applied: Vec<String> = history.iter().map(|r| r.id.clone()).collect();
+    let current = current_revisions(project, &applied);
+    let history_json = serde_json::to_string_pretty(&history).expect("plain data serializes");
+    write(dir, HISTORY_FILE, &history_json)?;
+    let current_text = if current.is_empty() {
+        "base\n".to_string()
+    } else {
+        format!("{}\n", current.join("\n"))
+    };
+    write(dir, CURRENT_FILE, &current_text)?;
+    let mut small = vec![HISTORY_FILE.to_string(), CURRENT_FILE.to_string()];
+    small.extend(copy_migrations(&project.settings.migrations, dir)?);
+    for relative in small {
+        files.push(file_entry(dir, &relative).map_err(io("reading", &dir.join(&relative)))?);
+    }
+
+    let manifest = Manifest {
+        format: FORMAT,
+        created_at,
+        devdb_version: env!("CARGO_PKG_VERSION").to_string(),
+        project: project.name.clone(),
+        database: credentials.database.clone(),
+        server_version,
+        revisions: ManifestRevisions { current, applied },
+        files,
+    };
+    let manifest_json = serde_json::to_string_pretty(&manifest).expect("plain data serializes");
+    write(dir, MANIFEST_FILE, &manifest_json)?;
+
+    let path = unique_folder(&folder, &name);
+    let kept = partial.keep();
+    if let Err(source) = std::fs::rename(&kept, &path) {
+        let _ = std::fs::remove_dir_all(&kept);
+        return Err(BackupError::Io {
+            step: "renaming the finished backup to",
+            path,
+            source,
+        });
+    }
+    Ok(BackupReport {
+        path,
+        manifest,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The command line of a Postgres client tool inside the container, logged in as the
+/// project's user over the container's local socket.
+pub(crate) fn client_spec(tool: &str, credentials: &Credentials, args: &[&str]) -> ExecSpec {
+    let mut cmd = vec![
+        tool.to_string(),
+        "--username".to_string(),
+        credentials.user.clone(),
+        "--no-password".to_string(),
+    ];
+    cmd.extend(args.iter().map(|a| a.to_string()));
+    ExecSpec {
+        cmd,
+        // The socket may ask for a password (pg_hba is the image's choice); never on the
+        // command line, where `ps` would show it.
+        env: vec![format!("PGPASSWORD={}", credentials.password)],
+        stdin: false,
+    }
+}
+
+/// Runs `pg_dump ARGS` on the project's database inside the container and streams its
+/// output into `path`. Returns the size and SHA-256 of what was written.
+async fn dump(
+    engine: &Engine,
+    container: &str,
+    credentials: &Credentials,
+    args: &[&str],
+    path: &Path,
+    progress: &dyn Progress,
+) -> Result<(u64, String), BackupError> {
+    let mut args = args.to_vec();
+    args.extend(["--dbname", &credentials.database]);
+    let spec = client_spec("pg_dump", credentials, &args);
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let file = tokio::fs::File::create(path)
+        .await
+        .map_err(io("creating", path))?;
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut exec = engine.exec(container, &spec).await?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut reported = 0u64;
+    let mut stderr = StderrTail::new(16 * 1024);
+    while let Some(chunk) = exec.output.next().await {
+        match chunk? {
+            ExecChunk::Stdout(bytes) => {
+                hasher.update(&bytes);
+                out.write_all(&bytes).await.map_err(io("writing", path))?;
+                size += bytes.len() as u64;
+                if size - reported >= 1 << 20 {
+                    progress.layer(&label, "dumping", Some(size), None);
+                    reported = size;
+                }
+            }
+            ExecChunk::Stderr(bytes) => stderr.push(&bytes),
+        }
+    }
+    out.flush().await.map_err(io("writing", path))?;
+    out.into_inner()
+        .sync_all()
+        .await
+        .map_err(io("writing", path))?;
+    progress.layers_end();
+    let code = engine.exec_exit_code(&exec).await?;
+    if code != 0 {
+        return Err(BackupError::Command {
+            command: exec.label,
+            code,
+            stderr: stderr.text(),
+        });
+    }
+    Ok((size, format!("{:x}", hasher.finalize())))
+}
+
+async fn read_history(
+    conn: &mut PgConnection,
+    schema: &str,
+) -> Result<Vec<HistoryRow>, BackupError> {
+    let step = "reading the applied revisions";
+    if !store::table_exists(&mut *conn, schema)
+        .await
+        .map_err(db(step))?
+    {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id, checksum, message, applied_at::text, duration_ms, applied_by FROM {} \
+         ORDER BY applied_at, id",
+        store::table(schema)
+    )))
+    .fetch_all(conn)
+    .await
+    .map_err(db(step))?;
+    rows.iter()
+        .map(|row| {
+            Ok(HistoryRow {
+                id: row.try_get(0)?,
+                checksum: row.try_get(1)?,
+                message: row.try_get(2)?,
+                applied_at: row.try_get(3)?,
+                duration_ms: row.try_get(4)?,
+                applied_by: row.try_get(5)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db(step))
+}
+
+/// The applied revisions no applied revision descends from, by the project's revision
+/// files; every applied revision when the files cannot be read as a graph.
+pub(crate) fn current_revisions(project: &Project, applied: &[String]) -> Vec<String> {
+    let ids = applied.iter().cloned().collect();
+    match load_graph(&project.settings.migrations) {
+        Ok(graph) => crate::migrate::current(&graph, &ids),
+        Err(_) => ids.into_iter().collect(),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<(), BackupError> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(io("writing", &path))
+}
+
+/// Copies the migrations folder (seeds and all) into `dir/migrations`; returns the copied
+/// files relative to `dir`, `/`-separated.
+fn copy_migrations(source: &Path, dir: &Path) -> Result<Vec<String>, BackupError> {
+    let mut copied = Vec::new();
+    if !source.is_dir() {
+        return Ok(copied);
+    }
+    let mut pending = vec![(source.to_path_buf(), MIGRATIONS_DIR.to_string())];
+    while let Some((from, relative)) = pending.pop() {
+        let to = dir.join(&relative);
+        std::fs::create_dir_all(&to).map_err(io("creating", &to))?;
+        let entries = std::fs::read_dir(&from).map_err(io("reading", &from))?;
+        let mut entries: Vec<_> = entries
+            .collect::<Result<_, _>>()
+            .map_err(io("reading", &from))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            let child = format!("{relative}/{name}");
+            if path.is_dir() {
+                pending.push((path, child));
+            } else if path.is_file() {
+                std::fs::copy(&path, dir.join(&child)).map_err(io("copying", &path))?;
+                copied.push(child);
+            }
+        }
+    }
+    copied.sort();
+    Ok(copied)
+}

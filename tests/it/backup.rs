@@ -1,0 +1,329 @@
+//! `backup`, `backup list` and `restore` against real databases: data comes back, damaged
+//! backups are refused before anything is dropped, and a database of a few hundred MB goes
+//! through with devdb's memory staying flat.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::common::{TestProject, query, simple_compose, stderr};
+
+const SCHEMA: &str = "-- devdb:revision 0001
+-- devdb:parents
+-- devdb:message items, a view and a function
+
+-- devdb:up
+CREATE TABLE item (id int PRIMARY KEY, name text NOT NULL);
+CREATE VIEW item_names AS SELECT upper(name) AS name FROM item;
+CREATE FUNCTION item_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM item $$;
+INSERT INTO item SELECT g, 'item ' || g FROM generate_series(1, 500) g;
+";
+
+fn project() -> TestProject {
+    TestProject::new()
+        .compose(&simple_compose())
+        .file("migrations/0001_items.sql", SCHEMA)
+}
+
+/// A summary of every row of `item`, to compare before and after.
+async fn items(url: &str) -> String {
+    query(
+        url,
+        "SELECT count(*)::text || ':' || coalesce(sum(hashtext(id::text || name)::bigint), 0)::text FROM item",
+    )
+    .await
+    .unwrap()
+    .remove(0)
+}
+
+async fn databases(url: &str) -> Vec<String> {
+    query(url, "SELECT datname::text FROM pg_database ORDER BY 1")
+        .await
+        .unwrap()
+}
+
+fn backup(project: &TestProject) -> (PathBuf, serde_json::Value) {
+    let json = project.devdb_ok(&["backup", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    (PathBuf::from(report["path"].as_str().unwrap()), report)
+}
+
+#[tokio::test]
+async fn backup_then_change_then_restore_brings_every_row_back() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    let before = items(&url).await;
+    assert!(before.starts_with("500:"), "{before}");
+
+    let (dir, report) = backup(&project);
+    assert!(dir.starts_with(project.path().join("backups")), "{dir:?}");
+    let name = dir.file_name().unwrap().to_str().unwrap().to_string();
+    assert_eq!(name.len(), "YYYYMMDD_HHMMSS".len(), "{name}");
+    for file in [
+        "database.dump",
+        "schema.sql",
+        "history.json",
+        "current.txt",
+        "manifest.json",
+        "migrations/0001_items.sql",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} missing in {dir:?}");
+    }
+    let schema = std::fs::read_to_string(dir.join("schema.sql")).unwrap();
+    assert!(schema.contains("CREATE VIEW public.item_names"), "{schema}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("current.txt")).unwrap(),
+        "0001\n"
+    );
+    assert_eq!(
+        report["manifest"]["revisions"]["current"],
+        serde_json::json!(["0001"])
+    );
+    assert!(
+        report["manifest"]["server_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("17"),
+        "{report}"
+    );
+    let history: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("history.json")).unwrap()).unwrap();
+    assert_eq!(history[0]["id"], "0001");
+    // Never the password, anywhere in the backup's text files.
+    for file in ["manifest.json", "history.json", "schema.sql"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(!text.contains("app-secret"), "{file}");
+    }
+
+    // A second backup in the same second gets a folder of its own.
+    let (second, _) = backup(&project);
+    assert_ne!(second, dir);
+    std::fs::remove_dir_all(&second).unwrap();
+
+    let list = project.devdb_ok(&["backup", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["name"], name.as_str());
+    assert_eq!(list[0]["ok"], true, "{list}");
+    assert_eq!(list[0]["current"], serde_json::json!(["0001"]));
+    let text = project.devdb_ok(&["backup", "list", "--verify"]);
+    assert!(text.contains(&name) && text.contains("ok"), "{text}");
+
+    query(
+        &url,
+        "DELETE FROM item WHERE id % 3 = 0; UPDATE item SET name = 'changed' WHERE id < 50; \
+         DROP VIEW item_names; CREATE TABLE extra (id int)",
+    )
+    .await
+    .unwrap();
+    assert_ne!(items(&url).await, before);
+
+    // Not a terminal and no --yes: refused, nothing changed.
+    let output = project.devdb(&["restore", "latest"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--yes"), "{}", stderr(&output));
+
+    // An open session on the database does not stop the restore.
+    let mut session = {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&url).await.unwrap()
+    };
+    let json = project.devdb_ok(&["restore", &name, "--yes", "--json"]);
+    let restored: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(restored["current"], serde_json::json!(["0001"]), "{json}");
+    assert!(
+        sqlx::query("SELECT 1").execute(&mut session).await.is_err(),
+        "the old session was ended"
+    );
+
+    assert_eq!(items(&url).await, before);
+    let view = query(&url, "SELECT count(*) FROM item_names")
+        .await
+        .unwrap();
+    assert_eq!(view, ["500"]);
+    let function = query(&url, "SELECT item_count()").await.unwrap();
+    assert_eq!(function, ["500"]);
+    assert_eq!(
+        query(&url, "SELECT to_regclass('public.extra')::text")
+            .await
+            .unwrap(),
+        [""]
+    );
+    assert_eq!(
+        project.devdb_ok(&["current"]),
+        "0001 items, a view and a function (head)"
+    );
+    assert_eq!(
+        databases(&url).await,
+        ["appdb", "postgres", "template0", "template1"]
+    );
+}
+
+/// Flips one byte in the middle of a file.
+fn flip_byte(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[tokio::test]
+async fn damaged_backups_are_refused_with_nothing_dropped() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    let (dir, _) = backup(&project);
+    query(
+        &url,
+        "INSERT INTO item VALUES (1000, 'added after the backup')",
+    )
+    .await
+    .unwrap();
+    let after = items(&url).await;
+
+    let refused = |expected: &str| {
+        let output = project.devdb(&["restore", dir.to_str().unwrap(), "--yes"]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{err}");
+        assert!(err.contains(expected), "expected {expected:?} in: {err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+    };
+
+    let dump = dir.join("database.dump");
+    let original = std::fs::read(&dump).unwrap();
+    flip_byte(&dump);
+    refused("database.dump: checksum differs from the manifest");
+    assert_eq!(items(&url).await, after);
+
+    std::fs::write(&dump, &original[..original.len() - 100]).unwrap();
+    refused(&format!(
+        "database.dump: {} bytes, the manifest says {}",
+        original.len() - 100,
+        original.len()
+    ));
+    std::fs::write(&dump, &original).unwrap();
+
+    std::fs::remove_file(dir.join("migrations/0001_items.sql")).unwrap();
+    refused("migrations/0001_items.sql: missing");
+    std::fs::write(dir.join("migrations/0001_items.sql"), SCHEMA).unwrap();
+
+    let manifest = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, &text[..text.len() / 2]).unwrap();
+    refused("is not a valid manifest");
+    std::fs::remove_file(&manifest).unwrap();
+    refused("has no manifest.json");
+
+    let list = project.devdb_ok(&["backup", "list"]);
+    assert!(list.contains("no manifest.json"), "{list}");
+    assert_eq!(items(&url).await, after);
+    assert_eq!(
+        databases(&url).await,
+        ["appdb", "postgres", "template0", "template1"]
+    );
+
+    // Put back whole, the same backup restores.
+    std::fs::write(&manifest, &text).unwrap();
+    project.devdb_ok(&["restore", dir.to_str().unwrap(), "--yes"]);
+    assert!(items(&url).await.starts_with("500:"));
+}
+
+/// Runs the command to its end and returns its peak resident memory in bytes, read from
+/// the kernel's accounting of exactly this child (`wait4`).
+// wait4 reaps the child, which std's `wait` cannot do while also returning its rusage.
+#[allow(clippy::zombie_processes)]
+fn peak_rss(mut command: std::process::Command, log: &Path) -> u64 {
+    let log = std::fs::File::create(log).unwrap();
+    let child = command
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; the pid is our own child, which
+    // std never waits for because `child` is not used again.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{command:?} failed ({status})"
+    );
+    // ru_maxrss is in KiB on Linux.
+    usage.ru_maxrss as u64 * 1024
+}
+
+#[tokio::test]
+async fn a_large_database_is_backed_up_and_restored_in_flat_memory() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    // Hex text only compresses to about half, so the dump stays large.
+    query(
+        &url,
+        "CREATE TABLE big AS SELECT g AS id, \
+         md5(g::text) || md5((g * 2)::text) || md5((g * 3)::text) || md5((g * 5)::text) || \
+         md5((g * 7)::text) || md5((g * 11)::text) || md5((g * 13)::text) || md5((g * 17)::text) \
+         AS payload FROM generate_series(1, 800000) g",
+    )
+    .await
+    .unwrap();
+    let summary = "SELECT count(*)::text || ':' || sum(hashtext(payload)::bigint)::text FROM big";
+    let before = query(&url, summary).await.unwrap();
+    let size: i64 = query(&url, "SELECT pg_database_size(current_database())")
+        .await
+        .unwrap()[0]
+        .parse()
+        .unwrap();
+    assert!(size > 200 << 20, "database of {size} bytes");
+
+    let logs = project.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let backup_rss = peak_rss(project.command(&["backup"]), &logs.join("backup.log"));
+    let dir = crate::common::stdout(
+        &project
+            .command(&["backup", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let list: serde_json::Value = serde_json::from_str(&dir).unwrap();
+    let name = list[0]["name"].as_str().unwrap().to_string();
+    let dump = std::fs::metadata(
+        project
+            .path()
+            .join("backups")
+            .join(&name)
+            .join("database.dump"),
+    )
+    .unwrap()
+    .len();
+    assert!(
+        dump > 100 << 20,
+        "a dump of {dump} bytes is too small to tell"
+    );
+
+    query(&url, "TRUNCATE big").await.unwrap();
+    let restore_rss = peak_rss(
+        project.command(&["restore", "latest", "--yes"]),
+        &logs.join("restore.log"),
+    );
+    assert_eq!(query(&url, summary).await.unwrap(), before);
+
+    eprintln!(
+        "database {} MiB, dump {} MiB, peak RSS: backup {} MiB, restore {} MiB",
+        size >> 20,
+        dump >> 20,
+        backup_rss >> 20,
+        restore_rss >> 20
+    );
+    for (what, rss) in [("backup", backup_rss), ("restore", restore_rss)] {
+        assert!(
+            rss < 100 << 20 && rss < dump / 2,
+            "{what} peaked at {} MiB for a {} MiB dump",
+            rss >> 20,
+            dump >> 20
+        );
+    }
+}
