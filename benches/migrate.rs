@@ -29,14 +29,21 @@ fn devdb(dir: &Path, project: &str, args: &[&str]) -> Command {
 }
 
 fn revision(id: usize, up: &str, down: &str) -> String {
-    let parents = if id == 1 { String::new() } else { format!("r{:04}", id - 1) };
+    let parents = if id == 1 {
+        String::new()
+    } else {
+        format!("r{:04}", id - 1)
+    };
     format!(
         "-- devdb:revision r{id:04}\n-- devdb:parents {parents}\n-- devdb:message revision {id}\n\n-- devdb:up\n{up}\n\n-- devdb:down\n{down}\n"
     )
 }
 
 fn small(i: usize) -> (String, String) {
-    (format!("CREATE TABLE s{i} (id int);"), format!("DROP TABLE s{i};"))
+    (
+        format!("CREATE TABLE s{i} (id int);"),
+        format!("DROP TABLE s{i};"),
+    )
 }
 
 fn realistic(i: usize) -> (String, String) {
@@ -84,7 +91,9 @@ fn realistic(i: usize) -> (String, String) {
 }
 
 async fn reset_schema(url: &str) {
-    let mut conn = sqlx::PgConnection::connect(url).await.expect("the database");
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .expect("the database");
     sqlx::raw_sql(
         "DROP SCHEMA public CASCADE; CREATE SCHEMA public; \
          DROP EXTENSION IF EXISTS citext; DROP EXTENSION IF EXISTS pgcrypto; \
@@ -103,12 +112,16 @@ fn psql(url: &str, container: &str, script: &str) -> Command {
         command
     } else {
         let mut command = Command::new("docker");
-        command.args(["exec", "-i", container, "psql", "-U", "postgres", "-d", "postgres"]);
+        command.args([
+            "exec", "-i", container, "psql", "-U", "postgres", "-d", "postgres",
+        ]);
         command
     };
     command
         .args(["-q", "-v", "ON_ERROR_STOP=1", "-f", "-"])
-        .stdin(Stdio::from(std::fs::File::open(script).expect("the script")))
+        .stdin(Stdio::from(
+            std::fs::File::open(script).expect("the script"),
+        ))
         .stdout(Stdio::null());
     command
 }
@@ -133,17 +146,26 @@ async fn main() {
     println!("{rounds} rounds, medians");
 
     type Generator = fn(usize) -> (String, String);
-    let sets: [(&str, usize, Generator); 2] = [("small", 1000, small), ("realistic", 300, realistic)];
+    let sets: [(&str, usize, Generator); 2] =
+        [("small", 1000, small), ("realistic", 300, realistic)];
     for (name, count, generate) in sets {
         let migrations = dir.path().join("migrations");
         std::fs::remove_dir_all(&migrations).unwrap();
         std::fs::create_dir_all(&migrations).unwrap();
         for i in 1..=count {
             let (up, down) = generate(i);
-            std::fs::write(migrations.join(format!("r{i:04}.sql")), revision(i, &up, &down)).unwrap();
+            std::fs::write(
+                migrations.join(format!("r{i:04}.sql")),
+                revision(i, &up, &down),
+            )
+            .unwrap();
         }
         let script = dir.path().join(format!("{name}.sql"));
-        std::fs::write(&script, run(&mut devdb(dir.path(), &project, &["migrate", "--sql"]))).unwrap();
+        std::fs::write(
+            &script,
+            run(&mut devdb(dir.path(), &project, &["migrate", "--sql"])),
+        )
+        .unwrap();
 
         let (mut ours, mut floor) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
@@ -165,5 +187,9 @@ async fn main() {
             ours.as_secs_f64() / floor.as_secs_f64()
         );
     }
-    run(&mut devdb(dir.path(), &project, &["down", "--volumes", "--yes"]));
+    run(&mut devdb(
+        dir.path(),
+        &project,
+        &["down", "--volumes", "--yes"],
+    ));
 }

@@ -2,6 +2,7 @@
 //! the dispatch. Commands parse and resolve settings, then call one library operation;
 //! no Docker or SQL code lives here.
 
+mod clone;
 mod confirm;
 pub mod exit;
 mod image;
@@ -76,6 +77,8 @@ pub enum Command {
     Stamp(migrations::StampArgs),
     /// Run the seed files
     Seed(migrations::JsonArgs),
+    /// A fresh database copied from the migrated, seeded template (--drop, --prune remove them)
+    Clone(clone::CloneArgs),
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -162,6 +165,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed(args) => {
             let context = Context::load(&cli.project)?;
             migrations::seed(&context, &args, &progress).await
+        }
+        Command::Clone(args) => {
+            let context = Context::load(&cli.project)?;
+            clone::run(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),

@@ -2,14 +2,24 @@
 //! [`Engine`] and a [`Progress`], and returns a report the command line prints; none of
 //! them prints or reads the terminal.
 
+mod clone;
 mod down;
+mod ephemeral;
 mod logs;
 mod migrate;
 mod status;
 mod up;
 mod url;
 
+pub use clone::{
+    CloneDropReport, CloneOpError, CloneReport, clone, clone_on, drop_clone, prune_clones,
+};
 pub use down::{DownOptions, DownReport, down};
+pub use ephemeral::{
+    DEFAULT_TTL, EphemeralDownReport, EphemeralError, EphemeralInfo, EphemeralOptions,
+    EphemeralReport, down_ephemeral, down_expired, list as list_ephemerals, rfc3339, unix_now,
+    up_ephemeral,
+};
 pub use logs::{LogsError, LogsOptions, logs};
 pub use migrate::{
     CurrentReport, MigrateOpError, RevisionInfo, applied_ids, current, downgrade, downgrade_sql,

@@ -1,9 +1,12 @@
 //! devdb's integration tests: the real binary against a real Docker engine and a real
 //! Postgres. One test binary, one module per area.
 
+mod clone;
 mod common;
 mod engine;
+mod ephemeral;
 mod example;
 mod migrate;
 mod revisions;
 mod services;
+mod testing;
