@@ -229,6 +229,9 @@ async fn bring_up(
             engine.start_container(&name).await?;
         }
         UpAction::Created | UpAction::Recreated => {
+            // Without a named volume or a bind mount, a new container has new data (on a
+            // tmpfs or an anonymous volume): it must be seeded like a new volume.
+            new_database |= !keeps_data(service);
             if action == UpAction::Recreated {
                 progress.info(&format!(
                     "configuration changed: recreating {name} (the data volume stays)"
@@ -338,6 +341,16 @@ async fn ensure_image(
                 build: None,
             })?;
     Ok((build.tag, facts))
+}
+
+/// Whether the service's data outlives its container: a named volume, or a host folder
+/// bound where Postgres keeps its data.
+fn keeps_data(service: &Service) -> bool {
+    service.volumes.iter().any(|m| match m {
+        Mount::Volume { .. } => true,
+        Mount::Bind { target, .. } => target.starts_with("/var/lib/postgresql"),
+        Mount::Tmpfs { .. } | Mount::Anonymous { .. } => false,
+    })
 }
 
 /// The named volumes the service mounts: (top-level key, engine name).
