@@ -24,7 +24,8 @@ pub struct UpArgs {
     /// its own name, a free port, a random password, data in memory, durability off
     #[arg(long)]
     pub ephemeral: bool,
-    /// With --ephemeral: how long it lives before `devdb down --ephemeral --expired` removes it
+    /// With --ephemeral: how long it lives (default 2h; 30m, 1h30m, ...) before
+    /// `devdb down --ephemeral --expired` removes it
     #[arg(long, requires = "ephemeral", value_name = "DURATION", value_parser = parse_ttl)]
     pub ttl: Option<Duration>,
     /// Append `DATABASE_URL=...` (with its password; and `DEVDB_EPHEMERAL_ID=...` with
