@@ -1,7 +1,7 @@
 //! A fresh, migrated and seeded database for each test, in one line:
 //!
 //! ```no_run
-//! # async fn a_test() -> Result<(), devdb::testing::TestingError> {
+//! # async fn a_test() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = devdb::testing::TestDatabase::new().await?;
 //! sqlx::query("SELECT 1").execute(db.pool()).await?;
 //! println!("{}", db.url());
