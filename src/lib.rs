@@ -15,5 +15,7 @@ pub mod ops;
 pub mod progress;
 pub mod redact;
 pub mod seed;
+pub mod template;
+pub mod testing;
 
 pub use migrate::{MigrateError, MigrateReport, migrate_to_head};

@@ -6,10 +6,11 @@ use crate::engine::EngineError;
 use crate::health::HealthError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
 use crate::ops::{
-    BackupError, CheckError, LogsError, MigrateOpError, RestoreError, SquashError, UpError,
-    UrlError,
+    BackupError, CheckError, CloneOpError, EphemeralError, LogsError, MigrateOpError, RestoreError,
+    SquashError, UpError, UrlError,
 };
 use crate::seed::SeedError;
+use crate::template::CloneError;
 
 /// The documented exit codes (README, "Exit codes").
 pub mod code {
@@ -151,6 +152,22 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
             _ => plain(None),
         });
     }
+    if let Some(e) = cause.downcast_ref::<EphemeralError>() {
+        return Some(match e {
+            EphemeralError::Engine(e) => engine(e),
+            other => plain(other.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<CloneOpError>() {
+        return Some(match e {
+            CloneOpError::Url(UrlError::Engine(e)) => engine(e),
+            CloneOpError::Clone(inner) => clone_error(inner),
+            other => plain(other.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<CloneError>() {
+        return Some(clone_error(e));
+    }
     if let Some(e) = cause.downcast_ref::<LogsError>() {
         return Some(match e {
             LogsError::Engine(e) => engine(e),
@@ -203,6 +220,16 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
         }));
     }
     None
+}
+
+/// A template whose migrations or seeds fail is a failed migration (exit 5).
+fn clone_error(error: &CloneError) -> Diagnosis {
+    let code = match error {
+        CloneError::Migrate(e) => migrate_code(e),
+        CloneError::Seed(SeedError::Failed { .. }) => code::MIGRATION_FAILED,
+        _ => code::FAILURE,
+    };
+    pair((code, error.hint()))
 }
 
 fn pair((code, hint): (i32, Option<String>)) -> Diagnosis {

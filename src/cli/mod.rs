@@ -4,6 +4,7 @@
 
 mod backup;
 mod check;
+mod clone;
 mod confirm;
 pub mod exit;
 mod image;
@@ -87,6 +88,8 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Replace the chain up to head (or --to) by one baseline built from a real database
     Squash(squash::SquashArgs),
+    /// A fresh database copied from the migrated, seeded template (--drop, --prune remove them)
+    Clone(clone::CloneArgs),
     /// Postgres images
     #[command(subcommand)]
     Image(image::ImageCommand),
@@ -189,6 +192,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Squash(args) => {
             let context = Context::load(&cli.project)?;
             squash::run(&context, &args, &progress).await
+        }
+        Command::Clone(args) => {
+            let context = Context::load(&cli.project)?;
+            clone::run(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),

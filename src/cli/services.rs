@@ -1,19 +1,50 @@
 //! `up`, `down`, `reset` and `status`: arguments and printing around the operations in
 //! [`crate::ops`].
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Args;
 
 use super::Context;
 use super::confirm::confirm;
+use super::exit::UsageError;
 use super::output;
 use crate::engine::Engine;
-use crate::ops::{self, DownOptions, UpOptions, UpReport};
+use crate::ops::{self, DownOptions, EphemeralOptions, EphemeralReport, UpOptions, UpReport};
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Args)]
 pub struct UpArgs {
+    #[command(flatten)]
+    pub start: StartArgs,
+    /// Start a throwaway database for a CI job or a test run instead of the project's own:
+    /// its own name, a free port, a random password, data in memory, durability off
+    #[arg(long)]
+    pub ephemeral: bool,
+    /// With --ephemeral: how long it lives (default 2h; 30m, 1h30m, ...) before
+    /// `devdb down --ephemeral --expired` removes it
+    #[arg(long, requires = "ephemeral", value_name = "DURATION", value_parser = parse_ttl)]
+    pub ttl: Option<Duration>,
+    /// Append `DATABASE_URL=...` (with its password; and `DEVDB_EPHEMERAL_ID=...` with
+    /// --ephemeral) to this file for later CI steps, e.g. "$GITHUB_ENV". Not the file devdb
+    /// reads variables from: that is `devdb --env-file FILE up`
+    #[arg(long = "env-file", value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+}
+
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    match crate::config::parse_duration(text)? {
+        Duration::ZERO => Err("the time to live must be longer than zero".to_string()),
+        ttl => Ok(ttl),
+    }
+}
+
+/// How a database is started and reported, for `up` and `reset`.
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
     /// Seconds to wait for Postgres to answer
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
@@ -38,6 +69,18 @@ pub struct DownArgs {
     pub yes: bool,
     #[arg(long)]
     pub json: bool,
+    /// Remove an ephemeral database (no confirmation): the ID given, else $DEVDB_EPHEMERAL_ID
+    #[arg(long, conflicts_with = "volumes")]
+    pub ephemeral: bool,
+    /// With --ephemeral: the ID `devdb up --ephemeral` printed
+    #[arg(value_name = "ID", requires = "ephemeral")]
+    pub id: Option<String>,
+    /// With --ephemeral: remove this project's ephemeral databases past their expiry
+    #[arg(long, requires = "ephemeral", conflicts_with = "id")]
+    pub expired: bool,
+    /// With --expired: those of every project, not only this one's
+    #[arg(long, requires = "expired")]
+    pub all_projects: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -46,7 +89,7 @@ pub struct ResetArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
     #[command(flatten)]
-    pub up: UpArgs,
+    pub up: StartArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -68,15 +111,76 @@ pub(super) async fn interrupted() {
 
 pub async fn up(context: &Context, args: &UpArgs, progress: &dyn Progress) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
+    if args.ephemeral {
+        return up_ephemeral(&engine, context, args, progress).await;
+    }
     let options = UpOptions {
-        timeout: Duration::from_secs(args.timeout),
-        migrate: !args.no_migrate,
+        timeout: Duration::from_secs(args.start.timeout),
+        migrate: !args.start.no_migrate,
+        ..Default::default()
     };
     let report = ops::up(&engine, &context.project, &options, progress, interrupted()).await?;
-    print_up(&report, args)
+    if let Some(path) = &args.env_file {
+        append_env(path, &[("DATABASE_URL", report.url.render(true))])?;
+    }
+    print_up(&report, &args.start)
 }
 
-fn print_up(report: &UpReport, args: &UpArgs) -> anyhow::Result<()> {
+async fn up_ephemeral(
+    engine: &Engine,
+    context: &Context,
+    args: &UpArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let options = EphemeralOptions {
+        ttl: args.ttl.unwrap_or(ops::DEFAULT_TTL),
+        timeout: Duration::from_secs(args.start.timeout),
+        migrate: !args.start.no_migrate,
+        ..Default::default()
+    };
+    let report =
+        ops::up_ephemeral(engine, &context.project, &options, progress, interrupted()).await?;
+    if let Some(path) = &args.env_file
+        && let Err(error) = append_env(
+            path,
+            &[
+                ("DATABASE_URL", report.database_url.clone()),
+                ("DEVDB_EPHEMERAL_ID", report.info.id.clone()),
+            ],
+        )
+    {
+        // Whoever runs the next step cannot find it: do not leave it running.
+        let _ = ops::down_ephemeral(engine, &report.info.id, progress).await;
+        return Err(error);
+    }
+    print_ephemeral(&report, &args.start)
+}
+
+fn print_ephemeral(report: &EphemeralReport, args: &StartArgs) -> anyhow::Result<()> {
+    if args.json {
+        return output::json(report);
+    }
+    let id = &report.info.id;
+    eprintln!(
+        "ephemeral database {id} ready in {} ms, expires {}; remove it with `devdb down --ephemeral {id}`",
+        report.ready_after_ms, report.info.expires
+    );
+    output::line(&report.url.render(args.show_password))
+}
+
+/// Appends `KEY=value` lines to a file (created if missing), the format of `$GITHUB_ENV`.
+fn append_env(path: &Path, pairs: &[(&str, String)]) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} to append DATABASE_URL", path.display()))?;
+    let text: String = pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot append DATABASE_URL to {}", path.display()))
+}
+
+fn print_up(report: &UpReport, args: &StartArgs) -> anyhow::Result<()> {
     let url = report.url.render(args.show_password);
     if args.json {
         let mut value = serde_json::to_value(report)?;
@@ -101,6 +205,9 @@ pub async fn down(
     args: &DownArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
+    if args.ephemeral {
+        return down_ephemeral(context, args, progress).await;
+    }
     let project = &context.project.name;
     if args.volumes {
         confirm(
@@ -128,6 +235,40 @@ pub async fn down(
     Ok(())
 }
 
+async fn down_ephemeral(
+    context: &Context,
+    args: &DownArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let engine = Engine::connect().await?;
+    let report = if args.expired {
+        let of = (!args.all_projects).then_some(context.project.name.as_str());
+        ops::down_expired(&engine, of, ops::unix_now(), progress).await?
+    } else {
+        let id = match &args.id {
+            Some(id) => id.clone(),
+            None => std::env::var("DEVDB_EPHEMERAL_ID")
+                .ok()
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| UsageError {
+                    message: "which ephemeral database? `down --ephemeral` needs its ID".into(),
+                    hint: "give the ID `devdb up --ephemeral` printed, set DEVDB_EPHEMERAL_ID, or use --expired".into(),
+                })?,
+        };
+        ops::down_ephemeral(&engine, &id, progress).await?
+    };
+    if args.json {
+        return output::json(&report);
+    }
+    if report.removed.is_empty() {
+        eprintln!("no expired ephemeral database to remove");
+    }
+    for info in &report.removed {
+        eprintln!("removed ephemeral database {}", info.id);
+    }
+    Ok(())
+}
+
 pub async fn reset(
     context: &Context,
     args: &ResetArgs,
@@ -144,6 +285,7 @@ pub async fn reset(
     let options = UpOptions {
         timeout: Duration::from_secs(args.up.timeout),
         migrate: !args.up.no_migrate,
+        ..Default::default()
     };
     let report = ops::up(&engine, &context.project, &options, progress, interrupted()).await?;
     print_up(&report, &args.up)

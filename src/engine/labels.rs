@@ -18,7 +18,15 @@ pub const IMAGE: &str = "com.docker.compose.image";
 
 /// Marks everything devdb created, with the devdb version that created it.
 pub const DEVDB: &str = "dev.devdb.version";
-/// Set on ephemeral projects: when they were made and when they may be removed.
+/// Set (to `true`) on everything an ephemeral project (`up --ephemeral`) is made of.
+pub const EPHEMERAL: &str = "dev.devdb.ephemeral";
+/// The project an ephemeral database was started for.
+pub const EPHEMERAL_OF: &str = "dev.devdb.ephemeral.of";
+/// What an ephemeral database is for: `ci` from the command line, `test` for the test helper.
+pub const EPHEMERAL_PURPOSE: &str = "dev.devdb.ephemeral.purpose";
+/// When an ephemeral project was made, in seconds since the Unix epoch.
+pub const EPHEMERAL_CREATED: &str = "dev.devdb.created";
+/// When an ephemeral project may be removed, in seconds since the Unix epoch.
 pub const EPHEMERAL_EXPIRES: &str = "dev.devdb.expires";
 
 /// The compose version devdb's labels mimic; compose reads it to decide compatibility.
@@ -39,4 +47,9 @@ pub fn project(project: &str) -> HashMap<String, String> {
 /// A label filter selecting one project's resources.
 pub fn project_filter(project: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_string(), vec![format!("{PROJECT}={project}")])])
+}
+
+/// A filter selecting resources that carry every one of `labels` (`key=value` or `key`).
+pub fn filter(labels: &[String]) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_string(), labels.to_vec())])
 }

@@ -88,6 +88,9 @@ pub struct ContainerInfo {
     pub ports: Vec<PortBinding>,
     #[serde(skip)]
     pub labels: HashMap<String, String>,
+    /// `KEY=value` as the container runs with them; never serialised: it holds passwords.
+    #[serde(skip)]
+    pub env: Vec<String>,
 }
 
 impl ContainerInfo {
@@ -127,6 +130,7 @@ impl Engine {
         };
         let config = inspect.config.unwrap_or_default();
         let labels = config.labels.unwrap_or_default();
+        let env = config.env.unwrap_or_default();
         let state = inspect.state.unwrap_or_default();
         let mut ports: Vec<PortBinding> = inspect
             .network_settings
@@ -171,6 +175,7 @@ impl Engine {
                 .filter(|s| !s.is_empty() && s != "none"),
             ports,
             labels,
+            env,
         }))
     }
 
@@ -179,16 +184,29 @@ impl Engine {
         &self,
         project: &str,
     ) -> Result<Vec<ContainerInfo>, EngineError> {
+        self.containers_labelled(&[format!("{}={project}", labels::PROJECT)])
+            .await
+    }
+
+    /// The containers carrying every one of `wanted` (`key=value` or `key`), in service
+    /// order.
+    pub async fn containers_labelled(
+        &self,
+        wanted: &[String],
+    ) -> Result<Vec<ContainerInfo>, EngineError> {
         let options = ListContainersOptions {
             all: true,
-            filters: Some(labels::project_filter(project)),
+            filters: Some(labels::filter(wanted)),
             ..Default::default()
         };
         let summaries = self
             .docker
             .list_containers(Some(options))
             .await
-            .map_err(api(format!("listing containers of project {project}")))?;
+            .map_err(api(format!(
+                "listing containers labelled {}",
+                wanted.join(", ")
+            )))?;
         let mut containers = Vec::new();
         for summary in summaries {
             if let Some(id) = summary.id
@@ -319,7 +337,12 @@ impl Engine {
     }
 
     /// Creates the project's default network unless it exists; true when created.
-    pub async fn ensure_network(&self, project: &str, name: &str) -> Result<bool, EngineError> {
+    pub async fn ensure_network(
+        &self,
+        project: &str,
+        name: &str,
+        extra_labels: &[(String, String)],
+    ) -> Result<bool, EngineError> {
         match self.docker.inspect_network(name, None).await {
             Ok(_) => return Ok(false),
             Err(e) if is_not_found(&e) => {}
@@ -327,6 +350,7 @@ impl Engine {
         }
         let mut network_labels = labels::project(project);
         network_labels.insert(labels::NETWORK.to_string(), "default".to_string());
+        network_labels.extend(extra_labels.iter().cloned());
         let request = NetworkCreateRequest {
             name: name.to_string(),
             driver: Some("bridge".to_string()),
@@ -345,14 +369,26 @@ impl Engine {
 
     /// Removes the networks labelled with `project`.
     pub async fn remove_project_networks(&self, project: &str) -> Result<Vec<String>, EngineError> {
+        self.remove_networks_labelled(&[format!("{}={project}", labels::PROJECT)])
+            .await
+    }
+
+    /// Removes the networks carrying every one of `wanted` (`key=value` or `key`).
+    pub async fn remove_networks_labelled(
+        &self,
+        wanted: &[String],
+    ) -> Result<Vec<String>, EngineError> {
         let options = ListNetworksOptions {
-            filters: Some(labels::project_filter(project)),
+            filters: Some(labels::filter(wanted)),
         };
         let networks = self
             .docker
             .list_networks(Some(options))
             .await
-            .map_err(api(format!("listing networks of project {project}")))?;
+            .map_err(api(format!(
+                "listing networks labelled {}",
+                wanted.join(", ")
+            )))?;
         let mut removed = Vec::new();
         for network in networks {
             let Some(name) = network.name else { continue };

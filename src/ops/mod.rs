@@ -4,7 +4,9 @@
 
 mod backup;
 mod check;
+mod clone;
 mod down;
+mod ephemeral;
 mod logs;
 mod migrate;
 mod restore;
@@ -16,7 +18,15 @@ mod url;
 
 pub use backup::{BackupError, BackupOptions, BackupReport, backup};
 pub use check::{CheckError, CheckReport, DRIFT_SIDES, Drift, Problem, ProblemKind, check};
+pub use clone::{
+    CloneDropReport, CloneOpError, CloneReport, clone, clone_on, drop_clone, prune_clones,
+};
 pub use down::{DownOptions, DownReport, down};
+pub use ephemeral::{
+    DEFAULT_TTL, EphemeralDownReport, EphemeralError, EphemeralInfo, EphemeralOptions,
+    EphemeralReport, down_ephemeral, down_expired, list as list_ephemerals, rfc3339, unix_now,
+    up_ephemeral,
+};
 pub use logs::{LogsError, LogsOptions, logs};
 pub use migrate::{
     CurrentReport, MigrateOpError, RevisionInfo, applied_ids, current, downgrade, downgrade_sql,

@@ -28,6 +28,8 @@ pub struct UpOptions {
     pub timeout: Duration,
     /// Migrate to head (when there is a migrations folder) and seed a new database.
     pub migrate: bool,
+    /// Extra labels on the container and network `up` creates (the ephemeral marks).
+    pub labels: Vec<(String, String)>,
 }
 
 impl Default for UpOptions {
@@ -35,6 +37,7 @@ impl Default for UpOptions {
         UpOptions {
             timeout: Duration::from_secs(60),
             migrate: true,
+            labels: Vec::new(),
         }
     }
 }
@@ -180,7 +183,10 @@ async fn bring_up(
     let (image, facts) = ensure_image(engine, &wanted_image, progress).await?;
 
     let network = super::network_name(project);
-    if engine.ensure_network(&project.name, &network).await? {
+    if engine
+        .ensure_network(&project.name, &network, &options.labels)
+        .await?
+    {
         created.network = Some(network.clone());
     }
     let mut new_database = false;
@@ -205,7 +211,8 @@ async fn bring_up(
         }
     }
 
-    let spec = container_spec(project, service, &image, &facts, &network);
+    let mut spec = container_spec(project, service, &image, &facts, &network);
+    spec.labels.extend(options.labels.iter().cloned());
     let action = match &existing {
         Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) && c.running => {
             UpAction::Kept
@@ -222,6 +229,9 @@ async fn bring_up(
             engine.start_container(&name).await?;
         }
         UpAction::Created | UpAction::Recreated => {
+            // Without a named volume or a bind mount, a new container has new data (on a
+            // tmpfs or an anonymous volume): it must be seeded like a new volume.
+            new_database |= !keeps_data(service);
             if action == UpAction::Recreated {
                 progress.info(&format!(
                     "configuration changed: recreating {name} (the data volume stays)"
@@ -333,6 +343,16 @@ async fn ensure_image(
     Ok((build.tag, facts))
 }
 
+/// Whether the service's data outlives its container: a named volume, or a host folder
+/// bound where Postgres keeps its data.
+fn keeps_data(service: &Service) -> bool {
+    service.volumes.iter().any(|m| match m {
+        Mount::Volume { .. } => true,
+        Mount::Bind { target, .. } => target.starts_with("/var/lib/postgresql"),
+        Mount::Tmpfs { .. } | Mount::Anonymous { .. } => false,
+    })
+}
+
 /// The named volumes the service mounts: (top-level key, engine name).
 fn volumes_of(project: &Project, service: &Service) -> Vec<(String, String)> {
     let keys: BTreeSet<&String> = service
@@ -391,8 +411,14 @@ fn container_spec(
                 target: target.clone(),
                 read_only: *read_only,
             },
+            // A tmpfs at a data path holds the data (ephemeral databases): it goes where
+            // this image keeps it, like a data volume.
             Mount::Tmpfs { target } => MountSpec::Tmpfs {
-                target: target.clone(),
+                target: if is_data_path(target) {
+                    data_target.clone()
+                } else {
+                    target.clone()
+                },
             },
             Mount::Anonymous { target } => MountSpec::Volume {
                 name: String::new(),

@@ -2,10 +2,13 @@
 //! Postgres. One test binary, one module per area.
 
 mod backup;
+mod clone;
 mod common;
 mod drift;
 mod engine;
+mod ephemeral;
 mod example;
 mod migrate;
 mod revisions;
 mod services;
+mod testing;

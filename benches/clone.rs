@@ -1,0 +1,206 @@
+//! Benchmark: a database cloned from devdb's template against its floor, a bare
+//! `CREATE DATABASE ... TEMPLATE` on the same server in the same run; and `up --ephemeral`
+//! against a normal cold `up` of the same project (both migrate and seed). Prints medians,
+//! p95 and ratios.
+//!
+//! Run with `cargo bench --bench clone`; `DEVDB_BENCH_CLONES` sets the clones per kind
+//! (default 50), `DEVDB_BENCH_ROUNDS` the rounds of `up` (default 3).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use devdb::ops::DatabaseUrl;
+use devdb::progress::Silent;
+use devdb::template::{self, TemplateSource};
+use sqlx::Connection;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn image() -> String {
+    std::env::var("DEVDB_IMAGE").unwrap_or_else(|_| {
+        if Command::new("docker")
+            .args(["image", "inspect", "postgres:17"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            "postgres:17".into()
+        } else {
+            "devdb/postgres:17".into()
+        }
+    })
+}
+
+fn devdb(dir: &Path, project: &str, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_devdb"))
+        .current_dir(dir)
+        .args(["-p", project])
+        .args(args)
+        .output()
+        .expect("devdb");
+    assert!(
+        output.status.success(),
+        "devdb {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// A project with a few tables, indexes and seed rows, as a small application has.
+fn write_project(dir: &Path, image: &str) {
+    let write = |relative: &str, text: &str| {
+        let path = dir.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "compose/compose.yaml",
+        &format!(
+            "services:\n  db:\n    image: {image}\n    environment:\n      POSTGRES_PASSWORD: bench\n    ports:\n      - \"127.0.0.1::5432\"\n    volumes:\n      - pgdata:/var/lib/postgresql/data\nvolumes:\n  pgdata:\n"
+        ),
+    );
+    let tables = ["authors", "books", "orders", "customers", "reviews"];
+    let mut parent = String::new();
+    for (i, table) in tables.iter().enumerate() {
+        let id = format!("{:04}", i + 1);
+        write(
+            &format!("migrations/{id}_{table}.sql"),
+            &format!(
+                "-- devdb:revision {id}\n-- devdb:parents {parent}\n-- devdb:message {table}\n\n-- devdb:up\nCREATE TABLE {table} (id bigserial PRIMARY KEY, name text NOT NULL, created timestamptz NOT NULL DEFAULT now());\nCREATE INDEX ON {table} (name);\n"
+            ),
+        );
+        parent = id;
+    }
+    write(
+        "migrations/seeds/01.sql",
+        "INSERT INTO authors (name) SELECT 'author ' || g FROM generate_series(1, 1000) g;\n",
+    );
+}
+
+fn stats(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    let p95 = samples[(samples.len() * 95).div_ceil(100) - 1];
+    (samples[samples.len() / 2], p95)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let clones = env_number("DEVDB_BENCH_CLONES", 50);
+    let rounds = env_number("DEVDB_BENCH_ROUNDS", 3);
+    let image = image();
+    let dir = tempfile::tempdir().unwrap();
+    write_project(dir.path(), &image);
+    let project = format!("devdb-bench-clone-{}", std::process::id());
+
+    // Ephemeral up against a normal cold up, interleaved.
+    let (mut ephemeral, mut cold) = (vec![], vec![]);
+    let mut kept = None;
+    for round in 0..rounds {
+        let cold_project = format!("{project}-cold{round}");
+        let started = Instant::now();
+        devdb(dir.path(), &cold_project, &["up"]);
+        cold.push(started.elapsed());
+        devdb(dir.path(), &cold_project, &["down", "--volumes", "--yes"]);
+
+        let started = Instant::now();
+        let report = devdb(dir.path(), &project, &["up", "--ephemeral", "--json"]);
+        ephemeral.push(started.elapsed());
+        let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+        let id = report["id"].as_str().unwrap().to_string();
+        if let Some((previous, _)) = kept.replace((id, report)) {
+            devdb(dir.path(), &project, &["down", "--ephemeral", &previous]);
+        }
+    }
+    let (id, report) = kept.expect("at least one round");
+
+    // Clones on the last ephemeral server: devdb's against the bare statement, interleaved.
+    let url = url::Url::parse(report["database_url"].as_str().unwrap()).unwrap();
+    let server = DatabaseUrl {
+        host: url.host_str().unwrap().to_string(),
+        port: url.port().unwrap(),
+        user: url.username().to_string(),
+        password: url.password().unwrap_or_default().to_string(),
+        database: url.path().trim_start_matches('/').to_string(),
+    };
+    let loaded = devdb::config::load(&devdb::config::LoadOptions {
+        dir: dir.path().to_path_buf(),
+        project_name: Some(project.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let source = TemplateSource::of(&loaded);
+    let mut admin = template::connect(&server).await.unwrap();
+    let built = Instant::now();
+    let tpl = template::ensure_template(&mut admin, &server, &source, &Silent)
+        .await
+        .unwrap();
+    let build_time = built.elapsed();
+    let (mut ours, mut ours_connecting, mut bare) = (vec![], vec![], vec![]);
+    for i in 0..clones {
+        let started = Instant::now();
+        let sql = format!("CREATE DATABASE bare_{i} TEMPLATE {}", tpl.name);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        bare.push(started.elapsed());
+
+        let started = Instant::now();
+        template::clone_database(&mut admin, &tpl, &format!("ours_{i}"))
+            .await
+            .unwrap();
+        ours.push(started.elapsed());
+
+        // What a test pays with TestDatabase: its own admin connection, the clone, close.
+        let started = Instant::now();
+        let mut conn = template::connect(&server).await.unwrap();
+        template::clone_database(&mut conn, &tpl, &format!("conn_{i}"))
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        ours_connecting.push(started.elapsed());
+    }
+    admin.close().await.unwrap();
+    devdb(dir.path(), &project, &["down", "--ephemeral", &id]);
+
+    println!("image {image}; template built in {:.0} ms", ms(build_time));
+    let (bare_median, bare_p95) = stats(bare);
+    println!(
+        "{:<28} median {:>7.1} ms   p95 {:>7.1} ms",
+        format!("bare CREATE DATABASE x{clones}"),
+        ms(bare_median),
+        ms(bare_p95)
+    );
+    for (name, samples) in [
+        ("devdb clone", ours),
+        ("devdb clone + connect", ours_connecting),
+    ] {
+        let (median, p95) = stats(samples);
+        println!(
+            "{:<28} median {:>7.1} ms   p95 {:>7.1} ms   ratio {:.2} (median) {:.2} (p95)",
+            format!("{name} x{clones}"),
+            ms(median),
+            ms(p95),
+            median.as_secs_f64() / bare_median.as_secs_f64(),
+            p95.as_secs_f64() / bare_p95.as_secs_f64()
+        );
+    }
+    let (cold_median, _) = stats(cold);
+    let (ephemeral_median, _) = stats(ephemeral);
+    println!(
+        "{:<28} median {:>7.0} ms   cold up {:>7.0} ms   ratio {:.2} ({rounds} rounds, both migrate and seed)",
+        "ephemeral up",
+        ms(ephemeral_median),
+        ms(cold_median),
+        ephemeral_median.as_secs_f64() / cold_median.as_secs_f64()
+    );
+}

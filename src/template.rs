@@ -1,0 +1,495 @@
+//! Template databases and their clones: a fresh, migrated and seeded database in the time
+//! Postgres takes to copy one (`CREATE DATABASE ... TEMPLATE`), instead of replaying every
+//! migration for every test.
+//!
+//! The template is named after a hash of the migration and seed files
+//! (`devdb_tpl_<hash>`), so new files mean a new template and unchanged files reuse the old
+//! one. It is built under another name and renamed when complete, under an advisory lock, so
+//! a template that exists is always whole and concurrent builders build it once. Finished
+//! templates refuse connections: Postgres cannot copy a database someone is connected to
+//! (SQLSTATE 55006), and with connections refused nobody, autovacuum included, can be.
+//! A copy that still meets a connection is retried, never reported.
+//!
+//! Clones carry a comment naming their template; that comment is what `clone --drop` and
+//! `clone --prune` check before they drop anything.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+use crate::config::Project;
+use crate::migrate::store::{quote_ident, quote_literal};
+use crate::migrate::{MigrateError, Migrator, Target, UpgradeOptions, load_graph};
+use crate::ops::DatabaseUrl;
+use crate::progress::Progress;
+use crate::seed::{SeedError, run_seeds, seed_files};
+
+/// Every template's name starts with this.
+pub const TEMPLATE_PREFIX: &str = "devdb_tpl_";
+/// Every clone's comment starts with this, followed by its template's name.
+const CLONE_COMMENT: &str = "devdb clone of ";
+/// The advisory lock (on the admin database) that serialises template builds.
+const BUILD_LOCK: i64 = 0x6465_7664_6274_706c; // "devdbtpl"
+/// How long a copy keeps retrying while something holds the template open.
+const BUSY_DEADLINE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CloneError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("{step} failed: {source}")]
+    Database {
+        step: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("building the template database failed: {0}")]
+    Migrate(#[from] MigrateError),
+    #[error("seeding the template database failed: {0}")]
+    Seed(#[from] SeedError),
+    #[error(
+        "{name:?} is not a valid clone name: use 1 to 63 lowercase letters, digits and _, starting with a letter"
+    )]
+    InvalidName { name: String },
+    #[error("database {name} already exists")]
+    Exists { name: String },
+    #[error("there is no database {name}")]
+    NotFound { name: String },
+    #[error("database {name} is not a clone made by devdb; devdb leaves it alone")]
+    NotAClone { name: String },
+}
+
+impl CloneError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            CloneError::Exists { .. } => {
+                Some("pick another --name, or drop it with `devdb clone --drop NAME`".into())
+            }
+            CloneError::NotFound { .. } | CloneError::NotAClone { .. } => {
+                Some("`devdb clone --prune` drops every clone devdb made".into())
+            }
+            CloneError::Migrate(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// What a template is built from: the project's revision files, seeds and record schema.
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    pub migrations: PathBuf,
+    pub seeds: PathBuf,
+    pub schema: String,
+}
+
+impl TemplateSource {
+    pub fn of(project: &Project) -> TemplateSource {
+        TemplateSource {
+            migrations: project.settings.migrations.clone(),
+            seeds: project.settings.seeds.clone(),
+            schema: project.settings.version_schema.clone(),
+        }
+    }
+
+    /// The template's name: a hash of every file that goes into it, of the record schema and
+    /// of devdb's version (which decides the record table's shape).
+    pub fn template_name(&self) -> Result<String, CloneError> {
+        let mut hash = Sha256::new();
+        hash.update(env!("CARGO_PKG_VERSION"));
+        hash.update([0]);
+        hash.update(&self.schema);
+        let mut files = sql_files(&self.migrations)?;
+        files.push(PathBuf::from("--seeds--"));
+        files.extend(seed_files(&self.seeds)?);
+        for path in files {
+            hash.update([0]);
+            let Some(name) = path.file_name() else {
+                continue;
+            };
+            hash.update(name.as_encoded_bytes());
+            hash.update([0]);
+            if path.is_file() {
+                let bytes = std::fs::read(&path)
+                    .map_err(|source| CloneError::Unreadable { path, source })?;
+                hash.update(bytes);
+            }
+        }
+        let digest = hash.finalize();
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Ok(format!("{TEMPLATE_PREFIX}{hex}"))
+    }
+}
+
+/// The `*.sql` files directly in `dir`, by name; none when it does not exist.
+fn sql_files(dir: &Path) -> Result<Vec<PathBuf>, CloneError> {
+    let unreadable = |source| CloneError::Unreadable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(unreadable(e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(unreadable)?.path();
+        if path.extension().is_some_and(|e| e == "sql") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A template ready to be copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub name: String,
+    /// True when this call built it; false when it was there already.
+    pub built: bool,
+}
+
+fn failed(step: impl Into<String>) -> impl FnOnce(sqlx::Error) -> CloneError {
+    let step = step.into();
+    move |source| CloneError::Database { step, source }
+}
+
+fn sqlstate(error: &sqlx::Error) -> Option<String> {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned())
+}
+
+async fn execute(conn: &mut PgConnection, sql: String) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
+    Ok(())
+}
+
+async fn database_exists(conn: &mut PgConnection, name: &str) -> Result<bool, CloneError> {
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .map_err(failed("looking for the template"))?;
+    Ok(found.is_some())
+}
+
+/// Opens a connection to `url`.
+pub async fn connect(url: &DatabaseUrl) -> Result<PgConnection, CloneError> {
+    PgConnection::connect_with(&url.connect_options())
+        .await
+        .map_err(|source| CloneError::Connect {
+            url: url.render(false),
+            source,
+        })
+}
+
+/// Makes sure the template for `source` exists on the server `admin` is connected to,
+/// building it when it does not. `server` says how to reach that server (its `database`
+/// is replaced). `admin` must not be connected to a template.
+pub async fn ensure_template(
+    admin: &mut PgConnection,
+    server: &DatabaseUrl,
+    source: &TemplateSource,
+    progress: &dyn Progress,
+) -> Result<Template, CloneError> {
+    let name = source.template_name()?;
+    if database_exists(admin, &name).await? {
+        return Ok(Template { name, built: false });
+    }
+    progress.wait_start("waiting for another devdb building the template");
+    let locked = execute(admin, format!("SELECT pg_advisory_lock({BUILD_LOCK})")).await;
+    progress.wait_end();
+    locked.map_err(failed("taking the template lock"))?;
+    let result = build_locked(admin, server, source, &name, progress).await;
+    let unlocked = execute(admin, format!("SELECT pg_advisory_unlock({BUILD_LOCK})")).await;
+    let built = result?;
+    unlocked.map_err(failed("releasing the template lock"))?;
+    Ok(Template { name, built })
+}
+
+async fn build_locked(
+    admin: &mut PgConnection,
+    server: &DatabaseUrl,
+    source: &TemplateSource,
+    name: &str,
+    progress: &dyn Progress,
+) -> Result<bool, CloneError> {
+    if database_exists(admin, name).await? {
+        return Ok(false);
+    }
+    progress.info(&format!("building template database {name}"));
+    let building = format!("{name}_building");
+    // What a builder that died left behind.
+    drop_database(admin, &building).await?;
+    execute(admin, format!("CREATE DATABASE {}", quote_ident(&building)))
+        .await
+        .map_err(failed(format!("creating {building}")))?;
+    if let Err(error) = fill(server, source, &building, progress).await {
+        let _ = drop_database(admin, &building).await;
+        return Err(error);
+    }
+    // The filling connection is closed, but its backend may take a moment to go.
+    let rename = format!(
+        "ALTER DATABASE {} RENAME TO {}",
+        quote_ident(&building),
+        quote_ident(name)
+    );
+    execute_when_free(admin, &rename)
+        .await
+        .map_err(failed(format!("renaming {building} to {name}")))?;
+    execute(
+        admin,
+        format!(
+            "ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false",
+            quote_ident(name)
+        ),
+    )
+    .await
+    .map_err(failed(format!("marking {name} as a template")))?;
+    drop_stale_templates(admin, name).await?;
+    Ok(true)
+}
+
+/// Migrates and seeds the new database, then closes the connection so it can be copied.
+async fn fill(
+    server: &DatabaseUrl,
+    source: &TemplateSource,
+    database: &str,
+    progress: &dyn Progress,
+) -> Result<(), CloneError> {
+    let mut url = server.clone();
+    url.database = database.to_string();
+    let mut conn = connect(&url).await?;
+    if source.migrations.is_dir() {
+        let graph = load_graph(&source.migrations)?;
+        Migrator {
+            graph: &graph,
+            schema: &source.schema,
+            progress,
+        }
+        .upgrade(&mut conn, &Target::Head, &UpgradeOptions::default())
+        .await?;
+    }
+    run_seeds(&mut conn, &source.seeds).await?;
+    conn.close()
+        .await
+        .map_err(failed(format!("closing the connection to {database}")))
+}
+
+/// Templates of other file sets: they will not be used again by these files.
+async fn drop_stale_templates(admin: &mut PgConnection, keep: &str) -> Result<(), CloneError> {
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1) AND datname <> $2",
+    )
+    .bind(TEMPLATE_PREFIX)
+    .bind(keep)
+    .fetch_all(&mut *admin)
+    .await
+    .map_err(failed("listing old templates"))?;
+    for name in stale {
+        drop_database(admin, &name).await?;
+    }
+    Ok(())
+}
+
+/// Drops a database if it exists, template or not, whoever is connected.
+async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), CloneError> {
+    let quoted = quote_ident(name);
+    // A template cannot be dropped; this fails harmlessly when the database does not exist.
+    let _ = execute(
+        admin,
+        format!("ALTER DATABASE {quoted} WITH IS_TEMPLATE false"),
+    )
+    .await;
+    execute(
+        admin,
+        format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"),
+    )
+    .await
+    .map_err(failed(format!("dropping {name}")))
+}
+
+/// Runs `sql`, retrying while a database it needs is in use by other sessions
+/// (SQLSTATE 55006), for at most [`BUSY_DEADLINE`].
+async fn execute_when_free(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+    let deadline = std::time::Instant::now() + BUSY_DEADLINE;
+    let mut delays = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(5))
+        .with_max_delay(Duration::from_millis(200))
+        .with_jitter()
+        .without_max_times()
+        .build();
+    loop {
+        match execute(conn, sql.to_string()).await {
+            Err(e)
+                if sqlstate(&e).as_deref() == Some("55006")
+                    && std::time::Instant::now() < deadline =>
+            {
+                let delay = delays.next().unwrap_or(Duration::from_millis(200));
+                tokio::time::sleep(delay).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A new clone name: `devdb_clone_` and 8 random hex digits.
+pub fn new_clone_name() -> String {
+    let suffix: u32 = rand::rng().random();
+    format!("devdb_clone_{suffix:08x}")
+}
+
+/// A name Postgres keeps as written and no shell or URL needs to escape.
+pub fn check_clone_name(name: &str) -> Result<(), CloneError> {
+    let valid = (1..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(CloneError::InvalidName {
+            name: name.to_string(),
+        })
+    }
+}
+
+/// Copies `template` into a new database `name` and marks it as a devdb clone.
+pub async fn clone_database(
+    admin: &mut PgConnection,
+    template: &Template,
+    name: &str,
+) -> Result<(), CloneError> {
+    check_clone_name(name)?;
+    let create = format!(
+        "CREATE DATABASE {} TEMPLATE {}",
+        quote_ident(name),
+        quote_ident(&template.name)
+    );
+    execute_when_free(admin, &create).await.map_err(|source| {
+        match sqlstate(&source).as_deref() {
+            Some("42P04") => CloneError::Exists {
+                name: name.to_string(),
+            },
+            _ => CloneError::Database {
+                step: format!("copying {} to {name}", template.name),
+                source,
+            },
+        }
+    })?;
+    execute(
+        admin,
+        format!(
+            "COMMENT ON DATABASE {} IS {}",
+            quote_ident(name),
+            quote_literal(&format!("{CLONE_COMMENT}{}", template.name))
+        ),
+    )
+    .await
+    .map_err(failed(format!("marking {name} as a clone")))
+}
+
+/// Whether a failed copy failed because its template was dropped meanwhile (another devdb
+/// with other files replaced it): building it again is the fix.
+pub fn template_vanished(error: &CloneError) -> bool {
+    matches!(error, CloneError::Database { source, .. } if sqlstate(source).as_deref() == Some("3D000"))
+}
+
+/// Drops the clone `name`, refusing databases devdb did not clone.
+pub async fn drop_clone(admin: &mut PgConnection, name: &str) -> Result<(), CloneError> {
+    let comment: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *admin)
+    .await
+    .map_err(failed(format!("looking up {name}")))?;
+    match comment {
+        None => Err(CloneError::NotFound {
+            name: name.to_string(),
+        }),
+        Some(Some(comment)) if comment.starts_with(CLONE_COMMENT) => {
+            drop_database(admin, name).await
+        }
+        Some(_) => Err(CloneError::NotAClone {
+            name: name.to_string(),
+        }),
+    }
+}
+
+/// Drops every clone devdb made on this server; returns their names.
+pub async fn prune_clones(admin: &mut PgConnection) -> Result<Vec<String>, CloneError> {
+    let clones: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database \
+         WHERE starts_with(shobj_description(oid, 'pg_database'), $1) ORDER BY datname",
+    )
+    .bind(CLONE_COMMENT)
+    .fetch_all(&mut *admin)
+    .await
+    .map_err(failed("listing clones"))?;
+    for name in &clones {
+        drop_database(admin, name).await?;
+    }
+    Ok(clones)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_name_follows_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = TemplateSource {
+            migrations: dir.path().join("migrations"),
+            seeds: dir.path().join("migrations/seeds"),
+            schema: "public".into(),
+        };
+        let empty = source.template_name().unwrap();
+        assert!(empty.starts_with(TEMPLATE_PREFIX) && empty.len() < 63);
+        std::fs::create_dir_all(&source.seeds).unwrap();
+        std::fs::write(source.migrations.join("a.sql"), "x").unwrap();
+        let one = source.template_name().unwrap();
+        assert_ne!(one, empty);
+        assert_eq!(source.template_name().unwrap(), one, "stable");
+        std::fs::write(source.migrations.join("a.sql"), "y").unwrap();
+        let edited = source.template_name().unwrap();
+        assert_ne!(edited, one);
+        std::fs::write(source.seeds.join("a.sql"), "y").unwrap();
+        let seeded = source.template_name().unwrap();
+        assert_ne!(seeded, edited, "seeds count");
+        std::fs::write(source.migrations.join("notes.txt"), "y").unwrap();
+        assert_eq!(
+            source.template_name().unwrap(),
+            seeded,
+            "other files do not"
+        );
+    }
+
+    #[test]
+    fn clone_names_are_plain_identifiers() {
+        assert!(check_clone_name(&new_clone_name()).is_ok());
+        assert!(check_clone_name("it_1").is_ok());
+        for bad in ["", "1x", "Upper", "with-dash", "a\"b", &"x".repeat(64)] {
+            assert!(check_clone_name(bad).is_err(), "{bad}");
+        }
+    }
+}
