@@ -4,6 +4,7 @@
 //! Neither a log line nor `pg_isready` is enough: the official image runs a temporary server
 //! during its first initialisation and restarts it, and a Podman healthcheck may never run.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
@@ -18,6 +19,11 @@ pub const LOG_LINES: usize = 30;
 
 /// One connection attempt may hang when a proxy accepts and then stalls.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often a failed probe also asks the engine whether the container still runs. Asking
+/// on every probe (every few milliseconds) keeps the engine busy while Postgres initialises
+/// on the same cores; an exit is still noticed within this interval.
+const INSPECT_EVERY: Duration = Duration::from_millis(250);
 
 /// Why the database did not become ready.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +97,18 @@ pub async fn wait_until_ready(
     let started = Instant::now();
     progress.wait_start(&format!("waiting for Postgres in {container} to answer"));
     let mut last_error = String::from("no attempt finished");
-    let attempt = || async { probe(engine, container, options).await };
+    // Milliseconds after `started` of the last look at the container (a probe future must
+    // stay Send, hence an atomic rather than a Cell).
+    let inspected_at = AtomicU64::new(0);
+    let attempt = || async {
+        let now = started.elapsed().as_millis() as u64;
+        let inspect = now.saturating_sub(inspected_at.load(Ordering::Relaxed))
+            >= INSPECT_EVERY.as_millis() as u64;
+        if inspect {
+            inspected_at.store(now, Ordering::Relaxed);
+        }
+        probe(engine, container, options, inspect).await
+    };
     let backoff = ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(2))
         .with_max_delay(Duration::from_millis(10))
@@ -132,6 +149,7 @@ async fn probe(
     engine: &Engine,
     container: &str,
     options: &PgConnectOptions,
+    inspect: bool,
 ) -> Result<(), Attempt> {
     let error = match query_once(options).await {
         Ok(()) => return Ok(()),
@@ -143,6 +161,9 @@ async fn probe(
             detail,
             logs: engine.tail_logs(container, LOG_LINES).await,
         }));
+    }
+    if !inspect {
+        return Err(Attempt::NotYet(error.to_string()));
     }
     match engine.inspect_container(container).await {
         Err(e) => Err(Attempt::Fatal(e.into())),
