@@ -2,7 +2,7 @@
 //! `backup list`, and finding the folder `restore DIR|latest` means.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -13,30 +13,9 @@ pub const PARTIAL_PREFIX: &str = ".partial-";
 
 /// `YYYYMMDD_HHMMSS` and RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) of `time`, in UTC.
 pub fn backup_name(time: SystemTime) -> (String, String) {
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    (
-        format!("{year:04}{month:02}{day:02}_{hour:02}{minute:02}{second:02}"),
-        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"),
-    )
-}
-
-/// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let rfc3339 = humantime::format_rfc3339_seconds(time).to_string();
+    let digits: String = rfc3339.chars().filter(char::is_ascii_digit).collect();
+    (format!("{}_{}", &digits[..8], &digits[8..14]), rfc3339)
 }
 
 /// `parent/name`, or `parent/name_2`, `_3`... when taken: a backup never replaces another.
@@ -154,7 +133,7 @@ pub fn resolve_backup(folder: &Path, spec: &str) -> Result<PathBuf, FolderError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn names_are_utc_timestamps() {
