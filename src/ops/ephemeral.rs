@@ -15,7 +15,7 @@ use rand::distr::Alphanumeric;
 use serde::Serialize;
 
 use super::up::{UpError, UpOptions, up};
-use super::url::{DatabaseUrl, POSTGRES_PORT};
+use super::url::{DatabaseUrl, POSTGRES_PORT, published_address};
 use crate::config::{Mount, Project};
 use crate::engine::{ContainerInfo, Engine, EngineError, labels};
 use crate::progress::Progress;
@@ -365,14 +365,7 @@ async fn remove(
 
 /// The URL the container serves, with the credentials it was started with.
 fn url_from_container(engine: &Engine, container: &ContainerInfo) -> Option<DatabaseUrl> {
-    let binding = container
-        .ports
-        .iter()
-        .find(|p| p.container_port == POSTGRES_PORT && p.host_port.is_some())?;
-    let host = match binding.host_ip.as_str() {
-        "" | "0.0.0.0" | "::" => engine.published_host(),
-        ip => ip.to_string(),
-    };
+    let (host, port) = published_address(engine, container)?;
     let env = |key: &str| {
         container
             .env
@@ -383,7 +376,7 @@ fn url_from_container(engine: &Engine, container: &ContainerInfo) -> Option<Data
     let user = env("POSTGRES_USER").unwrap_or_else(|| "postgres".to_string());
     Some(DatabaseUrl {
         host,
-        port: binding.host_port?,
+        port,
         password: env("POSTGRES_PASSWORD").unwrap_or_default(),
         database: env("POSTGRES_DB").unwrap_or_else(|| user.clone()),
         user,

@@ -73,6 +73,12 @@ pub fn url_of(
     project: &Project,
     container: &ContainerInfo,
 ) -> Option<DatabaseUrl> {
+    let (host, port) = published_address(engine, container)?;
+    Some(DatabaseUrl::new(host, port, &project.credentials()))
+}
+
+/// The host and port where the container's Postgres port is published.
+pub fn published_address(engine: &Engine, container: &ContainerInfo) -> Option<(String, u16)> {
     let binding = container
         .ports
         .iter()
@@ -81,11 +87,7 @@ pub fn url_of(
         "" | "0.0.0.0" | "::" => engine.published_host(),
         ip => ip.to_string(),
     };
-    Some(DatabaseUrl::new(
-        host,
-        binding.host_port?,
-        &project.credentials(),
-    ))
+    Some((host, binding.host_port?))
 }
 
 #[derive(Debug, thiserror::Error)]
