@@ -302,3 +302,54 @@ async fn squash_refuses_a_database_partway_through_the_chain() {
     );
     assert!(!project.path().join("migrations/archive").exists());
 }
+
+#[tokio::test]
+async fn squash_to_a_revision_keeps_the_later_ones_on_the_baseline() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+
+    let json = project.devdb_ok(&[
+        "squash", "-m", "baseline", "--to", "0002", "--yes", "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let baseline = report["baseline"].as_str().unwrap().to_string();
+    assert_eq!(report["replaces"], serde_json::json!(["0001", "0002"]));
+    let migrations = project.path().join("migrations");
+    assert_eq!(
+        sql_files(&migrations),
+        [
+            "0003_view.sql".to_string(),
+            format!("{baseline}_baseline.sql")
+        ]
+    );
+    let later = std::fs::read_to_string(migrations.join("0003_view.sql")).unwrap();
+    let parents: Vec<&str> = later
+        .lines()
+        .find_map(|line| line.strip_prefix("-- devdb:parents"))
+        .map(|rest| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    assert_eq!(parents, [baseline.as_str()], "{later}");
+    let text =
+        std::fs::read_to_string(migrations.join(format!("{baseline}_baseline.sql"))).unwrap();
+    assert!(
+        !text.contains("cheap_items"),
+        "0003 is not squashed:\n{text}"
+    );
+
+    // The old database, at 0003, is recorded at the baseline and runs nothing.
+    let json = project.devdb_ok(&["migrate", "--json"]);
+    let migrated: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(migrated["baselines"], serde_json::json!([baseline]));
+    assert_eq!(migrated["applied"], serde_json::json!([]));
+    let output = project.devdb(&["check"]);
+    assert!(output.status.success(), "{}", stdout(&output));
+
+    // A new database applies the baseline, then 0003 on it.
+    project.devdb_ok(&["reset", "--yes"]);
+    let url_after = project.url();
+    assert_eq!(records(&url_after).await, [baseline.as_str(), "0003"]);
+    let output = project.devdb(&["check"]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert_eq!(shadow_databases(&url_after).await, Vec::<String>::new());
+}
