@@ -307,7 +307,6 @@ async fn squash_refuses_a_database_partway_through_the_chain() {
 async fn squash_to_a_revision_keeps_the_later_ones_on_the_baseline() {
     let project = project();
     project.devdb_ok(&["up"]);
-    let url = project.url();
 
     let json = project.devdb_ok(&[
         "squash", "-m", "baseline", "--to", "0002", "--yes", "--json",
