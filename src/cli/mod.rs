@@ -198,6 +198,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             clone::run(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
+        Command::New(args) if args.autogenerate => {
+            let context = Context::load(&cli.project)?;
+            revisions::autogenerate(&context, &args, &progress).await
+        }
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),
         Command::Merge(args) => revisions::merge(&Context::load(&cli.project)?, &args),
         Command::Heads(args) => revisions::heads(&Context::load(&cli.project)?, &args),

@@ -292,7 +292,8 @@ mod tests {
         let root = parse(
             "x-devdb:\n  database: pg\n  schema: db/schema.sql\n  record_schema: devdb\n",
             file,
-        ).unwrap();
+        )
+        .unwrap();
         let block = read_devdb_block(Reader { file }, root.get("x-devdb")).unwrap();
         assert_eq!(block.database.as_deref(), Some("pg"));
         assert_eq!(block.schema.as_deref(), Some("db/schema.sql"));
