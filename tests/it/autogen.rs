@@ -34,8 +34,8 @@ async fn start_from(project: &TestProject, url: &str, a: &str, b: &str) {
          COMMENT ON SCHEMA public IS 'standard public schema'; \
          GRANT USAGE ON SCHEMA public TO PUBLIC;",
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     let dir = project.path().join("migrations");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
