@@ -256,3 +256,34 @@ pub async fn autogenerate(
     report.path = Some(path);
     Ok(report)
 }
+
+/// `schema dump`: the migrations at head as a declarative schema, the statements that
+/// build it on a fresh database.
+pub async fn dump_schema(
+    engine: &Engine,
+    project: &Project,
+    progress: &dyn Progress,
+) -> Result<Script, AutogenError> {
+    let graph = author::load_graph(&project.settings.migrations)?;
+    let url = database_url(engine, project)
+        .await
+        .map_err(MigrateOpError::from)?;
+    let schema = project.settings.version_schema.as_str();
+    progress.wait_start("building the migrations in a shadow database");
+    let result = async {
+        let shadow = ShadowDatabase::create(&url).await?;
+        let built = async {
+            let mut conn = shadow.connect().await?;
+            let empty = snapshot(&mut conn, schema, "an empty shadow database").await?;
+            let _ = sqlx::Connection::close(conn).await;
+            let head = build_head(&shadow, &graph, schema).await?;
+            Ok::<_, AutogenError>(generate(&empty, &head))
+        }
+        .await;
+        shadow.remove().await?;
+        built
+    }
+    .await;
+    progress.wait_end();
+    result
+}

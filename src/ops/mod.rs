@@ -19,7 +19,7 @@ mod url;
 
 pub use autogen::{
     AutogenError, AutogenOptions, AutogenReport, Compared, SCHEMA_SIDES, autogenerate,
-    compare_with_schema,
+    compare_with_schema, dump_schema,
 };
 pub use backup::{BackupError, BackupOptions, BackupReport, backup};
 pub use check::{CheckError, CheckReport, DRIFT_SIDES, Drift, Problem, ProblemKind, check};

@@ -280,3 +280,41 @@ fn a_missing_schema_setting_is_explained() {
         stderr(&output)
     );
 }
+
+#[tokio::test]
+async fn schema_dump_gives_a_declarative_schema_that_matches_head() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    start_from(
+        &project,
+        &url,
+        "CREATE TYPE mood AS ENUM ('sad', 'happy'); \
+         CREATE TABLE owner (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL); \
+         CREATE TABLE item (id serial PRIMARY KEY, owner_id int REFERENCES owner (id), mood mood, price numeric(10,2) DEFAULT 0 CHECK (price >= 0)); \
+         CREATE INDEX item_cheap ON item (price) WHERE price < 10; \
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; \
+         CREATE TRIGGER item_touch BEFORE UPDATE ON item FOR EACH ROW EXECUTE FUNCTION touch(); \
+         CREATE VIEW cheap AS SELECT id, price FROM item WHERE price < 10; \
+         COMMENT ON TABLE item IS 'things';",
+        "",
+    )
+    .await;
+    let dump = project.devdb_ok(&["schema", "dump", "-o", "schema.sql"]);
+    assert!(dump.is_empty(), "written to the file, not stdout: {dump}");
+    let text = std::fs::read_to_string(project.path().join("schema.sql")).unwrap();
+    assert!(text.contains("CREATE TABLE"), "{text}");
+    let output = project.devdb(&["check", "--schema"]);
+    assert!(
+        output.status.success(),
+        "check --schema against the dump:\n{text}\n{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let output = project.devdb(&["new", "--autogenerate", "-m", "nothing"]);
+    assert!(
+        stderr(&output).contains("no changes"),
+        "{}",
+        stderr(&output)
+    );
+}
