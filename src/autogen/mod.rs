@@ -163,6 +163,16 @@ fn labels_only_added(from: &[String], to: &[String]) -> bool {
     from.iter().all(|label| rest.any(|l| l == label))
 }
 
+/// Whether `text` names `name` as a whole word.
+fn mentions(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
 /// Views in an order where each comes after the views its query names.
 fn view_order<'a>(views: &[&'a View]) -> Vec<&'a View> {
     let mut ordered: Vec<&View> = Vec::new();
@@ -174,7 +184,7 @@ fn view_order<'a>(views: &[&'a View]) -> Vec<&'a View> {
             let v = pending[i];
             let waits = pending
                 .iter()
-                .any(|other| other.name != v.name && v.definition.contains(other.name.as_str()));
+                .any(|other| other.name != v.name && mentions(&v.definition, &other.name));
             if waits {
                 i += 1;
             } else {
@@ -210,21 +220,58 @@ impl<'a> Gen<'a> {
             .collect()
     }
 
-    /// Views dropped: gone, or changed in any way but their comment (recreated).
+    /// Views dropped: gone, changed in any way but their comment, or naming something
+    /// that changes under them (a table whose columns are dropped or retyped, a function
+    /// dropped, a view dropped); the ones still wanted are created again.
     fn views_to_drop(&self) -> Vec<&'a View> {
         let (from, to) = (self.from, self.to);
-        from.views
-            .iter()
-            .filter(|(key, v)| match to.views.get(*key) {
-                None => true,
-                Some(new) => {
-                    new.definition != v.definition
-                        || new.materialized != v.materialized
-                        || new.populated != v.populated
-                }
-            })
-            .map(|(_, v)| v)
-            .collect()
+        let mut changing: BTreeSet<String> = BTreeSet::new();
+        for (key, t) in &from.tables {
+            let altered = to.tables.get(key).is_none_or(|new| {
+                t.columns.iter().any(|c| {
+                    new.column(&c.name).is_none_or(|n| {
+                        n.data_type != c.data_type
+                            || n.generated != c.generated
+                            || n.collation != c.collation
+                    })
+                })
+            });
+            if altered {
+                changing.insert(t.name.clone());
+            }
+        }
+        for f in self.functions_to_drop() {
+            changing.insert(f.name.clone());
+        }
+        let mut dropped: Vec<&'a View> = Vec::new();
+        loop {
+            let more: Vec<&'a View> = from
+                .views
+                .iter()
+                .filter(|(_, v)| {
+                    !dropped
+                        .iter()
+                        .any(|d| d.name == v.name && d.schema == v.schema)
+                })
+                .filter(|(key, v)| match to.views.get(*key) {
+                    None => true,
+                    Some(new) => {
+                        new.definition != v.definition
+                            || new.materialized != v.materialized
+                            || new.populated != v.populated
+                            || changing.iter().any(|name| mentions(&v.definition, name))
+                    }
+                })
+                .map(|(_, v)| v)
+                .collect();
+            if more.is_empty() {
+                return dropped;
+            }
+            for v in more {
+                changing.insert(v.name.clone());
+                dropped.push(v);
+            }
+        }
     }
 
     fn functions_to_drop(&self) -> Vec<&'a Function> {

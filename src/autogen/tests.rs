@@ -91,3 +91,11 @@ fn enum_labels_added_in_place_or_recreated() {
     ));
     assert!(!labels_only_added(&["a".into(), "b".into()], &["a".into()]));
 }
+
+#[test]
+fn names_are_found_as_whole_words() {
+    assert!(mentions("SELECT id FROM item WHERE x", "item"));
+    assert!(!mentions("SELECT id FROM items", "item"));
+    assert!(!mentions("SELECT my_item.id", "item"));
+    assert!(mentions("public.item.id", "item"));
+}

@@ -195,6 +195,17 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "CREATE TABLE item (id int NOT NULL, code text PRIMARY KEY);",
     ),
     (
+        "views_over_retyped_columns_and_changed_functions",
+        "CREATE TABLE item (id int PRIMARY KEY, qty int); \
+         CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql AS $$ SELECT x * 2 $$; \
+         CREATE VIEW item_qty AS SELECT id, twice(qty) AS q FROM item; \
+         CREATE VIEW item_qty_big AS SELECT id FROM item_qty WHERE q > 10;",
+        "CREATE TABLE item (id int PRIMARY KEY, qty bigint); \
+         CREATE FUNCTION twice(x int) RETURNS bigint LANGUAGE sql AS $$ SELECT x::bigint * 2 $$; \
+         CREATE VIEW item_qty AS SELECT id, twice(qty::int) AS q FROM item; \
+         CREATE VIEW item_qty_big AS SELECT id FROM item_qty WHERE q > 10;",
+    ),
+    (
         "extension",
         "CREATE TABLE item (id int PRIMARY KEY);",
         "CREATE EXTENSION IF NOT EXISTS pgcrypto; CREATE TABLE item (id int PRIMARY KEY, token text DEFAULT encode(gen_random_bytes(8), 'hex'));",
