@@ -3,6 +3,7 @@
 //! The crate is a library with a thin command line (`src/cli/`). The library never prints:
 //! operations in [`ops`] report progress through [`progress::Progress`] and return reports.
 
+pub mod autogen;
 pub mod backup;
 pub mod catalog;
 pub mod cli;

@@ -15,6 +15,10 @@ pub struct CheckArgs {
     /// Print one JSON document: problems, differences, where the database is
     #[arg(long)]
     pub json: bool,
+    /// Compare the migrations at head with the declarative schema (x-devdb.schema)
+    /// instead of the live database
+    #[arg(long)]
+    pub schema: bool,
 }
 
 pub async fn run(
@@ -23,6 +27,9 @@ pub async fn run(
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
+    if args.schema {
+        return against_schema(context, args, &engine, progress).await;
+    }
     let report = ops::check(&engine, &context.project, progress).await?;
     if args.json {
         output::json(&report)?;
@@ -49,6 +56,49 @@ pub async fn run(
     Err(DriftFound {
         problems: report.problems.len(),
         differences: report.differences.len(),
+    }
+    .into())
+}
+
+/// `check --schema`: every difference between the migrations at head and the declarative
+/// schema; exits with the drift code when there is any.
+async fn against_schema(
+    context: &Context,
+    args: &CheckArgs,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let compared = ops::compare_with_schema(engine, &context.project, progress).await?;
+    let differences: Vec<ops::Drift> = compared
+        .differences()
+        .into_iter()
+        .map(|difference| ops::Drift {
+            message: difference.describe(ops::SCHEMA_SIDES),
+            difference,
+        })
+        .collect();
+    if args.json {
+        output::json(&serde_json::json!({
+            "clean": differences.is_empty(),
+            "differences": differences,
+        }))?;
+    } else {
+        for drift in &differences {
+            output::line(&drift.message)?;
+        }
+    }
+    if differences.is_empty() {
+        if !args.json {
+            eprintln!("no drift: the migrations at head match the declarative schema");
+        }
+        return Ok(());
+    }
+    if !args.json {
+        eprintln!("write the missing migration with `devdb new --autogenerate -m MSG`");
+    }
+    Err(DriftFound {
+        problems: 0,
+        differences: differences.len(),
     }
     .into())
 }

@@ -6,8 +6,8 @@ use crate::engine::EngineError;
 use crate::health::HealthError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
 use crate::ops::{
-    BackupError, CheckError, CloneOpError, EphemeralError, LogsError, MigrateOpError, RestoreError,
-    SquashError, UpError, UrlError,
+    AutogenError, BackupError, CheckError, CloneOpError, EphemeralError, LogsError, MigrateOpError,
+    RestoreError, SquashError, UpError, UrlError,
 };
 use crate::seed::SeedError;
 use crate::template::CloneError;
@@ -98,6 +98,18 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
                 pair((code::GRAPH_CONFLICT, e.hint()))
             }
             SquashError::Plan(PlanError::Graph(inner)) => pair(graph_error(inner)),
+            _ => plain(e.hint()),
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<AutogenError>() {
+        return Some(match e {
+            AutogenError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
+            AutogenError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
+            AutogenError::Author(AuthorError::MultipleHeads(_)) => Diagnosis {
+                code: code::GRAPH_CONFLICT,
+                hint: e.hint(),
+                logs: None,
+            },
             _ => plain(e.hint()),
         });
     }

@@ -14,6 +14,7 @@ mod output;
 mod progress;
 mod psql;
 mod revisions;
+pub mod schema;
 mod services;
 mod squash;
 
@@ -86,6 +87,9 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Replace the database with a backup (a folder, a name, or `latest`), checked first
     Restore(backup::RestoreArgs),
+    /// The declarative schema (x-devdb.schema): `schema dump` writes the migrations' head
+    #[command(subcommand)]
+    Schema(schema::SchemaCommand),
     /// Replace the chain up to head (or --to) by one baseline built from a real database
     Squash(squash::SquashArgs),
     /// A fresh database copied from the migrated, seeded template (--drop, --prune remove them)
@@ -189,6 +193,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let context = Context::load(&cli.project)?;
             check::run(&context, &args, &progress).await
         }
+        Command::Schema(command) => {
+            let context = Context::load(&cli.project)?;
+            schema::run(&context, &command, &progress).await
+        }
         Command::Squash(args) => {
             let context = Context::load(&cli.project)?;
             squash::run(&context, &args, &progress).await
@@ -198,6 +206,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             clone::run(&context, &args, &progress).await
         }
         Command::Image(command) => image::run(&command, &progress).await,
+        Command::New(args) if args.autogenerate => {
+            let context = Context::load(&cli.project)?;
+            revisions::autogenerate(&context, &args, &progress).await
+        }
         Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),
         Command::Merge(args) => revisions::merge(&Context::load(&cli.project)?, &args),
         Command::Heads(args) => revisions::heads(&Context::load(&cli.project)?, &args),

@@ -21,6 +21,13 @@ pub struct NewArgs {
     /// Parent revision, by id or unique prefix (repeatable; default: the single head)
     #[arg(long = "parent", value_name = "REV")]
     pub parents: Vec<String>,
+    /// Write the SQL from the difference between the migrations at head and the
+    /// declarative schema (x-devdb.schema); needs the database running
+    #[arg(long)]
+    pub autogenerate: bool,
+    /// With --autogenerate: refuse to write a migration that can lose data
+    #[arg(long, requires = "autogenerate")]
+    pub fail_on_destructive: bool,
     /// Print one JSON document instead of the path
     #[arg(long)]
     pub json: bool,
@@ -77,6 +84,45 @@ pub fn new(context: &Context, args: &NewArgs) -> anyhow::Result<()> {
     let parents = (!args.parents.is_empty()).then(|| args.parents.clone());
     let path = migrate::new_revision(migrations(context), &args.message, parents)?;
     print_written(&path, args.json)
+}
+
+/// `new --autogenerate`: the revision from head to the declarative schema, or nothing.
+pub async fn autogenerate(
+    context: &Context,
+    args: &NewArgs,
+    progress: &dyn crate::progress::Progress,
+) -> anyhow::Result<()> {
+    let engine = Engine::connect().await?;
+    let options = ops::AutogenOptions {
+        message: args.message.clone(),
+        parents: (!args.parents.is_empty()).then(|| args.parents.clone()),
+        fail_on_destructive: args.fail_on_destructive,
+    };
+    let report = ops::autogenerate(&engine, &context.project, &options, progress).await?;
+    for line in &report.destructive {
+        eprintln!("destructive: {line}");
+    }
+    for line in &report.skipped {
+        eprintln!("not generated, write it by hand: {line}");
+    }
+    match &report.path {
+        None => {
+            if args.json {
+                output::json(&report)?;
+            }
+            eprintln!(
+                "no changes: the migrations at head match the declarative schema; nothing written"
+            );
+            Ok(())
+        }
+        Some(path) => {
+            eprintln!(
+                "{} statement(s) generated; review the file before applying it",
+                report.statements
+            );
+            print_written(path, args.json)
+        }
+    }
 }
 
 pub fn merge(context: &Context, args: &MergeArgs) -> anyhow::Result<()> {

@@ -155,7 +155,11 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ConfigError> {
             block.backups.as_deref(),
             root_dir.join("backups"),
         ),
-        version_schema: block.schema.unwrap_or_else(|| "public".to_owned()),
+        declarative_schema: block
+            .schema
+            .as_deref()
+            .map(|path| settings::resolve_dir(&project_dir, Some(path), PathBuf::new())),
+        version_schema: block.record_schema.unwrap_or_else(|| "public".to_owned()),
         image_override: vars.get("DEVDB_IMAGE").filter(|v| !v.is_empty()).cloned(),
         port_override: settings::port_override(vars.get("DEVDB_PORT"))?,
     };

@@ -102,8 +102,11 @@ pub struct Settings {
     /// Absolute folder `backup` writes into and `restore latest` reads from
     /// (`x-devdb.backups`, default `backups` in the project folder).
     pub backups: PathBuf,
-    /// Schema of devdb's record table.
+    /// Schema of devdb's record table (`x-devdb.record_schema`, default `public`).
     pub version_schema: String,
+    /// The declarative schema (`x-devdb.schema`): one `.sql` file or a folder of them,
+    /// absolute; `None` when not configured.
+    pub declarative_schema: Option<PathBuf>,
     /// `DEVDB_IMAGE`: replaces the database service's image.
     pub image_override: Option<String>,
     /// `DEVDB_PORT`: replaces the database service's published host port.

@@ -10,7 +10,14 @@ use super::project::Service;
 use super::reader::Reader;
 use super::yaml::Node;
 
-const KEYS: [&str; 5] = ["database", "migrations", "seeds", "schema", "backups"];
+const KEYS: [&str; 6] = [
+    "database",
+    "migrations",
+    "seeds",
+    "schema",
+    "record_schema",
+    "backups",
+];
 
 /// The `x-devdb:` block as written.
 #[derive(Debug, Default, PartialEq)]
@@ -18,7 +25,10 @@ pub(crate) struct DevdbBlock {
     pub database: Option<String>,
     pub migrations: Option<String>,
     pub seeds: Option<String>,
+    /// The declarative schema: one `.sql` file or a folder of them.
     pub schema: Option<String>,
+    /// The schema holding devdb's record table.
+    pub record_schema: Option<String>,
     pub backups: Option<String>,
 }
 
@@ -37,6 +47,7 @@ pub(crate) fn read_devdb_block(
             "migrations" => &mut block.migrations,
             "seeds" => &mut block.seeds,
             "schema" => &mut block.schema,
+            "record_schema" => &mut block.record_schema,
             "backups" => &mut block.backups,
             _ => {
                 return Err(ConfigError::UnknownSetting {
@@ -278,10 +289,15 @@ mod tests {
     #[test]
     fn devdb_block_reads_keys_and_suggests_for_typos() {
         let file = Path::new("c.yaml");
-        let root = parse("x-devdb:\n  database: pg\n  schema: devdb\n", file).unwrap();
+        let root = parse(
+            "x-devdb:\n  database: pg\n  schema: db/schema.sql\n  record_schema: devdb\n",
+            file,
+        )
+        .unwrap();
         let block = read_devdb_block(Reader { file }, root.get("x-devdb")).unwrap();
         assert_eq!(block.database.as_deref(), Some("pg"));
-        assert_eq!(block.schema.as_deref(), Some("devdb"));
+        assert_eq!(block.schema.as_deref(), Some("db/schema.sql"));
+        assert_eq!(block.record_schema.as_deref(), Some("devdb"));
         assert_eq!(block.migrations, None);
 
         let root = parse("x-devdb:\n  migration: ../m\n", file).unwrap();
@@ -294,7 +310,7 @@ mod tests {
         let err = read_devdb_block(Reader { file }, root.get("x-devdb")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "c.yaml:2:12: unknown x-devdb key `flavour`; known keys: database, migrations, seeds, schema, backups"
+            "c.yaml:2:12: unknown x-devdb key `flavour`; known keys: database, migrations, seeds, schema, record_schema, backups"
         );
     }
 

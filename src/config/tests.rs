@@ -210,13 +210,14 @@ fn compose_folder_layout_resolves_paths_from_the_project_root() {
 
     fixture.write(
         "compose/compose.yaml",
-        "services: {db: {image: x}}\nx-devdb: {migrations: ../db/revisions, seeds: ../db/seed, schema: devdb, backups: ../safe}\n",
+        "services: {db: {image: x}}\nx-devdb: {migrations: ../db/revisions, seeds: ../db/seed, record_schema: devdb, schema: ../db/schema, backups: ../safe}\n",
     );
     let settings = fixture.load().unwrap().settings;
     assert_eq!(settings.backups, root.join("safe"));
     assert_eq!(settings.migrations, root.join("db/revisions"));
     assert_eq!(settings.seeds, root.join("db/seed"));
     assert_eq!(settings.version_schema, "devdb");
+    assert_eq!(settings.declarative_schema, Some(root.join("db/schema")));
 }
 
 #[test]

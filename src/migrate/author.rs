@@ -95,6 +95,27 @@ pub fn new_revision(
     )
 }
 
+/// Like [`new_revision`], with the given up and down sections (`new --autogenerate`).
+pub fn new_revision_with_sql(
+    dir: &Path,
+    message: &str,
+    parents: Option<Vec<String>>,
+    up: &str,
+    down: &str,
+) -> Result<PathBuf, AuthorError> {
+    let graph = load_graph(dir)?;
+    let parents = match parents {
+        Some(given) => resolve_all(&graph, &given)?,
+        None => {
+            if let Some(heads) = graph.multiple_heads() {
+                return Err(AuthorError::MultipleHeads(heads));
+            }
+            graph.heads().iter().map(|r| r.id.clone()).collect()
+        }
+    };
+    write_revision(dir, &parents, message, up, Some(down))
+}
+
 /// Writes a merge revision whose parents are `revs` (by id or prefix), or every head
 /// when `revs` is empty, and returns its path.
 pub fn merge_heads(dir: &Path, message: &str, revs: Vec<String>) -> Result<PathBuf, AuthorError> {

@@ -29,7 +29,7 @@ pub mod runner;
 pub mod split;
 pub mod store;
 
-pub use author::{AuthorError, merge_heads, new_revision};
+pub use author::{AuthorError, merge_heads, new_revision, new_revision_with_sql};
 pub use file::{
     EmptyUp, FileError, Revision, file_name, is_valid_id, load_dir, load_dir_with, new_revision_id,
     parse_revision, parse_revision_with, render_revision,

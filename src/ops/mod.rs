@@ -2,6 +2,7 @@
 //! [`Engine`] and a [`Progress`], and returns a report the command line prints; none of
 //! them prints or reads the terminal.
 
+mod autogen;
 mod backup;
 mod check;
 mod clone;
@@ -16,6 +17,10 @@ mod status;
 mod up;
 mod url;
 
+pub use autogen::{
+    AutogenError, AutogenOptions, AutogenReport, Compared, SCHEMA_SIDES, autogenerate,
+    compare_with_schema, dump_schema,
+};
 pub use backup::{BackupError, BackupOptions, BackupReport, backup};
 pub use check::{CheckError, CheckReport, DRIFT_SIDES, Drift, Problem, ProblemKind, check};
 pub use clone::{

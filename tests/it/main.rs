@@ -1,6 +1,7 @@
 //! devdb's integration tests: the real binary against a real Docker engine and a real
 //! Postgres. One test binary, one module per area.
 
+mod autogen;
 mod backup;
 mod clone;
 mod common;

@@ -1,0 +1,926 @@
+//! Autogenerate: the DDL that turns one [`Catalog`] into another.
+//!
+//! [`generate`] compares `from` (what the migrations build) with `to` (the declarative
+//! schema) and writes the statements in an order that applies on a real database: drops
+//! first, in reverse dependency order (triggers, views, functions, indexes, foreign keys,
+//! other constraints, columns, tables, sequences, enums, extensions, schemas), then creates
+//! and alterations in dependency order (schemas, extensions, enums, sequences, tables,
+//! columns, constraints with foreign keys last, indexes, functions, views, triggers,
+//! comments). The down section of a revision is the same generator with the sides
+//! swapped.
+//!
+//! Drops use `IF EXISTS`, because dropping a table or a column already takes the
+//! constraints, indexes and triggers that live on it. Every statement that can lose data
+//! is flagged ([`Script::destructive`]); a column dropped and another added in the same
+//! table gets a `-- possible rename:` comment, since the catalogs cannot tell a rename
+//! from a drop and an add. Not generated yet (they are listed in [`Script::skipped`]):
+//! grants, partitioning changes, aggregates.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::catalog::{Catalog, Column, Enum, Function, Sequence, Table, View};
+use crate::migrate::store::{quote_ident, quote_literal};
+
+/// The statements that turn one catalog into another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Script {
+    /// Statements (and `--` comments) in the order they must run.
+    pub statements: Vec<String>,
+    /// One line per statement that can lose data.
+    pub destructive: Vec<String>,
+    /// Differences no statement was written for, to be handled by hand.
+    pub skipped: Vec<String>,
+}
+
+impl Script {
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty() && self.skipped.is_empty()
+    }
+
+    /// The SQL text: a comment block naming the destructive statements and what was not
+    /// generated, then the statements.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        if !self.destructive.is_empty() {
+            text.push_str("-- DESTRUCTIVE: these statements can lose data; review them:\n");
+            for line in &self.destructive {
+                let _ = writeln!(text, "--   {line}");
+            }
+            text.push('\n');
+        }
+        if !self.skipped.is_empty() {
+            text.push_str("-- NOT GENERATED: write these by hand:\n");
+            for line in &self.skipped {
+                let _ = writeln!(text, "--   {line}");
+            }
+            text.push('\n');
+        }
+        for statement in &self.statements {
+            text.push_str(statement);
+            text.push('\n');
+        }
+        text
+    }
+
+    fn push(&mut self, sql: String) {
+        self.statements.push(sql);
+    }
+
+    fn destroy(&mut self, what: String, sql: String) {
+        self.destructive.push(what);
+        self.statements.push(sql);
+    }
+}
+
+/// The statements that turn `from` into `to`.
+pub fn generate(from: &Catalog, to: &Catalog) -> Script {
+    let mut g = Gen {
+        from,
+        to,
+        out: Script::default(),
+    };
+    g.drops();
+    g.creates();
+    g.out
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+fn table_name(t: &Table) -> String {
+    qualified(&t.schema, &t.name)
+}
+
+fn comment_value(comment: &Option<String>) -> String {
+    comment
+        .as_deref()
+        .map_or_else(|| "NULL".to_string(), quote_literal)
+}
+
+/// A column as `CREATE TABLE` and `ADD COLUMN` write it.
+fn column_definition(c: &Column) -> String {
+    let mut text = format!("{} {}", quote_ident(&c.name), c.data_type);
+    if let Some(collation) = &c.collation {
+        let _ = write!(text, " COLLATE {collation}");
+    }
+    if let Some(identity) = &c.identity {
+        let _ = write!(text, " GENERATED {} AS IDENTITY", identity.to_uppercase());
+    }
+    if let Some(expression) = &c.generated {
+        let _ = write!(text, " GENERATED ALWAYS AS ({expression}) STORED");
+    }
+    if let Some(default) = &c.default {
+        let _ = write!(text, " DEFAULT {default}");
+    }
+    if c.not_null {
+        text.push_str(" NOT NULL");
+    }
+    text
+}
+
+/// Constraints that are written as constraints (not-null ones live on their column).
+fn is_table_constraint(kind: &str) -> bool {
+    !matches!(kind, "not null" | "trigger")
+}
+
+fn function_signature(f: &Function) -> String {
+    format!("{}({})", qualified(&f.schema, &f.name), f.arguments)
+}
+
+fn function_keyword(f: &Function) -> &'static str {
+    if f.kind == "procedure" {
+        "PROCEDURE"
+    } else {
+        "FUNCTION"
+    }
+}
+
+fn view_keyword(v: &View) -> &'static str {
+    if v.materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    }
+}
+
+/// Whether a sequence is made by an identity column (it comes and goes with it).
+fn identity_sequence(catalog: &Catalog, s: &Sequence) -> bool {
+    let Some(owner) = &s.owned_by else {
+        return false;
+    };
+    catalog.tables.values().any(|t| {
+        t.columns.iter().any(|c| {
+            c.identity.is_some() && *owner == format!("{}.{}.{}", t.schema, t.name, c.name)
+        })
+    })
+}
+
+/// Whether `to`'s labels are `from`'s with labels inserted (what `ADD VALUE` can do).
+fn labels_only_added(from: &[String], to: &[String]) -> bool {
+    let mut rest = to.iter();
+    from.iter().all(|label| rest.any(|l| l == label))
+}
+
+/// Whether `text` names `name` as a whole word.
+fn mentions(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// Views in an order where each comes after the views its query names.
+fn view_order<'a>(views: &[&'a View]) -> Vec<&'a View> {
+    let mut ordered: Vec<&View> = Vec::new();
+    let mut pending: Vec<&View> = views.to_vec();
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut i = 0;
+        while i < pending.len() {
+            let v = pending[i];
+            let waits = pending
+                .iter()
+                .any(|other| other.name != v.name && mentions(&v.definition, &other.name));
+            if waits {
+                i += 1;
+            } else {
+                ordered.push(pending.remove(i));
+            }
+        }
+        if pending.len() == before {
+            // A cycle by name only (one name inside another): keep the rest as it is.
+            ordered.append(&mut pending);
+        }
+    }
+    ordered
+}
+
+struct Gen<'a> {
+    from: &'a Catalog,
+    to: &'a Catalog,
+    out: Script,
+}
+
+impl<'a> Gen<'a> {
+    /// Enums whose labels changed in a way `ADD VALUE` cannot do: recreated.
+    fn recreated_enums(&self) -> BTreeSet<&'a String> {
+        let (from, to) = (self.from, self.to);
+        to.enums
+            .iter()
+            .filter(|(key, e)| {
+                from.enums
+                    .get(*key)
+                    .is_some_and(|old| !labels_only_added(&old.labels, &e.labels))
+            })
+            .map(|(key, _)| key)
+            .collect()
+    }
+
+    /// Views dropped: gone, changed in any way but their comment, or naming something
+    /// that changes under them (a table whose columns are dropped or retyped, a function
+    /// dropped, a view dropped); the ones still wanted are created again.
+    fn views_to_drop(&self) -> Vec<&'a View> {
+        let (from, to) = (self.from, self.to);
+        let mut changing: BTreeSet<String> = BTreeSet::new();
+        for (key, t) in &from.tables {
+            let altered = to.tables.get(key).is_none_or(|new| {
+                t.columns.iter().any(|c| {
+                    new.column(&c.name).is_none_or(|n| {
+                        n.data_type != c.data_type
+                            || n.generated != c.generated
+                            || n.collation != c.collation
+                    })
+                })
+            });
+            if altered {
+                changing.insert(t.name.clone());
+            }
+        }
+        for f in self.functions_to_drop() {
+            changing.insert(f.name.clone());
+        }
+        let mut dropped: Vec<&'a View> = Vec::new();
+        loop {
+            let more: Vec<&'a View> = from
+                .views
+                .iter()
+                .filter(|(_, v)| {
+                    !dropped
+                        .iter()
+                        .any(|d| d.name == v.name && d.schema == v.schema)
+                })
+                .filter(|(key, v)| match to.views.get(*key) {
+                    None => true,
+                    Some(new) => {
+                        new.definition != v.definition
+                            || new.materialized != v.materialized
+                            || new.populated != v.populated
+                            || changing.iter().any(|name| mentions(&v.definition, name))
+                    }
+                })
+                .map(|(_, v)| v)
+                .collect();
+            if more.is_empty() {
+                return dropped;
+            }
+            for v in more {
+                changing.insert(v.name.clone());
+                dropped.push(v);
+            }
+        }
+    }
+
+    fn functions_to_drop(&self) -> Vec<&'a Function> {
+        let (from, to) = (self.from, self.to);
+        from.functions
+            .iter()
+            .filter(|(key, f)| match to.functions.get(*key) {
+                None => true,
+                Some(new) => new.result != f.result || new.kind != f.kind,
+            })
+            .map(|(_, f)| f)
+            .collect()
+    }
+
+    fn drops(&mut self) {
+        let (from, to) = (self.from, self.to);
+        // Triggers on tables kept (a dropped table takes its own).
+        for (key, t) in &from.tables {
+            let new = to.tables.get(key);
+            for (name, trigger) in &t.triggers {
+                let keep = new.and_then(|n| n.triggers.get(name));
+                if new.is_some() && keep.is_none_or(|k| k.definition != trigger.definition) {
+                    self.out.push(format!(
+                        "DROP TRIGGER IF EXISTS {} ON {};",
+                        quote_ident(name),
+                        table_name(t)
+                    ));
+                }
+            }
+        }
+        let mut views = self.views_to_drop();
+        views.reverse();
+        for v in view_order(&views).into_iter().rev() {
+            self.out.push(format!(
+                "DROP {} IF EXISTS {};",
+                view_keyword(v),
+                qualified(&v.schema, &v.name)
+            ));
+        }
+        for f in self.functions_to_drop() {
+            self.out.push(format!(
+                "DROP {} IF EXISTS {};",
+                function_keyword(f),
+                function_signature(f)
+            ));
+        }
+        for (key, index) in &from.indexes {
+            if to
+                .indexes
+                .get(key)
+                .is_none_or(|n| n.definition != index.definition)
+            {
+                self.out.push(format!(
+                    "DROP INDEX IF EXISTS {};",
+                    qualified(&index.schema, &index.name)
+                ));
+            }
+        }
+        // Constraints of tables kept: foreign keys first, they hold on to the others.
+        for foreign in [true, false] {
+            for (key, t) in &from.tables {
+                let Some(new) = to.tables.get(key) else {
+                    continue;
+                };
+                for (name, c) in &t.constraints {
+                    if !is_table_constraint(&c.kind) || (c.kind == "foreign key") != foreign {
+                        continue;
+                    }
+                    if new
+                        .constraints
+                        .get(name)
+                        .is_none_or(|n| n.definition != c.definition)
+                    {
+                        self.out.push(format!(
+                            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                            table_name(t),
+                            quote_ident(name)
+                        ));
+                    }
+                }
+            }
+        }
+        // Columns of tables kept.
+        for (key, t) in &from.tables {
+            let Some(new) = to.tables.get(key) else {
+                continue;
+            };
+            let dropped: Vec<&Column> = t
+                .columns
+                .iter()
+                .filter(|c| match new.column(&c.name) {
+                    None => true,
+                    Some(n) => n.generated != c.generated,
+                })
+                .collect();
+            let added: Vec<&Column> = new
+                .columns
+                .iter()
+                .filter(|c| t.column(&c.name).is_none())
+                .collect();
+            for c in &dropped {
+                if new.column(&c.name).is_none()
+                    && let Some(a) = added.iter().find(|a| a.data_type == c.data_type)
+                {
+                    self.out.push(format!(
+                        "-- possible rename: {}.{} -> {}: to keep the data, replace the DROP and ADD by ALTER TABLE {} RENAME COLUMN {} TO {};",
+                        t.name,
+                        c.name,
+                        a.name,
+                        table_name(t),
+                        quote_ident(&c.name),
+                        quote_ident(&a.name)
+                    ));
+                }
+                self.out.destroy(
+                    format!("drop column {}.{}", t.name, c.name),
+                    format!(
+                        "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
+                        table_name(t),
+                        quote_ident(&c.name)
+                    ),
+                );
+            }
+        }
+        for (key, t) in &from.tables {
+            if !to.tables.contains_key(key) {
+                self.out.destroy(
+                    format!("drop table {}", t.name),
+                    format!("DROP TABLE IF EXISTS {};", table_name(t)),
+                );
+            }
+        }
+        for (key, s) in &from.sequences {
+            if !to.sequences.contains_key(key) && !identity_sequence(from, s) {
+                self.out.push(format!(
+                    "DROP SEQUENCE IF EXISTS {};",
+                    qualified(&s.schema, &s.name)
+                ));
+            }
+        }
+        for (key, e) in &from.enums {
+            if !to.enums.contains_key(key) {
+                self.out.push(format!(
+                    "DROP TYPE IF EXISTS {};",
+                    qualified(&e.schema, &e.name)
+                ));
+            }
+        }
+        for (key, x) in &from.extensions {
+            if !to.extensions.contains_key(key) {
+                self.out.push(format!(
+                    "DROP EXTENSION IF EXISTS {};",
+                    quote_ident(&x.name)
+                ));
+            }
+        }
+        for key in from.schemas.keys() {
+            if !to.schemas.contains_key(key) {
+                self.out
+                    .push(format!("DROP SCHEMA IF EXISTS {};", quote_ident(key)));
+            }
+        }
+    }
+
+    fn creates(&mut self) {
+        let (from, to) = (self.from, self.to);
+        for (key, s) in &to.schemas {
+            if !from.schemas.contains_key(key) {
+                self.out
+                    .push(format!("CREATE SCHEMA {};", quote_ident(&s.name)));
+            }
+            if from.schemas.get(key).map(|o| &o.comment) != Some(&s.comment)
+                && (s.comment.is_some() || from.schemas.contains_key(key))
+            {
+                self.out.push(format!(
+                    "COMMENT ON SCHEMA {} IS {};",
+                    quote_ident(&s.name),
+                    comment_value(&s.comment)
+                ));
+            }
+        }
+        for (key, x) in &to.extensions {
+            match from.extensions.get(key) {
+                None => self.out.push(format!(
+                    "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {};",
+                    quote_ident(&x.name),
+                    quote_ident(&x.schema),
+                    quote_literal(&x.version)
+                )),
+                Some(old) => {
+                    if old.version != x.version {
+                        self.out.push(format!(
+                            "ALTER EXTENSION {} UPDATE TO {};",
+                            quote_ident(&x.name),
+                            quote_literal(&x.version)
+                        ));
+                    }
+                    if old.schema != x.schema {
+                        self.out.push(format!(
+                            "ALTER EXTENSION {} SET SCHEMA {};",
+                            quote_ident(&x.name),
+                            quote_ident(&x.schema)
+                        ));
+                    }
+                }
+            }
+        }
+        let recreated = self.recreated_enums();
+        for (key, e) in &to.enums {
+            match from.enums.get(key) {
+                None => self.create_enum(e),
+                Some(old) if recreated.contains(key) => self.recreate_enum(old, e),
+                Some(old) => {
+                    for (i, label) in e.labels.iter().enumerate() {
+                        if old.labels.contains(label) {
+                            continue;
+                        }
+                        let place = match i.checked_sub(1) {
+                            Some(p) => format!(" AFTER {}", quote_literal(&e.labels[p])),
+                            None => match e.labels.get(1) {
+                                Some(next) => format!(" BEFORE {}", quote_literal(next)),
+                                None => String::new(),
+                            },
+                        };
+                        self.out.push(format!(
+                            "ALTER TYPE {} ADD VALUE {}{place};",
+                            qualified(&e.schema, &e.name),
+                            quote_literal(label)
+                        ));
+                    }
+                }
+            }
+            let old_comment = from.enums.get(key).and_then(|o| o.comment.clone());
+            if old_comment != e.comment {
+                self.out.push(format!(
+                    "COMMENT ON TYPE {} IS {};",
+                    qualified(&e.schema, &e.name),
+                    comment_value(&e.comment)
+                ));
+            }
+        }
+        for (key, s) in &to.sequences {
+            if identity_sequence(to, s) {
+                continue;
+            }
+            let name = qualified(&s.schema, &s.name);
+            let params = format!(
+                "AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
+                s.data_type,
+                s.increment,
+                s.min,
+                s.max,
+                s.start,
+                s.cache,
+                if s.cycle { "CYCLE" } else { "NO CYCLE" }
+            );
+            match from.sequences.get(key) {
+                None => self.out.push(format!("CREATE SEQUENCE {name} {params};")),
+                Some(old) => {
+                    let mut same = old.clone();
+                    same.owned_by = s.owned_by.clone();
+                    same.grants = s.grants.clone();
+                    if &same != s {
+                        self.out.push(format!("ALTER SEQUENCE {name} {params};"));
+                    }
+                }
+            }
+        }
+        for (key, t) in &to.tables {
+            match from.tables.get(key) {
+                None => self.create_table(t),
+                Some(old) => self.alter_table(old, t),
+            }
+        }
+        // Sequences owned by a column, now that the columns exist.
+        for (key, s) in &to.sequences {
+            if identity_sequence(to, s) {
+                continue;
+            }
+            let old = from.sequences.get(key).and_then(|o| o.owned_by.clone());
+            if old != s.owned_by {
+                let owner = match &s.owned_by {
+                    Some(owner) => {
+                        let parts: Vec<&str> = owner.splitn(3, '.').collect();
+                        parts
+                            .iter()
+                            .map(|p| quote_ident(p))
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    }
+                    None => "NONE".to_string(),
+                };
+                self.out.push(format!(
+                    "ALTER SEQUENCE {} OWNED BY {owner};",
+                    qualified(&s.schema, &s.name)
+                ));
+            }
+        }
+        for foreign in [false, true] {
+            for (key, t) in &to.tables {
+                let old = from.tables.get(key);
+                for (name, c) in &t.constraints {
+                    if !is_table_constraint(&c.kind) || (c.kind == "foreign key") != foreign {
+                        continue;
+                    }
+                    let existing = old.and_then(|o| o.constraints.get(name));
+                    if existing.is_none_or(|e| e.definition != c.definition) {
+                        self.out.push(format!(
+                            "ALTER TABLE {} ADD CONSTRAINT {} {};",
+                            table_name(t),
+                            quote_ident(name),
+                            c.definition
+                        ));
+                    }
+                    if existing.and_then(|e| e.comment.clone()) != c.comment {
+                        self.out.push(format!(
+                            "COMMENT ON CONSTRAINT {} ON {} IS {};",
+                            quote_ident(name),
+                            table_name(t),
+                            comment_value(&c.comment)
+                        ));
+                    }
+                }
+            }
+        }
+        for (key, index) in &to.indexes {
+            let old = from.indexes.get(key);
+            if old.is_none_or(|o| o.definition != index.definition) {
+                self.out.push(format!("{};", index.definition));
+            }
+            if old.and_then(|o| o.comment.clone()) != index.comment {
+                self.out.push(format!(
+                    "COMMENT ON INDEX {} IS {};",
+                    qualified(&index.schema, &index.name),
+                    comment_value(&index.comment)
+                ));
+            }
+        }
+        for (key, f) in &to.functions {
+            let old = from.functions.get(key);
+            let Some(definition) = &f.definition else {
+                if old.is_none_or(|o| o != f) {
+                    self.out.skipped.push(format!(
+                        "{} {}: not a plain function or procedure",
+                        f.kind,
+                        function_signature(f)
+                    ));
+                }
+                continue;
+            };
+            let mut same = old.cloned();
+            if let Some(same) = &mut same {
+                same.comment = f.comment.clone();
+                same.grants = f.grants.clone();
+            }
+            if same.as_ref() != Some(f) {
+                self.out
+                    .push(format!("{};", definition.trim_end().trim_end_matches(';')));
+            }
+            if old.and_then(|o| o.comment.clone()) != f.comment {
+                self.out.push(format!(
+                    "COMMENT ON {} {} IS {};",
+                    function_keyword(f),
+                    function_signature(f),
+                    comment_value(&f.comment)
+                ));
+            }
+        }
+        let dropped: BTreeSet<String> = self
+            .views_to_drop()
+            .iter()
+            .map(|v| format!("{}.{}", v.schema, v.name))
+            .collect();
+        let created: Vec<&View> = to
+            .views
+            .iter()
+            .filter(|(key, _)| !from.views.contains_key(*key) || dropped.contains(*key))
+            .map(|(_, v)| v)
+            .collect();
+        for v in view_order(&created) {
+            let query = v.definition.trim_end().trim_end_matches(';');
+            let data = match (v.materialized, v.populated) {
+                (true, true) => "\n  WITH DATA",
+                (true, false) => "\n  WITH NO DATA",
+                _ => "",
+            };
+            self.out.push(format!(
+                "CREATE {} {} AS\n{query}{data};",
+                view_keyword(v),
+                qualified(&v.schema, &v.name)
+            ));
+        }
+        for (key, v) in &to.views {
+            let old = from.views.get(key).filter(|_| !dropped.contains(key));
+            if old.and_then(|o| o.comment.clone()) != v.comment
+                && (v.comment.is_some() || old.is_some())
+            {
+                self.out.push(format!(
+                    "COMMENT ON {} {} IS {};",
+                    view_keyword(v),
+                    qualified(&v.schema, &v.name),
+                    comment_value(&v.comment)
+                ));
+            }
+            for (name, trigger) in &v.triggers {
+                let before = old.and_then(|o| o.triggers.get(name));
+                if before.is_none_or(|b| b.definition != trigger.definition) {
+                    self.out.push(format!("{};", trigger.definition));
+                }
+            }
+        }
+        for (key, t) in &to.tables {
+            let old = from.tables.get(key);
+            for (name, trigger) in &t.triggers {
+                let before = old.and_then(|o| o.triggers.get(name));
+                if before.is_none_or(|b| b.definition != trigger.definition) {
+                    self.out.push(format!("{};", trigger.definition));
+                }
+                if before.and_then(|b| b.comment.clone()) != trigger.comment {
+                    self.out.push(format!(
+                        "COMMENT ON TRIGGER {} ON {} IS {};",
+                        quote_ident(name),
+                        table_name(t),
+                        comment_value(&trigger.comment)
+                    ));
+                }
+            }
+        }
+        let grants_differ = from.granted_roles() != to.granted_roles()
+            || crate::catalog::diff(to, from)
+                .iter()
+                .any(|d| matches!(&d.change, crate::catalog::Change::Changed { aspect, .. } if aspect == "grants"));
+        if grants_differ {
+            self.out
+                .skipped
+                .push("grants differ: GRANT/REVOKE statements are not generated yet".into());
+        }
+    }
+
+    fn create_enum(&mut self, e: &Enum) {
+        let labels: Vec<String> = e.labels.iter().map(|l| quote_literal(l)).collect();
+        self.out.push(format!(
+            "CREATE TYPE {} AS ENUM ({});",
+            qualified(&e.schema, &e.name),
+            labels.join(", ")
+        ));
+    }
+
+    /// Renames the old type away, creates the new one, moves the columns over with a cast
+    /// through text (a row holding a removed label fails) and drops the old type.
+    fn recreate_enum(&mut self, old: &Enum, e: &Enum) {
+        let aside = format!("{}__devdb_old", e.name);
+        self.out.push(format!(
+            "ALTER TYPE {} RENAME TO {};",
+            qualified(&old.schema, &old.name),
+            quote_ident(&aside)
+        ));
+        self.create_enum(e);
+        let names = [
+            e.name.clone(),
+            format!("{}.{}", e.schema, e.name),
+            qualified(&e.schema, &e.name),
+        ];
+        for t in self.from.tables.values() {
+            if !self
+                .to
+                .tables
+                .contains_key(&format!("{}.{}", t.schema, t.name))
+            {
+                continue;
+            }
+            for c in &t.columns {
+                let base = c.data_type.trim_end_matches("[]");
+                if names.iter().any(|n| n == base) {
+                    let array = &c.data_type[base.len()..];
+                    self.out.destroy(
+                        format!("recreate enum {} (column {}.{})", e.name, t.name, c.name),
+                        format!(
+                            "ALTER TABLE {} ALTER COLUMN {} TYPE {}{array} USING {}::text{array}::{}{array};",
+                            table_name(t),
+                            quote_ident(&c.name),
+                            qualified(&e.schema, &e.name),
+                            quote_ident(&c.name),
+                            qualified(&e.schema, &e.name),
+                        ),
+                    );
+                }
+            }
+        }
+        self.out
+            .push(format!("DROP TYPE {};", qualified(&old.schema, &aside)));
+    }
+
+    fn create_table(&mut self, t: &Table) {
+        if t.partition_bound.is_some() || t.partition_key.is_some() {
+            self.out.skipped.push(format!(
+                "table {}: partitioning is not generated yet; the table is created unpartitioned",
+                t.name
+            ));
+        }
+        let columns: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| format!("    {}", column_definition(c)))
+            .collect();
+        self.out.push(format!(
+            "CREATE TABLE {} (\n{}\n);",
+            table_name(t),
+            columns.join(",\n")
+        ));
+        if t.row_security {
+            self.out.push(format!(
+                "ALTER TABLE {} ENABLE ROW LEVEL SECURITY;",
+                table_name(t)
+            ));
+        }
+        if t.comment.is_some() {
+            self.out.push(format!(
+                "COMMENT ON TABLE {} IS {};",
+                table_name(t),
+                comment_value(&t.comment)
+            ));
+        }
+        for c in &t.columns {
+            if c.comment.is_some() {
+                self.column_comment(t, c);
+            }
+        }
+    }
+
+    fn column_comment(&mut self, t: &Table, c: &Column) {
+        self.out.push(format!(
+            "COMMENT ON COLUMN {}.{} IS {};",
+            table_name(t),
+            quote_ident(&c.name),
+            comment_value(&c.comment)
+        ));
+    }
+
+    fn alter_table(&mut self, old: &Table, t: &Table) {
+        let name = table_name(t);
+        if old.kind != t.kind
+            || old.partition_key != t.partition_key
+            || old.partition_bound != t.partition_bound
+        {
+            self.out.skipped.push(format!(
+                "table {}: its kind or partitioning changed",
+                t.name
+            ));
+        }
+        if old.row_security != t.row_security {
+            self.out.push(format!(
+                "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
+                if t.row_security { "ENABLE" } else { "DISABLE" }
+            ));
+        }
+        if old.comment != t.comment {
+            self.out.push(format!(
+                "COMMENT ON TABLE {name} IS {};",
+                comment_value(&t.comment)
+            ));
+        }
+        let recreated = self.recreated_enums();
+        let recreated_names: BTreeMap<String, ()> = recreated
+            .iter()
+            .filter_map(|key| self.to.enums.get(*key))
+            .flat_map(|e| [e.name.clone(), format!("{}.{}", e.schema, e.name)])
+            .map(|n| (n, ()))
+            .collect();
+        for c in &t.columns {
+            let before = old.column(&c.name).filter(|b| b.generated == c.generated);
+            let Some(b) = before else {
+                self.out.push(format!(
+                    "ALTER TABLE {name} ADD COLUMN {};",
+                    column_definition(c)
+                ));
+                if c.comment.is_some() {
+                    self.column_comment(t, c);
+                }
+                continue;
+            };
+            let column = quote_ident(&c.name);
+            if b.identity.is_some() && b.identity != c.identity {
+                self.out.push(format!(
+                    "ALTER TABLE {name} ALTER COLUMN {column} DROP IDENTITY;"
+                ));
+            }
+            if b.default != c.default && b.default.is_some() {
+                self.out.push(format!(
+                    "ALTER TABLE {name} ALTER COLUMN {column} DROP DEFAULT;"
+                ));
+            }
+            let enum_moved = recreated_names.contains_key(c.data_type.trim_end_matches("[]"));
+            if (b.data_type != c.data_type || b.collation != c.collation) && !enum_moved {
+                let collate = c
+                    .collation
+                    .as_ref()
+                    .map(|x| format!(" COLLATE {x}"))
+                    .unwrap_or_default();
+                self.out.destroy(
+                    format!(
+                        "change type of {}.{}: {} -> {}",
+                        t.name, c.name, b.data_type, c.data_type
+                    ),
+                    format!(
+                        "ALTER TABLE {name} ALTER COLUMN {column} TYPE {}{collate} USING {column}::{};",
+                        c.data_type, c.data_type
+                    ),
+                );
+            }
+            if b.not_null != c.not_null {
+                if c.not_null {
+                    self.out.destroy(
+                        format!(
+                            "set not null on {}.{} (fails on a null row)",
+                            t.name, c.name
+                        ),
+                        format!("ALTER TABLE {name} ALTER COLUMN {column} SET NOT NULL;"),
+                    );
+                } else {
+                    self.out.push(format!(
+                        "ALTER TABLE {name} ALTER COLUMN {column} DROP NOT NULL;"
+                    ));
+                }
+            }
+            if b.default != c.default
+                && let Some(default) = &c.default
+            {
+                self.out.push(format!(
+                    "ALTER TABLE {name} ALTER COLUMN {column} SET DEFAULT {default};"
+                ));
+            }
+            if b.identity != c.identity
+                && let Some(identity) = &c.identity
+            {
+                let kind = identity.to_uppercase();
+                if b.identity.is_some() {
+                    // Dropped above: add it back with the new kind.
+                }
+                self.out.push(format!(
+                    "ALTER TABLE {name} ALTER COLUMN {column} ADD GENERATED {kind} AS IDENTITY;"
+                ));
+            }
+            if b.comment != c.comment {
+                self.column_comment(t, c);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

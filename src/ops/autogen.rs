@@ -1,0 +1,289 @@
+//! `new --autogenerate` and `check --schema`: the migrations at head against the
+//! declarative schema (`x-devdb.schema`), each built in a shadow database of the
+//! project's running server.
+
+use std::path::{Path, PathBuf};
+
+use sqlx::AssertSqlSafe;
+
+use super::migrate::MigrateOpError;
+use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
+use super::url::database_url;
+use crate::autogen::{Script, generate};
+use crate::catalog::{Catalog, Difference, Sides, diff};
+use crate::config::Project;
+use crate::engine::Engine;
+use crate::migrate::{AuthorError, RevisionGraph, author};
+use crate::progress::Progress;
+
+/// How the two sides of `check --schema` are named.
+pub const SCHEMA_SIDES: Sides<'static> = Sides {
+    expected: "the declarative schema",
+    actual: "the migrations",
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AutogenError {
+    #[error("no declarative schema: x-devdb.schema is not set in {compose}")]
+    NoSchema { compose: String },
+    #[error("the declarative schema {} does not exist", path.display())]
+    SchemaMissing { path: PathBuf },
+    #[error("cannot read the declarative schema {}: {source}", path.display())]
+    SchemaUnreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("loading the declarative schema {} failed: {source}", path.display())]
+    SchemaFailed {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(
+        "the generated migration has {} destructive statement(s):\n  {}",
+        .0.len(),
+        .0.join("\n  ")
+    )]
+    Destructive(Vec<String>),
+    #[error(transparent)]
+    Database(#[from] MigrateOpError),
+    #[error(transparent)]
+    Shadow(#[from] ShadowError),
+    #[error(transparent)]
+    Author(#[from] AuthorError),
+}
+
+impl AutogenError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            AutogenError::NoSchema { .. } => Some(
+                "add `schema: <file.sql or folder>` to the x-devdb block, relative to the compose file"
+                    .into(),
+            ),
+            AutogenError::SchemaMissing { .. } => Some(
+                "create it, or point x-devdb.schema at your schema file or folder".into(),
+            ),
+            AutogenError::Destructive(_) => Some(
+                "run without --fail-on-destructive to write it anyway, then review it".into(),
+            ),
+            AutogenError::Database(e) => e.hint(),
+            AutogenError::Author(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// The migrations at head and the declarative schema, as catalogs.
+pub struct Compared {
+    /// What the migrations build.
+    pub head: Catalog,
+    /// What the declarative schema builds.
+    pub declared: Catalog,
+}
+
+impl Compared {
+    /// From head to the declared schema.
+    pub fn up(&self) -> Script {
+        generate(&self.head, &self.declared)
+    }
+    /// Back from the declared schema to head.
+    pub fn down(&self) -> Script {
+        generate(&self.declared, &self.head)
+    }
+    pub fn differences(&self) -> Vec<Difference> {
+        diff(&self.declared, &self.head)
+    }
+}
+
+/// The `.sql` files of the declarative schema, in name order (one file, or a folder's).
+pub fn schema_files(project: &Project) -> Result<Vec<PathBuf>, AutogenError> {
+    let Some(path) = &project.settings.declarative_schema else {
+        return Err(AutogenError::NoSchema {
+            compose: project
+                .compose_file
+                .as_deref()
+                .map_or_else(|| "the compose file".into(), |p| p.display().to_string()),
+        });
+    };
+    if !path.exists() {
+        return Err(AutogenError::SchemaMissing { path: path.clone() });
+    }
+    if path.is_file() {
+        return Ok(vec![path.clone()]);
+    }
+    let mut files = Vec::new();
+    collect_sql(path, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+fn collect_sql(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), AutogenError> {
+    let unreadable = |source| AutogenError::SchemaUnreadable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
+        if path.is_dir() {
+            collect_sql(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Builds both shadows in the project's running server and reads their catalogs.
+pub async fn compare_with_schema(
+    engine: &Engine,
+    project: &Project,
+    progress: &dyn Progress,
+) -> Result<Compared, AutogenError> {
+    let files = schema_files(project)?;
+    let graph = author::load_graph(&project.settings.migrations)?;
+    let url = database_url(engine, project)
+        .await
+        .map_err(MigrateOpError::from)?;
+    let schema = project.settings.version_schema.as_str();
+    progress.wait_start("building the migrations and the declarative schema in shadow databases");
+    let result = async {
+        let head_shadow = ShadowDatabase::create(&url).await?;
+        let head = build_head(&head_shadow, &graph, schema).await;
+        head_shadow.remove().await?;
+        let declared_shadow = ShadowDatabase::create(&url).await?;
+        let declared = build_declared(&declared_shadow, &files, schema).await;
+        declared_shadow.remove().await?;
+        Ok::<_, AutogenError>(Compared {
+            head: head?,
+            declared: declared?,
+        })
+    }
+    .await;
+    progress.wait_end();
+    result
+}
+
+async fn build_head(
+    shadow: &ShadowDatabase,
+    graph: &RevisionGraph,
+    schema: &str,
+) -> Result<Catalog, AutogenError> {
+    let mut conn = shadow.connect().await?;
+    let all = graph.revisions().iter().map(|r| r.id.clone()).collect();
+    migrate_to_set(&mut conn, graph, schema, &all).await?;
+    let catalog = snapshot(&mut conn, schema, "the migrations' shadow database").await?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(catalog)
+}
+
+async fn build_declared(
+    shadow: &ShadowDatabase,
+    files: &[PathBuf],
+    schema: &str,
+) -> Result<Catalog, AutogenError> {
+    let mut conn = shadow.connect().await?;
+    for path in files {
+        let sql =
+            std::fs::read_to_string(path).map_err(|source| AutogenError::SchemaUnreadable {
+                path: path.clone(),
+                source,
+            })?;
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .map_err(|source| AutogenError::SchemaFailed {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    let catalog = snapshot(
+        &mut conn,
+        schema,
+        "the declarative schema's shadow database",
+    )
+    .await?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(catalog)
+}
+
+/// What `new --autogenerate` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AutogenReport {
+    /// The revision written; `None` when the schemas already agree.
+    pub path: Option<PathBuf>,
+    pub statements: usize,
+    pub destructive: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+/// Options of [`autogenerate`].
+pub struct AutogenOptions {
+    pub message: String,
+    pub parents: Option<Vec<String>>,
+    pub fail_on_destructive: bool,
+}
+
+/// Writes the revision that takes the migrations from head to the declarative schema.
+pub async fn autogenerate(
+    engine: &Engine,
+    project: &Project,
+    options: &AutogenOptions,
+    progress: &dyn Progress,
+) -> Result<AutogenReport, AutogenError> {
+    let compared = compare_with_schema(engine, project, progress).await?;
+    let up = compared.up();
+    let mut report = AutogenReport {
+        path: None,
+        statements: up.statements.len(),
+        destructive: up.destructive.clone(),
+        skipped: up.skipped.clone(),
+    };
+    if up.is_empty() {
+        return Ok(report);
+    }
+    if options.fail_on_destructive && !up.destructive.is_empty() {
+        return Err(AutogenError::Destructive(up.destructive));
+    }
+    let down = compared.down();
+    let path = author::new_revision_with_sql(
+        &project.settings.migrations,
+        &options.message,
+        options.parents.clone(),
+        &up.render(),
+        &down.render(),
+    )?;
+    report.path = Some(path);
+    Ok(report)
+}
+
+/// `schema dump`: the migrations at head as a declarative schema, the statements that
+/// build it on a fresh database.
+pub async fn dump_schema(
+    engine: &Engine,
+    project: &Project,
+    progress: &dyn Progress,
+) -> Result<Script, AutogenError> {
+    let graph = author::load_graph(&project.settings.migrations)?;
+    let url = database_url(engine, project)
+        .await
+        .map_err(MigrateOpError::from)?;
+    let schema = project.settings.version_schema.as_str();
+    progress.wait_start("building the migrations in a shadow database");
+    let result = async {
+        let shadow = ShadowDatabase::create(&url).await?;
+        let built = async {
+            let mut conn = shadow.connect().await?;
+            let empty = snapshot(&mut conn, schema, "an empty shadow database").await?;
+            let _ = sqlx::Connection::close(conn).await;
+            let head = build_head(&shadow, &graph, schema).await?;
+            Ok::<_, AutogenError>(generate(&empty, &head))
+        }
+        .await;
+        shadow.remove().await?;
+        built
+    }
+    .await;
+    progress.wait_end();
+    result
+}
