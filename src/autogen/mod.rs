@@ -82,6 +82,7 @@ pub fn generate(from: &Catalog, to: &Catalog) -> Script {
     };
     g.drops();
     g.creates();
+    g.late_drops();
     g.out
 }
 
@@ -404,14 +405,6 @@ impl<'a> Gen<'a> {
                 );
             }
         }
-        for (key, s) in &from.sequences {
-            if !to.sequences.contains_key(key) && !identity_sequence(from, s) {
-                self.out.push(format!(
-                    "DROP SEQUENCE IF EXISTS {};",
-                    qualified(&s.schema, &s.name)
-                ));
-            }
-        }
         for (key, e) in &from.enums {
             if !to.enums.contains_key(key) {
                 self.out.push(format!(
@@ -428,6 +421,21 @@ impl<'a> Gen<'a> {
                 ));
             }
         }
+    }
+
+    /// Drops that must wait for the creates: a sequence can still be a kept column's
+    /// default until `alter_table` has changed it.
+    fn late_drops(&mut self) {
+        let (from, to) = (self.from, self.to);
+        for (key, s) in &from.sequences {
+            if !to.sequences.contains_key(key) && !identity_sequence(from, s) {
+                self.out.push(format!(
+                    "DROP SEQUENCE IF EXISTS {};",
+                    qualified(&s.schema, &s.name)
+                ));
+            }
+        }
+        // Schemas last: a sequence dropped above may be in one.
         for key in from.schemas.keys() {
             if !to.schemas.contains_key(key) {
                 self.out
@@ -597,19 +605,7 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        for (key, index) in &to.indexes {
-            let old = from.indexes.get(key);
-            if old.is_none_or(|o| o.definition != index.definition) {
-                self.out.push(format!("{};", index.definition));
-            }
-            if old.and_then(|o| o.comment.clone()) != index.comment {
-                self.out.push(format!(
-                    "COMMENT ON INDEX {} IS {};",
-                    qualified(&index.schema, &index.name),
-                    comment_value(&index.comment)
-                ));
-            }
-        }
+        self.create_indexes(false);
         for (key, f) in &to.functions {
             let old = from.functions.get(key);
             let Some(definition) = &f.definition else {
@@ -664,6 +660,8 @@ impl<'a> Gen<'a> {
                 qualified(&v.schema, &v.name)
             ));
         }
+        // Indexes on materialized views, now that the views exist.
+        self.create_indexes(true);
         for (key, v) in &to.views {
             let old = from.views.get(key).filter(|_| !dropped.contains(key));
             if old.and_then(|o| o.comment.clone()) != v.comment
@@ -711,6 +709,25 @@ impl<'a> Gen<'a> {
         }
     }
 
+    fn create_indexes(&mut self, on_views: bool) {
+        for (key, index) in &self.to.indexes {
+            if self.to.views.contains_key(&index.table) != on_views {
+                continue;
+            }
+            let old = self.from.indexes.get(key);
+            if old.is_none_or(|o| o.definition != index.definition) {
+                self.out.push(format!("{};", index.definition));
+            }
+            if old.and_then(|o| o.comment.clone()) != index.comment {
+                self.out.push(format!(
+                    "COMMENT ON INDEX {} IS {};",
+                    qualified(&index.schema, &index.name),
+                    comment_value(&index.comment)
+                ));
+            }
+        }
+    }
+
     fn create_enum(&mut self, e: &Enum) {
         let labels: Vec<String> = e.labels.iter().map(|l| quote_literal(l)).collect();
         self.out.push(format!(
@@ -747,6 +764,13 @@ impl<'a> Gen<'a> {
                 let base = c.data_type.trim_end_matches("[]");
                 if names.iter().any(|n| n == base) {
                     let array = &c.data_type[base.len()..];
+                    if c.default.is_some() {
+                        self.out.push(format!(
+                            "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
+                            table_name(t),
+                            quote_ident(&c.name)
+                        ));
+                    }
                     self.out.destroy(
                         format!("recreate enum {} (column {}.{})", e.name, t.name, c.name),
                         format!(
@@ -758,6 +782,13 @@ impl<'a> Gen<'a> {
                             qualified(&e.schema, &e.name),
                         ),
                     );
+                    if let Some(default) = &c.default {
+                        self.out.push(format!(
+                            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};",
+                            table_name(t),
+                            quote_ident(&c.name)
+                        ));
+                    }
                 }
             }
         }

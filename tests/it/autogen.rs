@@ -372,6 +372,24 @@ const MORE_PAIRS: &[(&str, &str, &str)] = &[
         "CREATE TABLE item (id int PRIMARY KEY, name text); CREATE VIEW names AS SELECT id FROM item;",
         "CREATE TABLE item (id int PRIMARY KEY, name text); CREATE VIEW names AS SELECT id, name FROM item;",
     ),
+    (
+        "column_default_from_a_sequence",
+        "CREATE TABLE item (id int PRIMARY KEY, no bigint);",
+        "CREATE SEQUENCE item_no_seq START 100; \
+         CREATE TABLE item (id int PRIMARY KEY, no bigint NOT NULL DEFAULT nextval('item_no_seq'));",
+    ),
+    (
+        "enum_value_added_first_with_an_array_column",
+        "CREATE TYPE mood AS ENUM ('ok', 'happy'); CREATE TABLE item (id int PRIMARY KEY, moods mood[] DEFAULT '{}');",
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE item (id int PRIMARY KEY, moods mood[] DEFAULT '{}');",
+    ),
+    (
+        "materialized_view_with_an_index",
+        "CREATE TABLE item (id int PRIMARY KEY, price int);",
+        "CREATE TABLE item (id int PRIMARY KEY, price int); \
+         CREATE MATERIALIZED VIEW price_by_id AS SELECT id, price FROM item; \
+         CREATE UNIQUE INDEX price_by_id_id ON price_by_id (id);",
+    ),
 ];
 
 #[tokio::test]
