@@ -10,43 +10,16 @@
 //!
 //! Run with `cargo bench --bench backup`. `DEVDB_BENCH_ROUNDS` sets the rounds (default 3),
 //! `DEVDB_BENCH_ROWS` the rows of ~300 bytes of hex text (default 400,000, about 150 MB in
-//! the server). `DEVDB_IMAGE` picks the image (default `devdb/postgres:17`).
+//! the server). `DEVDB_IMAGE` picks the image (default `postgres:17` when the engine has it, else
+//! `devdb/postgres:17`).
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("a command");
-    assert!(
-        output.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-fn devdb(dir: &Path, project: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_devdb"));
-    command.current_dir(dir).args(["-p", project]).args(args);
-    if std::env::var_os("DEVDB_IMAGE").is_none() {
-        command.env("DEVDB_IMAGE", "devdb/postgres:17");
-    }
-    command
-}
-
-fn docker(args: &[&str]) -> Command {
-    let mut command = Command::new("docker");
-    command.args(args);
-    command
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
+mod common;
+use common::{devdb, docker, env_number, median, run};
 
 fn timed(command: &mut Command) -> Duration {
     let started = Instant::now();
@@ -56,14 +29,8 @@ fn timed(command: &mut Command) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let setting = |name: &str, default: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let rounds = setting("DEVDB_BENCH_ROUNDS", 3);
-    let rows = setting("DEVDB_BENCH_ROWS", 400_000);
+    let rounds = env_number("DEVDB_BENCH_ROUNDS", 3);
+    let rows = env_number("DEVDB_BENCH_ROWS", 400_000);
     let dir = tempfile::tempdir().unwrap();
     let project = format!("devdb-bench-backup-{}", std::process::id());
     run(&mut devdb(dir.path(), &project, &["up"]));

@@ -7,7 +7,6 @@
 //! (default 50), `DEVDB_BENCH_ROUNDS` the rounds of `up` (default 3).
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use devdb::ops::DatabaseUrl;
@@ -15,40 +14,12 @@ use devdb::progress::Silent;
 use devdb::template::{self, TemplateSource};
 use sqlx::Connection;
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
+use common::{env_number, image};
 
-fn image() -> String {
-    std::env::var("DEVDB_IMAGE").unwrap_or_else(|_| {
-        if Command::new("docker")
-            .args(["image", "inspect", "postgres:17"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            "postgres:17".into()
-        } else {
-            "devdb/postgres:17".into()
-        }
-    })
-}
-
+/// Runs devdb for `project` to success; its standard output.
 fn devdb(dir: &Path, project: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_devdb"))
-        .current_dir(dir)
-        .args(["-p", project])
-        .args(args)
-        .output()
-        .expect("devdb");
-    assert!(
-        output.status.success(),
-        "devdb {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+    common::run(&mut common::devdb(dir, project, args))
 }
 
 /// A project with a few tables, indexes and seed rows, as a small application has.

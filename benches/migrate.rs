@@ -6,27 +6,13 @@
 //! Run with `cargo bench --bench migrate`; `DEVDB_BENCH_ROUNDS` sets the rounds (default 3).
 //! psql is the host's when it has one, else the one inside the container.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sqlx::Connection;
 
-fn run(command: &mut Command) -> String {
-    let output = command.output().expect("a command");
-    assert!(
-        output.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-fn devdb(dir: &Path, project: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_devdb"));
-    command.current_dir(dir).args(["-p", project]).args(args);
-    command
-}
+mod common;
+use common::{devdb, env_number, median, run};
 
 fn revision(id: usize, up: &str, down: &str) -> String {
     let parents = if id == 1 {
@@ -126,17 +112,9 @@ fn psql(url: &str, container: &str, script: &str) -> Command {
     command
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 #[tokio::main]
 async fn main() {
-    let rounds: usize = std::env::var("DEVDB_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
+    let rounds = env_number("DEVDB_BENCH_ROUNDS", 3);
     let dir = tempfile::tempdir().unwrap();
     let project = format!("devdb-bench-migrate-{}", std::process::id());
     std::fs::create_dir_all(dir.path().join("migrations")).unwrap();

@@ -5,34 +5,19 @@
 //!
 //! Run with `cargo bench --bench up`; `DEVDB_BENCH_ROUNDS` sets the rounds (default 5).
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
+mod common;
+use common::{env_number, image, median, run};
+
 fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker").args(args).output().expect("docker");
-    assert!(
-        output.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+    run(&mut common::docker(args))
 }
 
 fn devdb(dir: &std::path::Path, project: &str, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_devdb"))
-        .current_dir(dir)
-        .args(["-p", project])
-        .args(args)
-        .output()
-        .expect("devdb");
-    assert!(
-        output.status.success(),
-        "devdb {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+    run(&mut common::devdb(dir, project, args))
 }
 
 /// Polls `SELECT 1` every 10 ms until it answers.
@@ -45,20 +30,6 @@ async fn poll(url: &str) {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-fn image() -> String {
-    std::env::var("DEVDB_IMAGE").unwrap_or_else(|_| {
-        if Command::new("docker")
-            .args(["image", "inspect", "postgres:17"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            "postgres:17".into()
-        } else {
-            "devdb/postgres:17".into()
-        }
-    })
 }
 
 /// The floor does what `devdb up` does for a new project, by hand: a network, a named data
@@ -99,17 +70,9 @@ async fn floor_warm(name: &str) -> Duration {
     started.elapsed()
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 #[tokio::main]
 async fn main() {
-    let rounds: usize = std::env::var("DEVDB_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(5);
+    let rounds = env_number("DEVDB_BENCH_ROUNDS", 5);
     let image = image();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("compose")).unwrap();

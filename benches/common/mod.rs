@@ -1,0 +1,62 @@
+//! What every benchmark needs: the image to run, the devdb and docker commands, and medians.
+//! Each benchmark uses a part of it.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// Runs a command to success and returns its trimmed standard output.
+pub fn run(command: &mut Command) -> String {
+    let output = command.output().expect("a command");
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The devdb binary for one project in `dir`, on [`image`].
+pub fn devdb(dir: &Path, project: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_devdb"));
+    command
+        .current_dir(dir)
+        .args(["-p", project])
+        .args(args)
+        .env("DEVDB_IMAGE", image());
+    command
+}
+
+pub fn docker(args: &[&str]) -> Command {
+    let mut command = Command::new("docker");
+    command.args(args);
+    command
+}
+
+/// `DEVDB_IMAGE`, else `postgres:17` when the engine has it, else `devdb/postgres:17`.
+pub fn image() -> String {
+    std::env::var("DEVDB_IMAGE").unwrap_or_else(|_| {
+        if docker(&["image", "inspect", "postgres:17"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            "postgres:17".into()
+        } else {
+            "devdb/postgres:17".into()
+        }
+    })
+}
+
+/// A number from the environment (rounds, clones), or `default`.
+pub fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
