@@ -22,6 +22,39 @@ use std::fmt::Write as _;
 use crate::catalog::{Catalog, Column, Enum, Function, Sequence, Table, View};
 use crate::migrate::store::{quote_ident, quote_literal};
 
+mod types;
+
+pub use types::type_change_risk;
+
+/// What is known of the data a revision will run on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataFacts {
+    /// Whether a column (`schema.table.column`) holds nulls now; a column that is not
+    /// here was not looked at.
+    pub nulls: BTreeMap<String, bool>,
+}
+
+/// A column that `generate(from, to)` sets NOT NULL: the ones whose data decides whether
+/// that loses anything. `(schema, table, column)`.
+pub fn set_not_null_columns(from: &Catalog, to: &Catalog) -> Vec<(String, String, String)> {
+    let mut columns = Vec::new();
+    for (key, t) in &to.tables {
+        let Some(old) = from.tables.get(key) else {
+            continue;
+        };
+        for c in &t.columns {
+            if c.not_null
+                && old
+                    .column(&c.name)
+                    .is_some_and(|b| !b.not_null && b.generated == c.generated)
+            {
+                columns.push((t.schema.clone(), t.name.clone(), c.name.clone()));
+            }
+        }
+    }
+    columns
+}
+
 /// The statements that turn one catalog into another.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Script {
@@ -73,16 +106,34 @@ impl Script {
     }
 }
 
-/// The statements that turn `from` into `to`.
+/// The statements that turn `from` into `to`, knowing nothing of the data: every
+/// `SET NOT NULL` is flagged.
 pub fn generate(from: &Catalog, to: &Catalog) -> Script {
+    generate_for(from, to, &DataFacts::default())
+}
+
+/// The statements that turn `from` into `to` on a database whose data is described by
+/// `data`.
+pub fn generate_for(from: &Catalog, to: &Catalog, data: &DataFacts) -> Script {
     let mut g = Gen {
         from,
         to,
+        data,
+        sql_bodies: false,
         out: Script::default(),
     };
     g.drops();
     g.creates();
     g.late_drops();
+    if g.sql_bodies {
+        // pg_dump does the same: a body in quotes may name a table or view created
+        // further down. The declarative schema has already run them all.
+        g.out.statements.insert(
+            0,
+            "SET LOCAL check_function_bodies = off; -- SQL function bodies are checked when they run"
+                .to_string(),
+        );
+    }
     g.out
 }
 
@@ -164,45 +215,63 @@ fn labels_only_added(from: &[String], to: &[String]) -> bool {
     from.iter().all(|label| rest.any(|l| l == label))
 }
 
-/// Whether `text` names `name` as a whole word.
-fn mentions(text: &str, name: &str) -> bool {
-    let word = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(name).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + name.len()..].chars().next();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    })
+fn view_key(v: &View) -> String {
+    format!("{}.{}", v.schema, v.name)
 }
 
-/// Views in an order where each comes after the views its query names.
+fn function_key(f: &Function) -> String {
+    format!("{}.{}({})", f.schema, f.name, f.arguments)
+}
+
+/// Views in an order where each comes after the views it depends on (`pg_depend`).
 fn view_order<'a>(views: &[&'a View]) -> Vec<&'a View> {
     let mut ordered: Vec<&View> = Vec::new();
     let mut pending: Vec<&View> = views.to_vec();
     while !pending.is_empty() {
-        let before = pending.len();
-        let mut i = 0;
-        while i < pending.len() {
-            let v = pending[i];
-            let waits = pending
-                .iter()
-                .any(|other| other.name != v.name && mentions(&v.definition, &other.name));
-            if waits {
-                i += 1;
-            } else {
-                ordered.push(pending.remove(i));
-            }
+        let keys: BTreeSet<String> = pending.iter().map(|v| view_key(v)).collect();
+        let (ready, waiting): (Vec<&View>, Vec<&View>) = pending
+            .iter()
+            .partition(|v| !v.depends_on.iter().any(|d| keys.contains(d)));
+        if ready.is_empty() {
+            // Views cannot depend on each other in a cycle; keep the order if they seem to.
+            ordered.extend(waiting);
+            break;
         }
-        if pending.len() == before {
-            // A cycle by name only (one name inside another): keep the rest as it is.
-            ordered.append(&mut pending);
-        }
+        ordered.extend(ready);
+        pending = waiting;
     }
     ordered
+}
+
+/// Where a function is created: before the tables when nothing in it depends on one (a
+/// column default or check can then call it), after the tables when its row types or
+/// SQL-standard body name tables, after the views when they name a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FunctionTier {
+    BeforeTables,
+    AfterTables,
+    AfterViews,
+}
+
+fn function_tier(catalog: &Catalog, f: &Function) -> FunctionTier {
+    if f.definition.is_none() {
+        return FunctionTier::AfterViews;
+    }
+    if f.depends_on.iter().any(|d| catalog.views.contains_key(d)) {
+        FunctionTier::AfterViews
+    } else if f.depends_on.iter().any(|d| catalog.tables.contains_key(d)) {
+        FunctionTier::AfterTables
+    } else {
+        FunctionTier::BeforeTables
+    }
 }
 
 struct Gen<'a> {
     from: &'a Catalog,
     to: &'a Catalog,
+    data: &'a DataFacts,
+    /// Whether a SQL function with a body in quotes is created.
+    sql_bodies: bool,
     out: Script,
 }
 
@@ -221,9 +290,9 @@ impl<'a> Gen<'a> {
             .collect()
     }
 
-    /// Views dropped: gone, changed in any way but their comment, or naming something
-    /// that changes under them (a table whose columns are dropped or retyped, a function
-    /// dropped, a view dropped); the ones still wanted are created again.
+    /// Views dropped: gone, changed in any way but their comment, or depending on
+    /// something that changes under them (a table whose columns are dropped or retyped, a
+    /// function dropped, a view dropped); the ones still wanted are created again.
     fn views_to_drop(&self) -> Vec<&'a View> {
         let (from, to) = (self.from, self.to);
         let mut changing: BTreeSet<String> = BTreeSet::new();
@@ -238,29 +307,25 @@ impl<'a> Gen<'a> {
                 })
             });
             if altered {
-                changing.insert(t.name.clone());
+                changing.insert(key.clone());
             }
         }
         for f in self.functions_to_drop() {
-            changing.insert(f.name.clone());
+            changing.insert(function_key(f));
         }
         let mut dropped: Vec<&'a View> = Vec::new();
         loop {
             let more: Vec<&'a View> = from
                 .views
                 .iter()
-                .filter(|(_, v)| {
-                    !dropped
-                        .iter()
-                        .any(|d| d.name == v.name && d.schema == v.schema)
-                })
+                .filter(|(key, _)| !changing.contains(*key))
                 .filter(|(key, v)| match to.views.get(*key) {
                     None => true,
                     Some(new) => {
                         new.definition != v.definition
                             || new.materialized != v.materialized
                             || new.populated != v.populated
-                            || changing.iter().any(|name| mentions(&v.definition, name))
+                            || v.depends_on.iter().any(|d| changing.contains(d))
                     }
                 })
                 .map(|(_, v)| v)
@@ -269,7 +334,7 @@ impl<'a> Gen<'a> {
                 return dropped;
             }
             for v in more {
-                changing.insert(v.name.clone());
+                changing.insert(view_key(v));
                 dropped.push(v);
             }
         }
@@ -303,8 +368,9 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        let mut views = self.views_to_drop();
-        views.reverse();
+        // Functions whose types or bodies name a view, before their views.
+        self.drop_functions(|tier, _| tier == FunctionTier::AfterViews);
+        let views = self.views_to_drop();
         for v in view_order(&views).into_iter().rev() {
             self.out.push(format!(
                 "DROP {} IF EXISTS {};",
@@ -312,13 +378,9 @@ impl<'a> Gen<'a> {
                 qualified(&v.schema, &v.name)
             ));
         }
-        for f in self.functions_to_drop() {
-            self.out.push(format!(
-                "DROP {} IF EXISTS {};",
-                function_keyword(f),
-                function_signature(f)
-            ));
-        }
+        // Functions that name tables, before the tables; functions created again under
+        // the same name, before they are.
+        self.drop_functions(|tier, again| tier == FunctionTier::AfterTables || again);
         for (key, index) in &from.indexes {
             if to
                 .indexes
@@ -405,6 +467,27 @@ impl<'a> Gen<'a> {
                 );
             }
         }
+    }
+
+    /// Drops the functions of `functions_to_drop` that `which(tier, created again)` picks.
+    fn drop_functions(&mut self, which: impl Fn(FunctionTier, bool) -> bool) {
+        for f in self.functions_to_drop() {
+            let again = self.to.functions.contains_key(&function_key(f));
+            if which(function_tier(self.from, f), again) {
+                self.out.push(format!(
+                    "DROP {} IF EXISTS {};",
+                    function_keyword(f),
+                    function_signature(f)
+                ));
+            }
+        }
+    }
+
+    /// Drops that must wait for the creates: a function, a sequence or a type can still be
+    /// a kept column's default or type until `alter_table` has changed it.
+    fn late_drops(&mut self) {
+        let (from, to) = (self.from, self.to);
+        self.drop_functions(|tier, again| tier == FunctionTier::BeforeTables && !again);
         for (key, e) in &from.enums {
             if !to.enums.contains_key(key) {
                 self.out.push(format!(
@@ -413,25 +496,19 @@ impl<'a> Gen<'a> {
                 ));
             }
         }
-        for (key, x) in &from.extensions {
-            if !to.extensions.contains_key(key) {
-                self.out.push(format!(
-                    "DROP EXTENSION IF EXISTS {};",
-                    quote_ident(&x.name)
-                ));
-            }
-        }
-    }
-
-    /// Drops that must wait for the creates: a sequence can still be a kept column's
-    /// default until `alter_table` has changed it.
-    fn late_drops(&mut self) {
-        let (from, to) = (self.from, self.to);
         for (key, s) in &from.sequences {
             if !to.sequences.contains_key(key) && !identity_sequence(from, s) {
                 self.out.push(format!(
                     "DROP SEQUENCE IF EXISTS {};",
                     qualified(&s.schema, &s.name)
+                ));
+            }
+        }
+        for (key, x) in &from.extensions {
+            if !to.extensions.contains_key(key) {
+                self.out.push(format!(
+                    "DROP EXTENSION IF EXISTS {};",
+                    quote_ident(&x.name)
                 ));
             }
         }
@@ -548,6 +625,7 @@ impl<'a> Gen<'a> {
                 }
             }
         }
+        self.create_functions(FunctionTier::BeforeTables);
         for (key, t) in &to.tables {
             match from.tables.get(key) {
                 None => self.create_table(t),
@@ -605,37 +683,8 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        self.create_indexes(false);
-        for (key, f) in &to.functions {
-            let old = from.functions.get(key);
-            let Some(definition) = &f.definition else {
-                if old.is_none_or(|o| o != f) {
-                    self.out.skipped.push(format!(
-                        "{} {}: not a plain function or procedure",
-                        f.kind,
-                        function_signature(f)
-                    ));
-                }
-                continue;
-            };
-            let mut same = old.cloned();
-            if let Some(same) = &mut same {
-                same.comment = f.comment.clone();
-                same.grants = f.grants.clone();
-            }
-            if same.as_ref() != Some(f) {
-                self.out
-                    .push(format!("{};", definition.trim_end().trim_end_matches(';')));
-            }
-            if old.and_then(|o| o.comment.clone()) != f.comment {
-                self.out.push(format!(
-                    "COMMENT ON {} {} IS {};",
-                    function_keyword(f),
-                    function_signature(f),
-                    comment_value(&f.comment)
-                ));
-            }
-        }
+        self.create_indexes(false, &BTreeSet::new());
+        self.create_functions(FunctionTier::AfterTables);
         let dropped: BTreeSet<String> = self
             .views_to_drop()
             .iter()
@@ -661,7 +710,8 @@ impl<'a> Gen<'a> {
             ));
         }
         // Indexes on materialized views, now that the views exist.
-        self.create_indexes(true);
+        self.create_indexes(true, &dropped);
+        self.create_functions(FunctionTier::AfterViews);
         for (key, v) in &to.views {
             let old = from.views.get(key).filter(|_| !dropped.contains(key));
             if old.and_then(|o| o.comment.clone()) != v.comment
@@ -709,12 +759,57 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn create_indexes(&mut self, on_views: bool) {
+    /// Creates or replaces the functions of `to` in `tier` that are new or changed.
+    fn create_functions(&mut self, tier: FunctionTier) {
+        let (from, to) = (self.from, self.to);
+        for (key, f) in &to.functions {
+            if function_tier(to, f) != tier {
+                continue;
+            }
+            let old = from.functions.get(key);
+            let Some(definition) = &f.definition else {
+                if old.is_none_or(|o| o != f) {
+                    self.out.skipped.push(format!(
+                        "{} {}: not a plain function or procedure",
+                        f.kind,
+                        function_signature(f)
+                    ));
+                }
+                continue;
+            };
+            let mut same = old.cloned();
+            if let Some(same) = &mut same {
+                same.comment = f.comment.clone();
+                same.grants = f.grants.clone();
+            }
+            if same.as_ref() != Some(f) {
+                self.sql_bodies |= f.language == "sql" && !f.body.trim().is_empty();
+                self.out
+                    .push(format!("{};", definition.trim_end().trim_end_matches(';')));
+            }
+            if old.and_then(|o| o.comment.clone()) != f.comment {
+                self.out.push(format!(
+                    "COMMENT ON {} {} IS {};",
+                    function_keyword(f),
+                    function_signature(f),
+                    comment_value(&f.comment)
+                ));
+            }
+        }
+    }
+
+    /// Creates the indexes of `to` on tables, or on materialized views (those on a view
+    /// in `recreated` too: dropping the view took them).
+    fn create_indexes(&mut self, on_views: bool, recreated: &BTreeSet<String>) {
         for (key, index) in &self.to.indexes {
             if self.to.views.contains_key(&index.table) != on_views {
                 continue;
             }
-            let old = self.from.indexes.get(key);
+            let old = self
+                .from
+                .indexes
+                .get(key)
+                .filter(|_| !recreated.contains(&index.table));
             if old.is_none_or(|o| o.definition != index.definition) {
                 self.out.push(format!("{};", index.definition));
             }
@@ -902,26 +997,38 @@ impl<'a> Gen<'a> {
                     .as_ref()
                     .map(|x| format!(" COLLATE {x}"))
                     .unwrap_or_default();
-                self.out.destroy(
-                    format!(
-                        "change type of {}.{}: {} -> {}",
-                        t.name, c.name, b.data_type, c.data_type
-                    ),
-                    format!(
-                        "ALTER TABLE {name} ALTER COLUMN {column} TYPE {}{collate} USING {column}::{};",
-                        c.data_type, c.data_type
-                    ),
+                let sql = format!(
+                    "ALTER TABLE {name} ALTER COLUMN {column} TYPE {}{collate} USING {column}::{};",
+                    c.data_type, c.data_type
                 );
+                match type_change_risk(&b.data_type, &c.data_type) {
+                    Some(risk) => self.out.destroy(
+                        format!(
+                            "change type of {}.{}: {} -> {} ({risk})",
+                            t.name, c.name, b.data_type, c.data_type
+                        ),
+                        sql,
+                    ),
+                    None => self.out.push(sql),
+                }
             }
             if b.not_null != c.not_null {
                 if c.not_null {
-                    self.out.destroy(
-                        format!(
-                            "set not null on {}.{} (fails on a null row)",
-                            t.name, c.name
+                    let sql = format!("ALTER TABLE {name} ALTER COLUMN {column} SET NOT NULL;");
+                    let key = format!("{}.{}.{}", t.schema, t.name, c.name);
+                    let why = match self.data.nulls.get(&key) {
+                        Some(false) => None,
+                        Some(true) => Some(
+                            "rows of the database hold null there: fill them first or the migration fails",
                         ),
-                        format!("ALTER TABLE {name} ALTER COLUMN {column} SET NOT NULL;"),
-                    );
+                        None => Some("fails if a row holds null (the data was not looked at)"),
+                    };
+                    match why {
+                        Some(why) => self
+                            .out
+                            .destroy(format!("set not null on {}.{}: {why}", t.name, c.name), sql),
+                        None => self.out.push(sql),
+                    }
                 } else {
                     self.out.push(format!(
                         "ALTER TABLE {name} ALTER COLUMN {column} DROP NOT NULL;"

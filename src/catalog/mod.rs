@@ -179,6 +179,10 @@ pub struct View {
     pub triggers: BTreeMap<String, Trigger>,
     pub comment: Option<String>,
     pub grants: Vec<String>,
+    /// The relations (`schema.name`) and functions (`schema.name(args)`) its query uses,
+    /// from `pg_depend`, sorted.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
 }
 
 /// A function, procedure, aggregate or window function.
@@ -202,6 +206,11 @@ pub struct Function {
     pub definition: Option<String>,
     pub comment: Option<String>,
     pub grants: Vec<String>,
+    /// The relations (`schema.name`) whose row type its arguments or result use, or that
+    /// a SQL-standard body names, and the functions it calls there, from `pg_depend`,
+    /// sorted. Empty for a body in quotes, which Postgres does not track.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
 }
 
 impl Catalog {

@@ -179,10 +179,58 @@ const INDEXES: &str = concat!(
        AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))"
 );
 
+/// The user relations (`schema.name`) and functions (`schema.name(args)`) an object
+/// depends on, from `pg_depend`, sorted; `$classid` and `$objid` name the object's
+/// dependent entries.
+macro_rules! depends_on {
+    ($classid:literal, $objid:literal) => {
+        concat!(
+            "(SELECT coalesce(array_agg(DISTINCT x.name ORDER BY x.name), '{}') FROM ( \
+               SELECT rn.nspname || '.' || rc.relname AS name FROM pg_depend d \
+               JOIN pg_class rc ON rc.oid = d.refobjid \
+               JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+               WHERE d.classid = '",
+            $classid,
+            "'::regclass AND d.objid = ",
+            $objid,
+            " AND d.refclassid = 'pg_class'::regclass \
+               AND rn.nspname NOT IN ('pg_catalog', 'information_schema') \
+             UNION \
+               SELECT rn.nspname || '.' || rc.relname FROM pg_depend d \
+               JOIN pg_type t ON t.oid = d.refobjid \
+               JOIN pg_class rc ON rc.oid = t.typrelid \
+                 OR rc.oid = (SELECT e.typrelid FROM pg_type e WHERE e.oid = t.typelem) \
+               JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+               WHERE d.classid = '",
+            $classid,
+            "'::regclass AND d.objid = ",
+            $objid,
+            " AND d.refclassid = 'pg_type'::regclass \
+               AND rn.nspname NOT IN ('pg_catalog', 'information_schema') \
+             UNION \
+               SELECT pn.nspname || '.' || p.proname || '(' \
+                 || pg_get_function_identity_arguments(p.oid) || ')' FROM pg_depend d \
+               JOIN pg_proc p ON p.oid = d.refobjid \
+               JOIN pg_namespace pn ON pn.oid = p.pronamespace \
+               WHERE d.classid = '",
+            $classid,
+            "'::regclass AND d.objid = ",
+            $objid,
+            " AND d.refclassid = 'pg_proc'::regclass \
+               AND pn.nspname NOT IN ('pg_catalog', 'information_schema') \
+             ) x)"
+        )
+    };
+}
+
 const VIEWS: &str = concat!(
     "SELECT n.nspname, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid), \
      obj_description(c.oid, 'pg_class'), c.relispopulated, ",
     grants!("c.relacl", "r", "c.relowner"),
+    ", (SELECT coalesce(array_agg(DISTINCT dep ORDER BY dep), '{}') \
+         FROM pg_rewrite r, unnest(",
+    depends_on!("pg_rewrite", "r.oid"),
+    ") dep WHERE r.ev_class = c.oid AND dep <> n.nspname || '.' || c.relname)",
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('v', 'm') AND ",
     user_namespace!(),
@@ -196,6 +244,8 @@ const FUNCTIONS: &str = concat!(
      CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END, \
      obj_description(p.oid, 'pg_proc'), ",
     grants!("p.proacl", "f", "p.proowner"),
+    ", ",
+    depends_on!("pg_proc", "p.oid"),
     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
      JOIN pg_language l ON l.oid = p.prolang WHERE ",
     user_namespace!(),
@@ -303,6 +353,7 @@ pub async fn read_catalog(
             triggers: BTreeMap::new(),
             comment: row.try_get(4)?,
             grants: row.try_get(6)?,
+            depends_on: row.try_get(7)?,
         };
         catalog.views.insert(qualified(&v.schema, &v.name), v);
     }
@@ -319,6 +370,7 @@ pub async fn read_catalog(
             definition: row.try_get(7)?,
             comment: row.try_get(8)?,
             grants: row.try_get(9)?,
+            depends_on: row.try_get(10)?,
         };
         let key = format!("{}({})", qualified(&f.schema, &f.name), f.arguments);
         catalog.functions.insert(key, f);

@@ -9,10 +9,11 @@ use sqlx::AssertSqlSafe;
 use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
 use super::url::database_url;
-use crate::autogen::{Script, generate};
+use crate::autogen::{DataFacts, Script, generate, generate_for, set_not_null_columns};
 use crate::catalog::{Catalog, Difference, Sides, diff};
 use crate::config::Project;
 use crate::engine::Engine;
+use crate::migrate::store::quote_ident;
 use crate::migrate::{AuthorError, RevisionGraph, author};
 use crate::progress::Progress;
 
@@ -232,7 +233,8 @@ pub async fn autogenerate(
     progress: &dyn Progress,
 ) -> Result<AutogenReport, AutogenError> {
     let compared = compare_with_schema(engine, project, progress).await?;
-    let up = compared.up();
+    let data = look_at_data(engine, project, &compared).await;
+    let up = generate_for(&compared.head, &compared.declared, &data);
     let mut report = AutogenReport {
         path: None,
         statements: up.statements.len(),
@@ -255,6 +257,53 @@ pub async fn autogenerate(
     )?;
     report.path = Some(path);
     Ok(report)
+}
+
+/// Whether the columns the revision sets NOT NULL hold nulls in the project's database,
+/// the data the revision will meet first. Best effort: a column that cannot be looked at
+/// (no server, the table not there yet) stays unknown, and its SET NOT NULL is flagged.
+async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -> DataFacts {
+    let mut data = DataFacts::default();
+    let columns = set_not_null_columns(&compared.head, &compared.declared);
+    if columns.is_empty() {
+        return data;
+    }
+    let Ok(url) = database_url(engine, project).await else {
+        return data;
+    };
+    let Ok(mut conn) = super::migrate::connect(&url).await else {
+        return data;
+    };
+    for (schema, table, column) in columns {
+        let exists: Result<bool, _> = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute a \
+             JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND NOT a.attisdropped)",
+        )
+        .bind(&schema)
+        .bind(&table)
+        .bind(&column)
+        .fetch_one(&mut conn)
+        .await;
+        if !matches!(exists, Ok(true)) {
+            continue;
+        }
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {}.{} WHERE {} IS NULL)",
+            quote_ident(&schema),
+            quote_ident(&table),
+            quote_ident(&column)
+        );
+        if let Ok(nulls) = sqlx::query_scalar::<_, bool>(AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+        {
+            data.nulls
+                .insert(format!("{schema}.{table}.{column}"), nulls);
+        }
+    }
+    let _ = sqlx::Connection::close(conn).await;
+    data
 }
 
 /// `schema dump`: the migrations at head as a declarative schema, the statements that

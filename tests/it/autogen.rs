@@ -470,6 +470,74 @@ async fn no_difference_writes_nothing_and_destructive_changes_can_be_refused() {
     assert!(text.contains("-- DESTRUCTIVE"), "{text}");
 }
 
+/// SET NOT NULL is flagged only when the project's database holds nulls in the column;
+/// a widening type change is not flagged, a narrowing one is.
+#[tokio::test]
+async fn destructive_flags_look_at_the_data_and_the_kind_of_type_change() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    let a = "CREATE TABLE item (id int PRIMARY KEY, note text, qty int, code varchar(20));";
+    let b =
+        "CREATE TABLE item (id int PRIMARY KEY, note text NOT NULL, qty bigint, code varchar(20));";
+    start_from(&project, &url, a, b).await;
+    query(
+        &url,
+        "INSERT INTO item VALUES (1, 'a', 1, 'x'), (2, NULL, 2, 'y')",
+    )
+    .await
+    .unwrap();
+
+    let refuse = [
+        "new",
+        "--autogenerate",
+        "--fail-on-destructive",
+        "-m",
+        "tighten",
+    ];
+    let output = project.devdb(&refuse);
+    assert!(!output.status.success(), "the null in row 2 is flagged");
+    let err = stderr(&output);
+    assert!(
+        err.contains("set not null on item.note: rows of the database hold null there"),
+        "{err}"
+    );
+    assert!(!err.contains("item.qty"), "int -> bigint widens: {err}");
+    assert_eq!(revision_files(&project).len(), 1, "nothing written");
+
+    query(&url, "UPDATE item SET note = '' WHERE note IS NULL")
+        .await
+        .unwrap();
+    let output = project.devdb(&refuse);
+    assert!(output.status.success(), "no null left: {}", stderr(&output));
+    let files = revision_files(&project);
+    let text = std::fs::read_to_string(&files[1]).unwrap();
+    let up = &text[..text.find("-- devdb:down").unwrap()];
+    assert!(!up.contains("-- DESTRUCTIVE"), "{text}");
+    assert!(up.contains("SET NOT NULL"), "{text}");
+    project.devdb_ok(&["migrate"]);
+    let down = &text[text.find("-- devdb:down").unwrap()..];
+    assert!(
+        down.contains("change type of item.qty: bigint -> integer (narrowing"),
+        "the way back narrows: {text}"
+    );
+
+    std::fs::write(
+        project.path().join("schema.sql"),
+        "CREATE TABLE item (id int PRIMARY KEY, note text NOT NULL, qty bigint, code varchar(5));",
+    )
+    .unwrap();
+    let output = project.devdb(&refuse);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains(
+            "change type of item.code: character varying(20) -> character varying(5) (narrowing"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn a_missing_schema_setting_is_explained() {
     let project = TestProject::new().compose(&crate::common::simple_compose());
