@@ -392,6 +392,86 @@ const MORE_PAIRS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Pairs whose order only `pg_depend` gets right: functions that defaults, checks and
+/// views use, views named against their dependency order, SQL bodies naming later objects.
+const DEPENDENCY_PAIRS: &[(&str, &str, &str)] = &[
+    (
+        "function_used_by_a_default_and_a_check",
+        "CREATE TABLE keep (id int);",
+        "CREATE TABLE keep (id int); \
+         CREATE FUNCTION new_code() RETURNS text LANGUAGE sql AS $$ SELECT md5(random()::text) $$; \
+         CREATE FUNCTION is_code(t text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT length(t) = 32 $$; \
+         CREATE TABLE item (id int PRIMARY KEY, code text DEFAULT new_code() CHECK (is_code(code)));",
+    ),
+    (
+        "default_moves_to_another_function",
+        "CREATE FUNCTION old_code() RETURNS text LANGUAGE sql AS $$ SELECT 'old' $$; \
+         CREATE TABLE item (id int PRIMARY KEY, code text DEFAULT old_code());",
+        "CREATE FUNCTION new_code() RETURNS text LANGUAGE sql AS $$ SELECT 'new' $$; \
+         CREATE TABLE item (id int PRIMARY KEY, code text DEFAULT new_code());",
+    ),
+    (
+        "views_named_against_their_order",
+        "CREATE TABLE item (id int PRIMARY KEY, price int);",
+        "CREATE TABLE item (id int PRIMARY KEY, price int); \
+         CREATE VIEW zz_base AS SELECT id, price FROM item WHERE price > 0; \
+         CREATE VIEW mm_mid AS SELECT id, price * 2 AS doubled FROM zz_base; \
+         CREATE VIEW aa_top AS SELECT count(*) AS n FROM mm_mid;",
+    ),
+    (
+        "base_view_changes_under_dependents",
+        "CREATE TABLE item (id int PRIMARY KEY, price int); \
+         CREATE VIEW zz_base AS SELECT id, price FROM item; \
+         CREATE VIEW aa_top AS SELECT count(*) AS n FROM zz_base;",
+        "CREATE TABLE item (id int PRIMARY KEY, price int); \
+         CREATE VIEW zz_base AS SELECT id, price FROM item WHERE price > 0; \
+         CREATE VIEW aa_top AS SELECT count(*) AS n FROM zz_base;",
+    ),
+    (
+        "function_returning_a_view_row_type",
+        "CREATE TABLE item (id int PRIMARY KEY, price int);",
+        "CREATE TABLE item (id int PRIMARY KEY, price int); \
+         CREATE VIEW cheap AS SELECT id, price FROM item WHERE price < 10; \
+         CREATE FUNCTION cheapest() RETURNS SETOF cheap LANGUAGE sql STABLE AS $$ SELECT * FROM cheap ORDER BY price LIMIT 1 $$;",
+    ),
+    (
+        "sql_function_body_naming_a_table",
+        "CREATE TABLE keep (id int);",
+        "CREATE TABLE keep (id int); \
+         CREATE FUNCTION item_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM item $$; \
+         CREATE TABLE item (id int PRIMARY KEY, n bigint DEFAULT 0);",
+    ),
+    (
+        "sql_standard_body_naming_a_table",
+        "CREATE TABLE item (id int PRIMARY KEY);",
+        "CREATE TABLE item (id int PRIMARY KEY); \
+         CREATE FUNCTION item_total() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC SELECT count(*) FROM item; END;",
+    ),
+    (
+        "materialized_view_recreated_keeps_its_indexes",
+        "CREATE TABLE item (id int PRIMARY KEY, kind text); \
+         CREATE MATERIALIZED VIEW kinds AS SELECT kind, count(*) AS n FROM item GROUP BY kind; \
+         CREATE UNIQUE INDEX kinds_kind ON kinds (kind); COMMENT ON INDEX kinds_kind IS 'for refresh concurrently';",
+        "CREATE TABLE item (id int PRIMARY KEY, kind text); \
+         CREATE MATERIALIZED VIEW kinds AS SELECT kind, count(*) AS n, max(id) AS last FROM item GROUP BY kind; \
+         CREATE UNIQUE INDEX kinds_kind ON kinds (kind); COMMENT ON INDEX kinds_kind IS 'for refresh concurrently';",
+    ),
+    (
+        "enum_dropped_with_the_function_using_it",
+        "CREATE TYPE mood AS ENUM ('ok', 'bad'); \
+         CREATE FUNCTION cheer(m mood) RETURNS text LANGUAGE sql AS $$ SELECT m::text $$; \
+         CREATE TABLE item (id int PRIMARY KEY);",
+        "CREATE TABLE item (id int PRIMARY KEY);",
+    ),
+    (
+        "column_widened_under_a_view",
+        "CREATE TABLE item (id int PRIMARY KEY, qty int, note varchar(20)); \
+         CREATE VIEW big AS SELECT id, qty, note FROM item WHERE qty > 10;",
+        "CREATE TABLE item (id int PRIMARY KEY, qty bigint, note varchar(200)); \
+         CREATE VIEW big AS SELECT id, qty, note FROM item WHERE qty > 10;",
+    ),
+];
+
 #[tokio::test]
 async fn generated_migrations_round_trip_and_check_schema_agrees() {
     let project = project();
@@ -408,6 +488,16 @@ async fn more_generated_migrations_round_trip() {
     project.devdb_ok(&["up"]);
     let url = project.url();
     for (name, a, b) in MORE_PAIRS {
+        round_trip(&project, &url, name, a, b).await;
+    }
+}
+
+#[tokio::test]
+async fn generated_migrations_follow_dependencies() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    for (name, a, b) in DEPENDENCY_PAIRS {
         round_trip(&project, &url, name, a, b).await;
     }
 }
