@@ -96,7 +96,7 @@ fn autogenerate_check_and_dump_work_without_a_running_database() {
     assert_eq!(files.len(), 2, "one revision written: {files:?}");
     let generated = std::fs::read_to_string(&files[1]).unwrap();
     assert!(
-        generated.contains("ADD COLUMN price numeric"),
+        generated.contains(r#"ADD COLUMN "price" numeric"#),
         "{generated}"
     );
 
@@ -110,7 +110,7 @@ fn autogenerate_check_and_dump_work_without_a_running_database() {
 
     let dump = project.devdb_ok(&["schema", "dump"]);
     assert!(
-        dump.contains("CREATE TABLE") && dump.contains("price numeric"),
+        dump.contains("CREATE TABLE") && dump.contains(r#""price" numeric"#),
         "{dump}"
     );
 
