@@ -81,6 +81,7 @@ impl AutogenError {
             ),
             AutogenError::Database(e) => e.hint(),
             AutogenError::Author(e) => e.hint(),
+            AutogenError::Scratch(e) if matches!(**e, UpError::Interrupted) => None,
             AutogenError::Scratch(e) => Some(e.hint().map_or_else(
                 || SCRATCH_HINT.to_string(),
                 |hint| format!("{hint}\n{SCRATCH_HINT}"),
@@ -134,7 +135,14 @@ async fn with_shadow_server<T>(
     let id = server.id.clone();
     let removed = server.remove(engine, &side).await;
     match (result, removed) {
-        (Err(error), _) => Err(error),
+        (Err(error), Err(source)) => {
+            // The work's error is the one to report; this one must not go unseen either.
+            progress.info(&format!(
+                "cannot remove the scratch server {id} ({source}); remove it with `devdb down --ephemeral {id}`"
+            ));
+            Err(error)
+        }
+        (Err(error), Ok(())) => Err(error),
         (Ok(_), Err(source)) => Err(AutogenError::ScratchLeft { id, source }),
         (Ok(value), Ok(())) => Ok(value),
     }
