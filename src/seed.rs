@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
-use crate::migrate::split::{char_position_to_offset, line_of_offset};
+use crate::migrate::split::SqlFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
@@ -85,23 +84,14 @@ pub async fn run_seeds(conn: &mut PgConnection, dir: &Path) -> Result<Vec<PathBu
 }
 
 fn failed(path: &Path, text: &str, error: sqlx::Error) -> SeedError {
-    let Some(pg) = error
-        .as_database_error()
-        .and_then(|db| db.try_downcast_ref::<PgDatabaseError>())
-    else {
+    let Some(failure) = SqlFailure::of(text, &error) else {
         return SeedError::Database(error);
-    };
-    let line = match pg.position() {
-        Some(PgErrorPosition::Original(p)) => {
-            Some(line_of_offset(text, char_position_to_offset(text, p)))
-        }
-        _ => None,
     };
     SeedError::Failed {
         path: path.to_path_buf(),
-        line,
-        message: pg.message().to_string(),
-        detail: pg.detail().map(str::to_string),
+        line: failure.line,
+        message: failure.message,
+        detail: failure.detail,
     }
 }
 

@@ -68,7 +68,13 @@ async fn against_schema(
     engine: &Engine,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
-    let compared = ops::compare_with_schema(engine, &context.project, progress).await?;
+    let compared = ops::compare_with_schema(
+        engine,
+        &context.project,
+        progress,
+        super::services::interrupted(),
+    )
+    .await?;
     let differences: Vec<ops::Drift> = compared
         .differences()
         .into_iter()

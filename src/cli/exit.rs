@@ -105,6 +105,12 @@ fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> 
         return Some(match e {
             AutogenError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
             AutogenError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
+            // The scratch server's own diagnosis (not healthy, interrupted), with the hint
+            // that says why there was one.
+            AutogenError::Scratch(inner) => Diagnosis {
+                hint: e.hint(),
+                ..diagnose_one(inner.as_ref()).unwrap_or(plain(None))
+            },
             AutogenError::Author(AuthorError::MultipleHeads(_)) => Diagnosis {
                 code: code::GRAPH_CONFLICT,
                 hint: e.hint(),

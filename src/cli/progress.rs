@@ -44,6 +44,12 @@ impl Progress for TerminalProgress {
         }
     }
 
+    fn note(&self, message: &str) {
+        if self.live {
+            let _ = self.bars.println(message);
+        }
+    }
+
     fn wait_start(&self, message: &str) {
         if !self.live {
             return;

@@ -98,7 +98,14 @@ pub async fn autogenerate(
         parents: (!args.parents.is_empty()).then(|| args.parents.clone()),
         fail_on_destructive: args.fail_on_destructive,
     };
-    let report = ops::autogenerate(&engine, &context.project, &options, progress).await?;
+    let report = ops::autogenerate(
+        &engine,
+        &context.project,
+        &options,
+        progress,
+        super::services::interrupted(),
+    )
+    .await?;
     for line in &report.destructive {
         eprintln!("destructive: {line}");
     }

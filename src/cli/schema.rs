@@ -31,7 +31,13 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let SchemaCommand::Dump(args) = command;
     let engine = Engine::connect().await?;
-    let script = ops::dump_schema(&engine, &context.project, progress).await?;
+    let script = ops::dump_schema(
+        &engine,
+        &context.project,
+        progress,
+        super::services::interrupted(),
+    )
+    .await?;
     let text = format!(
         "-- The schema devdb's migrations build at head (`devdb schema dump`).\n\n{}",
         script.render()

@@ -9,6 +9,47 @@
 //! and the `BEGIN ATOMIC ... END` body of a SQL-standard function. It follows psql's own
 //! heuristics so that a file psql runs correctly is split the same way.
 
+/// A Postgres error on a SQL file sent whole, with the line of the file it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlFailure {
+    pub line: Option<usize>,
+    pub message: String,
+    pub detail: Option<String>,
+}
+
+impl SqlFailure {
+    /// The error Postgres gave for `text`; `None` when it is not a database error.
+    pub fn of(text: &str, error: &sqlx::Error) -> Option<SqlFailure> {
+        let pg = error
+            .as_database_error()?
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+        let line = match pg.position() {
+            Some(sqlx::postgres::PgErrorPosition::Original(p)) => {
+                Some(line_of_offset(text, char_position_to_offset(text, p)))
+            }
+            _ => None,
+        };
+        Some(SqlFailure {
+            line,
+            message: pg.message().to_string(),
+            detail: pg.detail().map(str::to_string),
+        })
+    }
+
+    /// `:12` after a file name, or nothing.
+    pub fn at(&self) -> String {
+        self.line.map(|l| format!(":{l}")).unwrap_or_default()
+    }
+
+    /// The message, with Postgres's detail on a line of its own.
+    pub fn describe(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{}\nDETAIL: {d}", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
 /// One statement of a body: its text without the terminating `;` and without the
 /// whitespace and comments before it, and where that text starts in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,21 +1,25 @@
 //! `new --autogenerate` and `check --schema`: the migrations at head against the
 //! declarative schema (`x-devdb.schema`), each built in a shadow database of the
-//! project's running server.
+//! project's running server, or of a scratch server when it is not running.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use sqlx::AssertSqlSafe;
 
+use super::ephemeral::ScratchServer;
 use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
-use super::url::database_url;
+use super::up::UpError;
+use super::url::{DatabaseUrl, UrlError, database_url};
 use crate::autogen::{DataFacts, Script, generate, generate_for, set_not_null_columns};
 use crate::catalog::{Catalog, Difference, Sides, diff};
 use crate::config::Project;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError};
+use crate::migrate::split::SqlFailure;
 use crate::migrate::store::quote_ident;
 use crate::migrate::{AuthorError, RevisionGraph, author};
-use crate::progress::Progress;
+use crate::progress::{AsNotes, Progress};
 
 /// How the two sides of `check --schema` are named.
 pub const SCHEMA_SIDES: Sides<'static> = Sides {
@@ -35,8 +39,10 @@ pub enum AutogenError {
         #[source]
         source: std::io::Error,
     },
+    #[error("loading the declarative schema {}{} failed: {}", path.display(), failure.at(), failure.describe())]
+    SchemaFailed { path: PathBuf, failure: SqlFailure },
     #[error("loading the declarative schema {} failed: {source}", path.display())]
-    SchemaFailed {
+    SchemaDatabase {
         path: PathBuf,
         #[source]
         source: sqlx::Error,
@@ -53,6 +59,15 @@ pub enum AutogenError {
     Shadow(#[from] ShadowError),
     #[error(transparent)]
     Author(#[from] AuthorError),
+    /// Starting the scratch server failed, or Ctrl-C ended the work (`UpError::Interrupted`).
+    #[error(transparent)]
+    Scratch(Box<UpError>),
+    #[error("cannot remove the scratch server {id}: {source}")]
+    ScratchLeft {
+        id: String,
+        #[source]
+        source: EngineError,
+    },
 }
 
 impl AutogenError {
@@ -70,8 +85,70 @@ impl AutogenError {
             ),
             AutogenError::Database(e) => e.hint(),
             AutogenError::Author(e) => e.hint(),
+            AutogenError::Scratch(e) if matches!(**e, UpError::Interrupted) => None,
+            AutogenError::Scratch(e) => Some(e.hint().map_or_else(
+                || SCRATCH_HINT.to_string(),
+                |hint| format!("{hint}\n{SCRATCH_HINT}"),
+            )),
+            AutogenError::ScratchLeft { id, .. } => {
+                Some(format!("remove it with `devdb down --ephemeral {id}`"))
+            }
             _ => None,
         }
+    }
+}
+
+impl From<UpError> for AutogenError {
+    fn from(error: UpError) -> Self {
+        AutogenError::Scratch(Box::new(error))
+    }
+}
+
+/// Said with any failure of the scratch server.
+const SCRATCH_HINT: &str = "the database is not running, so devdb started a scratch server for the shadow databases; `devdb up` first to use the project's own";
+
+/// Runs `work` with a server to build shadow databases in: the project's own when it runs
+/// (nothing is started), else a scratch server, removed afterwards whatever `work` returned,
+/// and also when `cancel` (Ctrl-C) resolves first. Only a devdb killed outright leaves a
+/// scratch server behind; [`ScratchServer`]'s labels say how it is found and removed.
+async fn with_shadow_server<T>(
+    engine: &Engine,
+    project: &Project,
+    progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
+    work: impl AsyncFnOnce(&DatabaseUrl) -> Result<T, AutogenError>,
+) -> Result<T, AutogenError> {
+    match database_url(engine, project).await {
+        Ok(url) => return work(&url).await,
+        Err(UrlError::NotRunning { .. } | UrlError::Stopped { .. }) => {}
+        Err(other) => return Err(MigrateOpError::from(other).into()),
+    }
+    progress.note("the database is not running: starting a scratch server, removed afterwards");
+    // Its start and removal are side steps: shown on a terminal, not in a CI log.
+    let side = AsNotes(progress);
+    let mut cancel = std::pin::pin!(cancel);
+    let server = ScratchServer::start(engine, project, &side, cancel.as_mut()).await?;
+    let result = tokio::select! {
+        result = work(&server.url) => result,
+        () = cancel.as_mut() => {
+            // The work's spinner, cut short.
+            progress.wait_end();
+            Err(UpError::Interrupted.into())
+        }
+    };
+    let id = server.id.clone();
+    let removed = server.remove(engine, &side).await;
+    match (result, removed) {
+        (Err(error), Err(source)) => {
+            // The work's error is the one to report; this one must not go unseen either.
+            progress.info(&format!(
+                "cannot remove the scratch server {id} ({source}); remove it with `devdb down --ephemeral {id}`"
+            ));
+            Err(error)
+        }
+        (Err(error), Ok(())) => Err(error),
+        (Ok(_), Err(source)) => Err(AutogenError::ScratchLeft { id, source }),
+        (Ok(value), Ok(())) => Ok(value),
     }
 }
 
@@ -135,34 +212,44 @@ fn collect_sql(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), AutogenError>
     Ok(())
 }
 
-/// Builds both shadows in the project's running server and reads their catalogs.
+/// Builds both shadows, in the project's running server or a scratch server (see
+/// [`with_shadow_server`]; `cancel` is Ctrl-C), and reads their catalogs.
 pub async fn compare_with_schema(
     engine: &Engine,
     project: &Project,
     progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
 ) -> Result<Compared, AutogenError> {
     let files = schema_files(project)?;
     let graph = author::load_graph(&project.settings.migrations)?;
-    let url = database_url(engine, project)
-        .await
-        .map_err(MigrateOpError::from)?;
     let schema = project.settings.version_schema.as_str();
-    progress.wait_start("building the migrations and the declarative schema in shadow databases");
-    let result = async {
-        let head_shadow = ShadowDatabase::create(&url).await?;
-        let head = build_head(&head_shadow, &graph, schema).await;
-        head_shadow.remove().await?;
-        let declared_shadow = ShadowDatabase::create(&url).await?;
-        let declared = build_declared(&declared_shadow, &files, schema).await;
-        declared_shadow.remove().await?;
-        Ok::<_, AutogenError>(Compared {
-            head: head?,
-            declared: declared?,
-        })
-    }
-    .await;
-    progress.wait_end();
-    result
+    with_shadow_server(
+        engine,
+        project,
+        progress,
+        cancel,
+        async |url: &DatabaseUrl| {
+            progress.wait_start(
+                "building the migrations and the declarative schema in shadow databases",
+            );
+            let result = async {
+                let head_shadow = ShadowDatabase::create(url).await?;
+                let head = build_head(&head_shadow, &graph, schema).await;
+                head_shadow.remove().await?;
+                let declared_shadow = ShadowDatabase::create(url).await?;
+                let declared = build_declared(&declared_shadow, &files, schema).await;
+                declared_shadow.remove().await?;
+                Ok::<_, AutogenError>(Compared {
+                    head: head?,
+                    declared: declared?,
+                })
+            }
+            .await;
+            progress.wait_end();
+            result
+        },
+    )
+    .await
 }
 
 async fn build_head(
@@ -184,19 +271,31 @@ async fn build_declared(
     schema: &str,
 ) -> Result<Catalog, AutogenError> {
     let mut conn = shadow.connect().await?;
+    // Files load in name order, so a SQL function may come before the tables its body
+    // names, as in pg_dump's output; its body is checked when it runs.
+    sqlx::raw_sql("SET check_function_bodies = off")
+        .execute(&mut conn)
+        .await
+        .map_err(|source| ShadowError::Catalog {
+            what: "the declarative schema's shadow database".into(),
+            source,
+        })?;
     for path in files {
         let sql =
             std::fs::read_to_string(path).map_err(|source| AutogenError::SchemaUnreadable {
                 path: path.clone(),
                 source,
             })?;
-        sqlx::raw_sql(AssertSqlSafe(sql))
+        if let Err(source) = sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
             .execute(&mut conn)
             .await
-            .map_err(|source| AutogenError::SchemaFailed {
-                path: path.clone(),
-                source,
-            })?;
+        {
+            let path = path.clone();
+            return Err(match SqlFailure::of(&sql, &source) {
+                Some(failure) => AutogenError::SchemaFailed { path, failure },
+                None => AutogenError::SchemaDatabase { path, source },
+            });
+        }
     }
     let catalog = snapshot(
         &mut conn,
@@ -231,8 +330,9 @@ pub async fn autogenerate(
     project: &Project,
     options: &AutogenOptions,
     progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
 ) -> Result<AutogenReport, AutogenError> {
-    let compared = compare_with_schema(engine, project, progress).await?;
+    let compared = compare_with_schema(engine, project, progress, cancel).await?;
     let data = look_at_data(engine, project, &compared).await;
     let up = generate_for(&compared.head, &compared.declared, &data);
     let mut report = AutogenReport {
@@ -307,32 +407,39 @@ async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -
 }
 
 /// `schema dump`: the migrations at head as a declarative schema, the statements that
-/// build it on a fresh database.
+/// build it on a fresh database. Like [`compare_with_schema`], without a running server too.
 pub async fn dump_schema(
     engine: &Engine,
     project: &Project,
     progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
 ) -> Result<Script, AutogenError> {
     let graph = author::load_graph(&project.settings.migrations)?;
-    let url = database_url(engine, project)
-        .await
-        .map_err(MigrateOpError::from)?;
     let schema = project.settings.version_schema.as_str();
-    progress.wait_start("building the migrations in a shadow database");
-    let result = async {
-        let shadow = ShadowDatabase::create(&url).await?;
-        let built = async {
-            let mut conn = shadow.connect().await?;
-            let empty = snapshot(&mut conn, schema, "an empty shadow database").await?;
-            let _ = sqlx::Connection::close(conn).await;
-            let head = build_head(&shadow, &graph, schema).await?;
-            Ok::<_, AutogenError>(generate(&empty, &head))
-        }
-        .await;
-        shadow.remove().await?;
-        built
-    }
-    .await;
-    progress.wait_end();
-    result
+    with_shadow_server(
+        engine,
+        project,
+        progress,
+        cancel,
+        async |url: &DatabaseUrl| {
+            progress.wait_start("building the migrations in a shadow database");
+            let result = async {
+                let shadow = ShadowDatabase::create(url).await?;
+                let built = async {
+                    let mut conn = shadow.connect().await?;
+                    let empty = snapshot(&mut conn, schema, "an empty shadow database").await?;
+                    let _ = sqlx::Connection::close(conn).await;
+                    let head = build_head(&shadow, &graph, schema).await?;
+                    Ok::<_, AutogenError>(generate(&empty, &head))
+                }
+                .await;
+                shadow.remove().await?;
+                built
+            }
+            .await;
+            progress.wait_end();
+            result
+        },
+    )
+    .await
 }

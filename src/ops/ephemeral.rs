@@ -222,6 +222,62 @@ pub async fn up_ephemeral(
     })
 }
 
+/// The purpose label of a scratch server.
+pub const SCRATCH_PURPOSE: &str = "scratch";
+
+/// The expiry a scratch server's labels give it. It is removed as soon as its command ends,
+/// by an error or Ctrl-C too; only a devdb that is killed outright leaves one behind. Such
+/// a leftover is an ordinary ephemeral database (`docker ps --filter
+/// label=dev.devdb.ephemeral.purpose=scratch`): `devdb down --ephemeral ID` removes it at
+/// once, and after this long `devdb down --ephemeral --expired`, or the project's next
+/// scratch server, does. Long enough that no scratch server in use is taken for a leftover.
+const SCRATCH_TTL: Duration = Duration::from_secs(3600);
+
+/// A Postgres server for work on the side, when the project's own is not running: an
+/// ephemeral instance of the project's database service (its image, so its extensions, and
+/// its user and database names) on a tmpfs without durability, neither migrated nor seeded.
+/// [`ScratchServer::remove`] removes it with its network.
+#[derive(Debug)]
+pub struct ScratchServer {
+    pub id: String,
+    pub url: DatabaseUrl,
+}
+
+impl ScratchServer {
+    /// Starts one, first removing this project's expired leftovers. A failure, or `cancel`
+    /// resolving, leaves nothing behind.
+    pub async fn start(
+        engine: &Engine,
+        project: &Project,
+        progress: &dyn Progress,
+        cancel: impl Future<Output = ()>,
+    ) -> Result<ScratchServer, UpError> {
+        let now = unix_now();
+        for leftover in list(engine, Some(&project.name)).await? {
+            if leftover.purpose == SCRATCH_PURPOSE && leftover.expired(now) {
+                progress.info(&format!("removing expired scratch server {}", leftover.id));
+                remove(engine, &leftover.id, progress).await?;
+            }
+        }
+        let options = EphemeralOptions {
+            ttl: SCRATCH_TTL,
+            migrate: false,
+            purpose: SCRATCH_PURPOSE.to_string(),
+            ..EphemeralOptions::default()
+        };
+        let report = up_ephemeral(engine, project, &options, progress, cancel).await?;
+        Ok(ScratchServer {
+            id: report.info.id,
+            url: report.url,
+        })
+    }
+
+    /// Removes its container (with any anonymous volume) and its network.
+    pub async fn remove(self, engine: &Engine, progress: &dyn Progress) -> Result<(), EngineError> {
+        remove(engine, &self.id, progress).await.map(|_| ())
+    }
+}
+
 /// `<project>-eph-<8 hex digits>`: unique, and still says whose it is in `docker ps`.
 fn ephemeral_id(project: &str) -> String {
     let base: String = project.chars().take(40).collect();

@@ -11,5 +11,6 @@ mod ephemeral;
 mod example;
 mod migrate;
 mod revisions;
+mod scratch;
 mod services;
 mod testing;
