@@ -61,9 +61,13 @@ fn floor_script() -> String {
 fn floor(container: &str, script: &Path) -> Command {
     let mut command = Command::new("docker");
     command
-        .args(["exec", "-i", container, "psql", "-U", "postgres", "-d", "postgres"])
+        .args([
+            "exec", "-i", container, "psql", "-U", "postgres", "-d", "postgres",
+        ])
         .args(["-q", "-v", "ON_ERROR_STOP=1", "-f", "-"])
-        .stdin(Stdio::from(std::fs::File::open(script).expect("the script")))
+        .stdin(Stdio::from(
+            std::fs::File::open(script).expect("the script"),
+        ))
         .stdout(Stdio::null());
     command
 }

@@ -714,7 +714,13 @@ impl<'a> Gen<'a> {
             if self.to.views.contains_key(&index.table) != on_views {
                 continue;
             }
-            let old = self.from.indexes.get(key);
+            // A materialized view dropped and created again comes back without its indexes.
+            let view_recreated = on_views
+                && self
+                    .views_to_drop()
+                    .iter()
+                    .any(|v| format!("{}.{}", v.schema, v.name) == index.table);
+            let old = self.from.indexes.get(key).filter(|_| !view_recreated);
             if old.is_none_or(|o| o.definition != index.definition) {
                 self.out.push(format!("{};", index.definition));
             }

@@ -119,6 +119,10 @@ async fn realistic_autogenerate_matches_its_snapshot_and_round_trips() {
     ok(&project, &["check"], " after up");
     ok(&project, &["downgrade", "-1"], &context);
     // Only head is recorded now: check compares the database with it object by object.
-    ok(&project, &["check"], " after down (the database is not head)");
+    ok(
+        &project,
+        &["check"],
+        " after down (the database is not head)",
+    );
     assert_eq!(object_count(&url).await, objects, "down brought head back");
 }
