@@ -78,7 +78,7 @@ fn parse_item(text: &str) -> AclItem {
     let mut chars = text.chars().peekable();
     let grantee = read_name(&mut chars, '=');
     let mut privileges: Vec<(char, bool)> = Vec::new();
-    while let Some(c) = chars.next() {
+    for c in chars.by_ref() {
         if c == '/' {
             break;
         }
