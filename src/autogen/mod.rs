@@ -4,23 +4,36 @@
 //! schema) and writes the statements in an order that applies on a real database: drops
 //! first, in reverse dependency order (triggers, views, functions, indexes, foreign keys,
 //! other constraints, columns, tables, sequences, enums, extensions, schemas), then creates
-//! and alterations in dependency order (schemas, extensions, enums, sequences, tables,
-//! columns, constraints with foreign keys last, indexes, functions, views, triggers,
-//! comments). The down section of a revision is the same generator with the sides
-//! swapped.
+//! and alterations in dependency order (schemas, extensions, enums, sequences, tables
+//! with partitioned tables before their partitions, columns, constraints with foreign keys
+//! last, indexes, functions then the aggregates built on them, views, triggers, comments,
+//! and last the grants). The down section of a revision is the same generator with the
+//! sides swapped.
 //!
 //! Drops use `IF EXISTS`, because dropping a table or a column already takes the
 //! constraints, indexes and triggers that live on it. Every statement that can lose data
 //! is flagged ([`Script::destructive`]); a column dropped and another added in the same
 //! table gets a `-- possible rename:` comment, since the catalogs cannot tell a rename
-//! from a drop and an add. Not generated yet (they are listed in [`Script::skipped`]):
-//! grants, partitioning changes, aggregates.
+//! from a drop and an add.
+//!
+//! Partitions are created `PARTITION OF` their parent, which gives them the parent's
+//! columns, indexes and constraints: those are left to the parent (the catalog marks the
+//! copies as inherited). A partition moved to another bound or parent is detached and
+//! attached again. Grants are compared privilege by privilege, a new object's with the
+//! grants Postgres gives it when it is created ([`grants`]).
+//!
+//! Not generated (listed in [`Script::skipped`], to be written by hand): a changed
+//! partition key and a table turned partitioned or back, which need a new table and a
+//! copy of the data.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::catalog::{Catalog, Column, Enum, Function, Sequence, Table, View};
 use crate::migrate::store::{quote_ident, quote_literal};
+use grants::AclKind;
+
+mod grants;
 
 mod types;
 
@@ -182,10 +195,10 @@ fn function_signature(f: &Function) -> String {
 }
 
 fn function_keyword(f: &Function) -> &'static str {
-    if f.kind == "procedure" {
-        "PROCEDURE"
-    } else {
-        "FUNCTION"
+    match f.kind.as_str() {
+        "procedure" => "PROCEDURE",
+        "aggregate" => "AGGREGATE",
+        _ => "FUNCTION",
     }
 }
 
@@ -207,6 +220,31 @@ fn identity_sequence(catalog: &Catalog, s: &Sequence) -> bool {
             c.identity.is_some() && *owner == format!("{}.{}.{}", t.schema, t.name, c.name)
         })
     })
+}
+
+/// Whether a partition stays a partition of the same parent, whose column changes then
+/// reach it without statements of its own.
+fn stays_attached(old: &Table, new: &Table) -> bool {
+    old.partition_of.is_some() && old.partition_of == new.partition_of
+}
+
+/// The tables of `catalog`, each partitioned table before its partitions.
+fn partition_order(catalog: &Catalog) -> Vec<&Table> {
+    let depth = |t: &Table| {
+        let mut depth = 0;
+        let mut parent = t.partition_of.as_ref();
+        while let Some(p) = parent.and_then(|p| catalog.tables.get(p)) {
+            depth += 1;
+            parent = p.partition_of.as_ref();
+            if depth > catalog.tables.len() {
+                break;
+            }
+        }
+        depth
+    };
+    let mut tables: Vec<&Table> = catalog.tables.values().collect();
+    tables.sort_by_key(|t| depth(t));
+    tables
 }
 
 /// Whether `to`'s labels are `from`'s with labels inserted (what `ADD VALUE` can do).
@@ -246,7 +284,7 @@ fn view_order<'a>(views: &[&'a View]) -> Vec<&'a View> {
 /// Where a function is created: before the tables when nothing in it depends on one (a
 /// column default or check can then call it), after the tables when its row types or
 /// SQL-standard body name tables, after the views when they name a view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum FunctionTier {
     BeforeTables,
     AfterTables,
@@ -254,16 +292,30 @@ enum FunctionTier {
 }
 
 fn function_tier(catalog: &Catalog, f: &Function) -> FunctionTier {
+    tier_within(catalog, f, catalog.functions.len())
+}
+
+/// The tier of `f`: the latest of what it depends on, the functions it calls (an
+/// aggregate's support functions) included; `depth` guards against a cycle.
+fn tier_within(catalog: &Catalog, f: &Function, depth: usize) -> FunctionTier {
     if f.definition.is_none() {
         return FunctionTier::AfterViews;
     }
-    if f.depends_on.iter().any(|d| catalog.views.contains_key(d)) {
-        FunctionTier::AfterViews
-    } else if f.depends_on.iter().any(|d| catalog.tables.contains_key(d)) {
-        FunctionTier::AfterTables
-    } else {
-        FunctionTier::BeforeTables
+    let mut tier = FunctionTier::BeforeTables;
+    for d in &f.depends_on {
+        let here = if catalog.views.contains_key(d) {
+            FunctionTier::AfterViews
+        } else if catalog.tables.contains_key(d) {
+            FunctionTier::AfterTables
+        } else {
+            match catalog.functions.get(d) {
+                Some(g) if depth > 0 && g.name != f.name => tier_within(catalog, g, depth - 1),
+                _ => FunctionTier::BeforeTables,
+            }
+        };
+        tier = tier.max(here);
     }
+    tier
 }
 
 struct Gen<'a> {
@@ -340,16 +392,33 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// Functions dropped: gone, or changed in what `CREATE OR REPLACE` cannot change
+    /// (kind, result), with the aggregates built on a dropped function; aggregates come
+    /// first, before the functions they use.
     fn functions_to_drop(&self) -> Vec<&'a Function> {
         let (from, to) = (self.from, self.to);
-        from.functions
+        let mut dropped: Vec<&'a Function> = from
+            .functions
             .iter()
             .filter(|(key, f)| match to.functions.get(*key) {
                 None => true,
                 Some(new) => new.result != f.result || new.kind != f.kind,
             })
             .map(|(_, f)| f)
-            .collect()
+            .collect();
+        let support: Vec<String> = dropped
+            .iter()
+            .filter(|f| f.kind != "aggregate")
+            .map(|f| function_key(f))
+            .collect();
+        for f in from.functions.values() {
+            let uses_dropped = f.depends_on.iter().any(|d| support.contains(d));
+            if f.kind == "aggregate" && uses_dropped && !dropped.contains(&f) {
+                dropped.push(f);
+            }
+        }
+        dropped.sort_by_key(|f| f.kind != "aggregate");
+        dropped
     }
 
     fn drops(&mut self) {
@@ -382,10 +451,12 @@ impl<'a> Gen<'a> {
         // the same name, before they are.
         self.drop_functions(|tier, again| tier == FunctionTier::AfterTables || again);
         for (key, index) in &from.indexes {
-            if to
-                .indexes
-                .get(key)
-                .is_none_or(|n| n.definition != index.definition)
+            // A partition's copy of its parent's index goes with the parent's.
+            if !index.inherited
+                && to
+                    .indexes
+                    .get(key)
+                    .is_none_or(|n| n.definition != index.definition)
             {
                 self.out.push(format!(
                     "DROP INDEX IF EXISTS {};",
@@ -400,7 +471,10 @@ impl<'a> Gen<'a> {
                     continue;
                 };
                 for (name, c) in &t.constraints {
-                    if !is_table_constraint(&c.kind) || (c.kind == "foreign key") != foreign {
+                    if !is_table_constraint(&c.kind)
+                        || (c.kind == "foreign key") != foreign
+                        || c.inherited
+                    {
                         continue;
                     }
                     if new
@@ -417,11 +491,14 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        // Columns of tables kept.
+        // Columns of tables kept (a partition's follow its parent's).
         for (key, t) in &from.tables {
             let Some(new) = to.tables.get(key) else {
                 continue;
             };
+            if stays_attached(t, new) {
+                continue;
+            }
             let dropped: Vec<&Column> = t
                 .columns
                 .iter()
@@ -626,8 +703,8 @@ impl<'a> Gen<'a> {
             }
         }
         self.create_functions(FunctionTier::BeforeTables);
-        for (key, t) in &to.tables {
-            match from.tables.get(key) {
+        for t in partition_order(to) {
+            match from.tables.get(&format!("{}.{}", t.schema, t.name)) {
                 None => self.create_table(t),
                 Some(old) => self.alter_table(old, t),
             }
@@ -660,7 +737,10 @@ impl<'a> Gen<'a> {
             for (key, t) in &to.tables {
                 let old = from.tables.get(key);
                 for (name, c) in &t.constraints {
-                    if !is_table_constraint(&c.kind) || (c.kind == "foreign key") != foreign {
+                    if !is_table_constraint(&c.kind)
+                        || (c.kind == "foreign key") != foreign
+                        || c.inherited
+                    {
                         continue;
                     }
                     let existing = old.and_then(|o| o.constraints.get(name));
@@ -748,25 +828,124 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        let grants_differ = from.granted_roles() != to.granted_roles()
-            || crate::catalog::diff(to, from)
-                .iter()
-                .any(|d| matches!(&d.change, crate::catalog::Change::Changed { aspect, .. } if aspect == "grants"));
-        if grants_differ {
-            self.out
-                .skipped
-                .push("grants differ: GRANT/REVOKE statements are not generated yet".into());
+        self.grants();
+    }
+
+    /// Keys (`schema.name(arguments)`) of the functions [`Self::functions_to_drop`] drops.
+    fn dropped_function_keys(&self) -> BTreeSet<String> {
+        self.functions_to_drop()
+            .iter()
+            .map(|f| format!("{}.{}({})", f.schema, f.name, f.arguments))
+            .collect()
+    }
+
+    /// GRANT and REVOKE for every object of `to` whose grants differ from what it has
+    /// when the statements before have run: its grants in `from` if it was kept, the
+    /// grants Postgres gives a new object otherwise (dropped objects need no revokes).
+    fn grants(&mut self) {
+        let (from, to) = (self.from, self.to);
+        // Whoever owns the objects of `to`, for objects whose grants do not say.
+        let fallback_owner = to
+            .tables
+            .values()
+            .map(|t| &t.grants)
+            .chain(to.functions.values().map(|f| &f.grants))
+            .chain(to.sequences.values().map(|s| &s.grants))
+            .find_map(|g| grants::owner_of(g));
+        // With no owner to be found there is nothing to compare with: no statements.
+        let baseline = |kind: AclKind, kept: Option<&Vec<String>>, now: &[String]| {
+            kept.cloned().unwrap_or_else(|| {
+                match grants::owner_of(now).or_else(|| fallback_owner.clone()) {
+                    Some(owner) => grants::default_grants(kind, &owner),
+                    None => now.to_vec(),
+                }
+            })
+        };
+        let mut statements: Vec<String> = Vec::new();
+        for (key, s) in &to.schemas {
+            let before = baseline(
+                AclKind::Schema,
+                from.schemas.get(key).map(|o| &o.grants),
+                &s.grants,
+            );
+            let target = format!("SCHEMA {}", quote_ident(&s.name));
+            statements.extend(grants::statements(&target, None, &before, &s.grants));
+        }
+        for (key, s) in &to.sequences {
+            let before = baseline(
+                AclKind::Sequence,
+                from.sequences.get(key).map(|o| &o.grants),
+                &s.grants,
+            );
+            let target = format!("SEQUENCE {}", qualified(&s.schema, &s.name));
+            statements.extend(grants::statements(&target, None, &before, &s.grants));
+        }
+        for (key, t) in &to.tables {
+            let old = from.tables.get(key);
+            let before = baseline(AclKind::Relation, old.map(|o| &o.grants), &t.grants);
+            let target = format!("TABLE {}", table_name(t));
+            statements.extend(grants::statements(&target, None, &before, &t.grants));
+            for c in &t.columns {
+                // A column dropped and added again (a changed generation) starts bare.
+                let kept = old
+                    .and_then(|o| o.column(&c.name))
+                    .filter(|b| b.generated == c.generated);
+                let before = kept.map(|b| b.grants.clone()).unwrap_or_default();
+                statements.extend(grants::statements(
+                    &target,
+                    Some(&c.name),
+                    &before,
+                    &c.grants,
+                ));
+            }
+        }
+        let dropped_views: BTreeSet<String> = self
+            .views_to_drop()
+            .iter()
+            .map(|v| format!("{}.{}", v.schema, v.name))
+            .collect();
+        for (key, v) in &to.views {
+            let kept = from.views.get(key).filter(|_| !dropped_views.contains(key));
+            let before = baseline(AclKind::Relation, kept.map(|o| &o.grants), &v.grants);
+            let target = format!("TABLE {}", qualified(&v.schema, &v.name));
+            statements.extend(grants::statements(&target, None, &before, &v.grants));
+        }
+        let dropped_functions = self.dropped_function_keys();
+        for (key, f) in &to.functions {
+            let kept = from
+                .functions
+                .get(key)
+                .filter(|_| !dropped_functions.contains(key));
+            let before = baseline(AclKind::Routine, kept.map(|o| &o.grants), &f.grants);
+            // GRANT has no AGGREGATE: an aggregate is granted on as a function.
+            let keyword = if f.kind == "procedure" {
+                "PROCEDURE"
+            } else {
+                "FUNCTION"
+            };
+            let target = format!("{keyword} {}", function_signature(f));
+            statements.extend(grants::statements(&target, None, &before, &f.grants));
+        }
+        for statement in statements {
+            self.out.push(statement);
         }
     }
 
     /// Creates or replaces the functions of `to` in `tier` that are new or changed.
     fn create_functions(&mut self, tier: FunctionTier) {
         let (from, to) = (self.from, self.to);
-        for (key, f) in &to.functions {
+        let dropped_functions = self.dropped_function_keys();
+        let mut functions: Vec<(&String, &Function)> = to.functions.iter().collect();
+        // Aggregates after the functions they are built on.
+        functions.sort_by_key(|(_, f)| f.kind == "aggregate");
+        for (key, f) in functions {
             if function_tier(to, f) != tier {
                 continue;
             }
-            let old = from.functions.get(key);
+            let old = from
+                .functions
+                .get(key)
+                .filter(|_| !dropped_functions.contains(key));
             let Some(definition) = &f.definition else {
                 if old.is_none_or(|o| o != f) {
                     self.out.skipped.push(format!(
@@ -802,7 +981,7 @@ impl<'a> Gen<'a> {
     /// in `recreated` too: dropping the view took them).
     fn create_indexes(&mut self, on_views: bool, recreated: &BTreeSet<String>) {
         for (key, index) in &self.to.indexes {
-            if self.to.views.contains_key(&index.table) != on_views {
+            if self.to.views.contains_key(&index.table) != on_views || index.inherited {
                 continue;
             }
             let old = self
@@ -811,7 +990,19 @@ impl<'a> Gen<'a> {
                 .get(key)
                 .filter(|_| !recreated.contains(&index.table));
             if old.is_none_or(|o| o.definition != index.definition) {
-                self.out.push(format!("{};", index.definition));
+                // `pg_get_indexdef` writes `ON ONLY` for a partitioned table's index, which
+                // would leave it without its partitions' indexes: those are wanted.
+                let partitioned = self
+                    .to
+                    .tables
+                    .get(&index.table)
+                    .is_some_and(|t| t.partition_key.is_some());
+                let definition = if partitioned {
+                    index.definition.replacen(" ON ONLY ", " ON ", 1)
+                } else {
+                    index.definition.clone()
+                };
+                self.out.push(format!("{definition};"));
             }
             if old.and_then(|o| o.comment.clone()) != index.comment {
                 self.out.push(format!(
@@ -892,22 +1083,50 @@ impl<'a> Gen<'a> {
     }
 
     fn create_table(&mut self, t: &Table) {
-        if t.partition_bound.is_some() || t.partition_key.is_some() {
-            self.out.skipped.push(format!(
-                "table {}: partitioning is not generated yet; the table is created unpartitioned",
-                t.name
+        let partition_by = t
+            .partition_key
+            .as_ref()
+            .map(|key| format!(" PARTITION BY {key}"))
+            .unwrap_or_default();
+        let parent = t.partition_of.as_ref().and_then(|p| self.to.tables.get(p));
+        if let (Some(parent), Some(bound)) = (parent, &t.partition_bound) {
+            // The columns come from the parent; only what differs from it is set here.
+            self.out.push(format!(
+                "CREATE TABLE {} PARTITION OF {} {bound}{partition_by};",
+                table_name(t),
+                table_name(parent)
+            ));
+            for c in &t.columns {
+                let Some(p) = parent.column(&c.name) else {
+                    continue;
+                };
+                let (name, column) = (table_name(t), quote_ident(&c.name));
+                if p.default != c.default {
+                    self.out.push(match &c.default {
+                        Some(default) => format!(
+                            "ALTER TABLE {name} ALTER COLUMN {column} SET DEFAULT {default};"
+                        ),
+                        None => format!("ALTER TABLE {name} ALTER COLUMN {column} DROP DEFAULT;"),
+                    });
+                }
+                if c.not_null && !p.not_null {
+                    self.out.push(format!(
+                        "ALTER TABLE {name} ALTER COLUMN {column} SET NOT NULL;"
+                    ));
+                }
+            }
+        } else {
+            let columns: Vec<String> = t
+                .columns
+                .iter()
+                .map(|c| format!("    {}", column_definition(c)))
+                .collect();
+            self.out.push(format!(
+                "CREATE TABLE {} (\n{}\n){partition_by};",
+                table_name(t),
+                columns.join(",\n")
             ));
         }
-        let columns: Vec<String> = t
-            .columns
-            .iter()
-            .map(|c| format!("    {}", column_definition(c)))
-            .collect();
-        self.out.push(format!(
-            "CREATE TABLE {} (\n{}\n);",
-            table_name(t),
-            columns.join(",\n")
-        ));
         if t.row_security {
             self.out.push(format!(
                 "ALTER TABLE {} ENABLE ROW LEVEL SECURITY;",
@@ -939,15 +1158,16 @@ impl<'a> Gen<'a> {
 
     fn alter_table(&mut self, old: &Table, t: &Table) {
         let name = table_name(t);
-        if old.kind != t.kind
-            || old.partition_key != t.partition_key
-            || old.partition_bound != t.partition_bound
-        {
+        if old.kind != t.kind || old.partition_key != t.partition_key {
+            let change = |key: &Option<String>| key.clone().unwrap_or_else(|| "none".into());
             self.out.skipped.push(format!(
-                "table {}: its kind or partitioning changed",
-                t.name
+                "table {}: partition key {} -> {}; write it by hand: create the new table, copy the data over, drop the old one and rename",
+                t.name,
+                change(&old.partition_key),
+                change(&t.partition_key)
             ));
         }
+        let attached = stays_attached(old, t);
         if old.row_security != t.row_security {
             self.out.push(format!(
                 "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
@@ -969,6 +1189,10 @@ impl<'a> Gen<'a> {
             .collect();
         for c in &t.columns {
             let before = old.column(&c.name).filter(|b| b.generated == c.generated);
+            if attached && before.is_none_or(|b| b.data_type != c.data_type) {
+                // Added or retyped on the parent, which does it for its partitions.
+                continue;
+            }
             let Some(b) = before else {
                 self.out.push(format!(
                     "ALTER TABLE {name} ADD COLUMN {};",
@@ -1056,6 +1280,32 @@ impl<'a> Gen<'a> {
             if b.comment != c.comment {
                 self.column_comment(t, c);
             }
+        }
+        self.move_partition(old, t);
+    }
+
+    /// A partition given another bound or parent (or none, or a table made a partition):
+    /// detached from where it was, attached where it goes.
+    fn move_partition(&mut self, old: &Table, t: &Table) {
+        if old.partition_of == t.partition_of && old.partition_bound == t.partition_bound {
+            return;
+        }
+        let name = table_name(t);
+        let parent_name = |catalog: &Catalog, key: &Option<String>| {
+            key.as_ref()
+                .and_then(|k| catalog.tables.get(k))
+                .map(table_name)
+        };
+        if let Some(parent) = parent_name(self.from, &old.partition_of) {
+            self.out
+                .push(format!("ALTER TABLE {parent} DETACH PARTITION {name};"));
+        }
+        if let (Some(parent), Some(bound)) =
+            (parent_name(self.to, &t.partition_of), &t.partition_bound)
+        {
+            self.out.push(format!(
+                "ALTER TABLE {parent} ATTACH PARTITION {name} {bound};"
+            ));
         }
     }
 }

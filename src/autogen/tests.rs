@@ -220,6 +220,7 @@ fn indexes_of_a_recreated_materialized_view_are_created_again() {
             table: "public.totals".into(),
             definition: "CREATE INDEX totals_idx ON public.totals USING btree (totals)".into(),
             comment: Some("lookups".into()),
+            inherited: false,
         },
     );
     let mut b = a.clone();
@@ -254,4 +255,225 @@ fn enum_labels_added_in_place_or_recreated() {
         &["c".into(), "a".into()]
     ));
     assert!(!labels_only_added(&["a".into(), "b".into()], &["a".into()]));
+}
+
+fn partitioned(name: &str, key: &str) -> Table {
+    Table {
+        kind: "partitioned table".into(),
+        partition_key: Some(key.into()),
+        ..table(name, &[("id", "integer"), ("at", "date")])
+    }
+}
+
+fn partition(name: &str, parent: &str, bound: &str) -> Table {
+    Table {
+        partition_of: Some(format!("public.{parent}")),
+        partition_bound: Some(bound.into()),
+        ..table(name, &[("id", "integer"), ("at", "date")])
+    }
+}
+
+#[test]
+fn a_partitioned_table_comes_before_its_partitions_which_do_not_repeat_its_columns() {
+    let a = catalog(vec![]);
+    // "a_event" sorts before its parent "event": the order must come from the parent.
+    let b = catalog(vec![
+        partitioned("event", "RANGE (at)"),
+        partition("a_event", "event", "DEFAULT"),
+    ]);
+    let up = generate(&a, &b);
+    assert_eq!(
+        up.statements,
+        [
+            "CREATE TABLE \"public\".\"event\" (\n    \"id\" integer,\n    \"at\" date\n) PARTITION BY RANGE (at);",
+            "CREATE TABLE \"public\".\"a_event\" PARTITION OF \"public\".\"event\" DEFAULT;",
+        ]
+    );
+    assert!(up.skipped.is_empty());
+}
+
+#[test]
+fn a_changed_bound_detaches_and_attaches_and_a_changed_key_is_left_by_hand() {
+    let old = catalog(vec![
+        partitioned("event", "RANGE (at)"),
+        partition(
+            "event_x",
+            "event",
+            "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+        ),
+    ]);
+    let new = catalog(vec![
+        partitioned("event", "RANGE (at)"),
+        partition(
+            "event_x",
+            "event",
+            "FOR VALUES FROM ('2024-01-01') TO ('2026-01-01')",
+        ),
+    ]);
+    assert_eq!(
+        generate(&old, &new).statements,
+        [
+            "ALTER TABLE \"public\".\"event\" DETACH PARTITION \"public\".\"event_x\";",
+            "ALTER TABLE \"public\".\"event\" ATTACH PARTITION \"public\".\"event_x\" FOR VALUES FROM ('2024-01-01') TO ('2026-01-01');",
+        ]
+    );
+    let rekeyed = catalog(vec![partitioned("event", "LIST (id)")]);
+    let up = generate(&catalog(vec![partitioned("event", "RANGE (at)")]), &rekeyed);
+    assert!(up.statements.is_empty());
+    assert_eq!(up.skipped.len(), 1);
+    assert!(
+        up.skipped[0].contains("RANGE (at) -> LIST (id)"),
+        "{:?}",
+        up.skipped
+    );
+    assert!(up.skipped[0].contains("by hand"));
+    let turned = generate(
+        &catalog(vec![table("event", &[("id", "integer")])]),
+        &rekeyed,
+    );
+    assert!(turned.skipped[0].contains("none -> LIST (id)"));
+}
+
+#[test]
+fn copies_made_on_partitions_are_left_to_the_parent() {
+    use crate::catalog::{Constraint, Index};
+    let mut b = catalog(vec![
+        partitioned("event", "RANGE (at)"),
+        partition("event_x", "event", "DEFAULT"),
+    ]);
+    let pkey = |name: &str, inherited| Constraint {
+        name: name.into(),
+        kind: "primary key".into(),
+        definition: "PRIMARY KEY (id, at)".into(),
+        comment: None,
+        inherited,
+    };
+    let event = b.tables.get_mut("public.event").unwrap();
+    event
+        .constraints
+        .insert("event_pkey".into(), pkey("event_pkey", false));
+    let event_x = b.tables.get_mut("public.event_x").unwrap();
+    event_x
+        .constraints
+        .insert("event_x_pkey".into(), pkey("event_x_pkey", true));
+    let index = |name: &str, table: &str, only: &str, inherited| Index {
+        schema: "public".into(),
+        name: name.into(),
+        table: format!("public.{table}"),
+        definition: format!("CREATE INDEX {name} ON {only}public.{table} USING btree (id)"),
+        comment: None,
+        inherited,
+    };
+    b.indexes.insert(
+        "public.event_id".into(),
+        index("event_id", "event", "ONLY ", false),
+    );
+    b.indexes.insert(
+        "public.event_x_id".into(),
+        index("event_x_id", "event_x", "", true),
+    );
+    let up = generate(&catalog(vec![]), &b);
+    let created: Vec<&String> = up
+        .statements
+        .iter()
+        .filter(|s| s.contains("PRIMARY KEY") || s.contains("INDEX"))
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "ALTER TABLE \"public\".\"event\" ADD CONSTRAINT \"event_pkey\" PRIMARY KEY (id, at);",
+            "CREATE INDEX event_id ON public.event USING btree (id);",
+        ]
+    );
+    let down = generate(&b, &catalog(vec![]));
+    assert!(!down.statements.iter().any(|s| s.contains("event_x_id")));
+}
+
+fn routine(name: &str, kind: &str, definition: &str, grants: &[&str]) -> Function {
+    Function {
+        schema: "public".into(),
+        name: name.into(),
+        arguments: "integer".into(),
+        kind: kind.into(),
+        result: Some("bigint".into()),
+        language: "sql".into(),
+        definition: Some(definition.into()),
+        grants: grants.iter().map(|g| g.to_string()).collect(),
+        ..Function::default()
+    }
+}
+
+fn with_functions(functions: Vec<Function>) -> Catalog {
+    let mut c = Catalog::default();
+    for f in functions {
+        c.functions
+            .insert(format!("public.{}({})", f.name, f.arguments), f);
+    }
+    c
+}
+
+#[test]
+fn aggregates_come_after_their_functions_and_go_before_them() {
+    let public = ["app=X/app", "=X/app"];
+    let mut b = with_functions(vec![
+        routine(
+            "add_sq",
+            "function",
+            "CREATE OR REPLACE FUNCTION public.add_sq(integer) RETURNS bigint ...",
+            &public,
+        ),
+        routine(
+            "a_sum",
+            "aggregate",
+            "CREATE OR REPLACE AGGREGATE public.a_sum(integer) (\n    SFUNC = public.add_sq,\n    STYPE = bigint\n)",
+            &["app=X/app"],
+        ),
+    ]);
+    // pg_depend ties the aggregate to its state function.
+    b.functions
+        .get_mut("public.a_sum(integer)")
+        .unwrap()
+        .depends_on = vec!["public.add_sq(integer)".into()];
+    let up = generate(&Catalog::default(), &b);
+    assert_eq!(up.statements.len(), 3, "{:#?}", up.statements);
+    assert!(up.statements[0].starts_with("CREATE OR REPLACE FUNCTION public.add_sq"));
+    assert!(up.statements[1].starts_with("CREATE OR REPLACE AGGREGATE public.a_sum"));
+    assert_eq!(
+        up.statements[2],
+        "REVOKE EXECUTE ON FUNCTION \"public\".\"a_sum\"(integer) FROM PUBLIC;"
+    );
+    let down = generate(&b, &Catalog::default());
+    assert_eq!(
+        down.statements,
+        [
+            "DROP AGGREGATE IF EXISTS \"public\".\"a_sum\"(integer);",
+            "DROP FUNCTION IF EXISTS \"public\".\"add_sq\"(integer);",
+        ]
+    );
+}
+
+#[test]
+fn a_grants_only_change_writes_grants_and_revokes() {
+    let mut a = catalog(vec![table("item", &[("id", "integer")])]);
+    let mut b = a.clone();
+    a.tables.get_mut("public.item").unwrap().grants =
+        vec!["app=arwdDxtm/app".into(), "reader=r/app".into()];
+    b.tables.get_mut("public.item").unwrap().grants =
+        vec!["app=arwdDxtm/app".into(), "writer=aw*/app".into()];
+    b.tables.get_mut("public.item").unwrap().columns[0].grants = vec!["reader=r/app".into()];
+    let up = generate(&a, &b);
+    assert!(up.skipped.is_empty());
+    assert_eq!(
+        up.statements,
+        [
+            "REVOKE SELECT ON TABLE \"public\".\"item\" FROM \"reader\";",
+            "GRANT INSERT ON TABLE \"public\".\"item\" TO \"writer\";",
+            "GRANT UPDATE ON TABLE \"public\".\"item\" TO \"writer\" WITH GRANT OPTION;",
+            "GRANT SELECT (\"id\") ON TABLE \"public\".\"item\" TO \"reader\";",
+        ]
+    );
+    // A new table with only its owner's grants needs none.
+    let mut fresh = catalog(vec![table("fresh", &[("id", "integer")])]);
+    fresh.tables.get_mut("public.fresh").unwrap().grants = vec!["app=arwdDxtm/app".into()];
+    assert_eq!(generate(&Catalog::default(), &fresh).statements.len(), 1);
 }

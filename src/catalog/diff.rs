@@ -231,6 +231,7 @@ fn table_aspects(a: &mut Aspects, e: &Table, b: &Table) {
     a.field("kind", &e.kind, &b.kind);
     a.field("partition key", &e.partition_key, &b.partition_key);
     a.field("partition bound", &e.partition_bound, &b.partition_bound);
+    a.field("partition of", &e.partition_of, &b.partition_of);
     a.field("row level security", &e.row_security, &b.row_security);
     a.field("comment", &e.comment, &b.comment);
     a.field("grants", &e.grants, &b.grants);

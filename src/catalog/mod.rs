@@ -98,8 +98,11 @@ pub struct Table {
     pub triggers: BTreeMap<String, Trigger>,
     /// `PARTITION BY` clause of a partitioned table.
     pub partition_key: Option<String>,
-    /// `FOR VALUES ...` of a partition.
+    /// `FOR VALUES ...` (or `DEFAULT`) of a partition.
     pub partition_bound: Option<String>,
+    /// The partitioned table a partition belongs to, schema-qualified.
+    #[serde(default)]
+    pub partition_of: Option<String>,
     pub row_security: bool,
     pub comment: Option<String>,
     pub grants: Vec<String>,
@@ -140,6 +143,10 @@ pub struct Constraint {
     /// As `pg_get_constraintdef` prints it: `FOREIGN KEY (a) REFERENCES b(id)`.
     pub definition: String,
     pub comment: Option<String>,
+    /// Made by Postgres on a partition from its parent's constraint (or inherited from a
+    /// parent table): it comes and goes with the parent's.
+    #[serde(default)]
+    pub inherited: bool,
 }
 
 /// A trigger on a table or view.
@@ -163,6 +170,10 @@ pub struct Index {
     /// As `pg_get_indexdef` prints it.
     pub definition: String,
     pub comment: Option<String>,
+    /// Made by Postgres on a partition from an index of its parent: it comes and goes
+    /// with the parent's.
+    #[serde(default)]
+    pub inherited: bool,
 }
 
 /// A view or materialized view.
@@ -201,8 +212,10 @@ pub struct Function {
     /// The body as written (`prosrc`); empty for SQL-standard bodies, which only the
     /// definition shows.
     pub body: String,
-    /// The whole `CREATE OR REPLACE` statement as `pg_get_functiondef` prints it (volatility,
-    /// strictness, security, settings); `None` for aggregates.
+    /// The whole `CREATE OR REPLACE` statement: as `pg_get_functiondef` prints it
+    /// (volatility, strictness, security, settings), or for an aggregate as read from
+    /// `pg_aggregate` (transition, final, combine and moving-aggregate functions, initial
+    /// conditions, sort operator, parallel safety).
     pub definition: Option<String>,
     pub comment: Option<String>,
     pub grants: Vec<String>,

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
+use crate::migrate::store::{quote_ident, quote_literal};
+
 use super::{
     Catalog, Column, Constraint, Enum, Extension, Function, Index, Schema, Sequence, Table,
     Trigger, View,
@@ -121,7 +123,10 @@ const TABLES: &str = concat!(
     grants!("c.relacl", "r", "c.relowner"),
     ", c.relrowsecurity, \
      CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
-     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END \
+     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
+     (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits h \
+       JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+       WHERE h.inhrelid = c.oid AND c.relispartition) \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p') AND ",
     user_namespace!(),
@@ -153,7 +158,7 @@ const COLUMNS: &str = concat!(
 
 const CONSTRAINTS: &str = concat!(
     "SELECT n.nspname, c.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid), \
-     obj_description(k.oid, 'pg_constraint') \
+     obj_description(k.oid, 'pg_constraint'), k.conparentid <> 0 OR NOT k.conislocal \
      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p') AND ",
@@ -166,7 +171,7 @@ const CONSTRAINTS: &str = concat!(
 
 const INDEXES: &str = concat!(
     "SELECT n.nspname, ic.relname, tn.nspname || '.' || c.relname, \
-     pg_get_indexdef(i.indexrelid), obj_description(ic.oid, 'pg_class') \
+     pg_get_indexdef(i.indexrelid), obj_description(ic.oid, 'pg_class'), ic.relispartition \
      FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
      JOIN pg_class c ON c.oid = i.indrelid \
      JOIN pg_namespace tn ON tn.oid = c.relnamespace \
@@ -248,6 +253,48 @@ const FUNCTIONS: &str = concat!(
     depends_on!("pg_proc", "p.oid"),
     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
      JOIN pg_language l ON l.oid = p.prolang WHERE ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_proc", "p.oid"),
+);
+
+/// `schema.name` of the function whose oid is `$oid`, quoted as needed; NULL for none.
+macro_rules! function_name {
+    ($oid:literal) => {
+        concat!(
+            "(SELECT format('%I.%I', fn.nspname, fp.proname) FROM pg_proc fp \
+             JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = ",
+            $oid,
+            ")"
+        )
+    };
+}
+
+const AGGREGATES: &str = concat!(
+    "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), \
+     pg_get_function_arguments(p.oid), a.aggkind::text, ",
+    function_name!("a.aggtransfn"),
+    ", format_type(a.aggtranstype, NULL), a.aggtransspace, ",
+    function_name!("a.aggfinalfn"),
+    ", a.aggfinalextra, a.aggfinalmodify::text, ",
+    function_name!("a.aggcombinefn"),
+    ", ",
+    function_name!("a.aggserialfn"),
+    ", ",
+    function_name!("a.aggdeserialfn"),
+    ", a.agginitval, ",
+    function_name!("a.aggmtransfn"),
+    ", ",
+    function_name!("a.aggminvtransfn"),
+    ", CASE WHEN a.aggmtranstype <> 0 THEN format_type(a.aggmtranstype, NULL) END, \
+     a.aggmtransspace, ",
+    function_name!("a.aggmfinalfn"),
+    ", a.aggmfinalextra, a.aggmfinalmodify::text, a.aggminitval, \
+     (SELECT format('OPERATOR(%I.%s)', opn.nspname, o.oprname) FROM pg_operator o \
+       JOIN pg_namespace opn ON opn.oid = o.oprnamespace WHERE o.oid = a.aggsortop), \
+     p.proparallel::text \
+     FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid \
+     JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ",
     user_namespace!(),
     " AND ",
     not_in_extension!("pg_proc", "p.oid"),
@@ -340,6 +387,7 @@ pub async fn read_catalog(
             table: row.try_get(2)?,
             definition: row.try_get(3)?,
             comment: row.try_get(4)?,
+            inherited: row.try_get(5)?,
         };
         catalog.indexes.insert(qualified(&i.schema, &i.name), i);
     }
@@ -374,6 +422,17 @@ pub async fn read_catalog(
         };
         let key = format!("{}({})", qualified(&f.schema, &f.name), f.arguments);
         catalog.functions.insert(key, f);
+    }
+    for row in rows(conn, AGGREGATES, options).await? {
+        let (schema, name): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let key = format!(
+            "{}({})",
+            qualified(&schema, &name),
+            row.try_get::<String, _>(2)?
+        );
+        if let Some(f) = catalog.functions.get_mut(&key) {
+            f.definition = Some(aggregate_definition(&row)?);
+        }
     }
     for row in rows(conn, TRIGGERS, options).await? {
         let relation = qualified(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?);
@@ -413,6 +472,7 @@ async fn read_tables(
             row_security: row.try_get(5)?,
             partition_key: row.try_get(6)?,
             partition_bound: row.try_get(7)?,
+            partition_of: row.try_get(8)?,
             ..Table::default()
         };
         catalog.tables.insert(qualified(&t.schema, &t.name), t);
@@ -454,14 +514,97 @@ async fn read_tables(
             kind: constraint_kind(&kind).to_string(),
             definition: row.try_get(4)?,
             comment: row.try_get(5)?,
+            inherited: row.try_get(6)?,
         };
-        if let Some(table) = catalog.tables.get_mut(&relation) {
+        // A foreign key to a partitioned table has copies of the same name for each
+        // partition it references: the one written by hand is the one kept.
+        if let Some(table) = catalog.tables.get_mut(&relation)
+            && table
+                .constraints
+                .get(&constraint.name)
+                .is_none_or(|existing| existing.inherited)
+        {
             table
                 .constraints
                 .insert(constraint.name.clone(), constraint);
         }
     }
     Ok(())
+}
+
+/// The `CREATE OR REPLACE AGGREGATE` statement of a row of [`AGGREGATES`]: every option
+/// that is set, in a fixed order, so that equal aggregates give equal text.
+fn aggregate_definition(row: &PgRow) -> Result<String, sqlx::Error> {
+    let text = |index: usize| row.try_get::<Option<String>, _>(index);
+    let modify = |index: usize| -> Result<&'static str, sqlx::Error> {
+        Ok(match row.try_get::<String, _>(index)?.as_str() {
+            "s" => "SHAREABLE",
+            "w" => "READ_WRITE",
+            _ => "READ_ONLY",
+        })
+    };
+    let mut options: Vec<String> = Vec::new();
+    // The plain and the moving-aggregate halves have the same shape at different columns.
+    for (prefix, first) in [("S", 5), ("MS", 15)] {
+        let m = if prefix == "S" { "" } else { "M" };
+        if let Some(function) = text(first)? {
+            options.push(format!("{prefix}FUNC = {function}"));
+        }
+        let (type_at, space_at) = if prefix == "S" { (6, 7) } else { (17, 18) };
+        if prefix == "MS"
+            && let Some(inverse) = text(16)?
+        {
+            options.push(format!("MINVFUNC = {inverse}"));
+        }
+        if let Some(state) = text(type_at)? {
+            options.push(format!("{prefix}TYPE = {state}"));
+        }
+        let space: i32 = row.try_get(space_at)?;
+        if space != 0 {
+            options.push(format!("{prefix}SPACE = {space}"));
+        }
+        let final_at = if prefix == "S" { 8 } else { 19 };
+        if let Some(function) = text(final_at)? {
+            options.push(format!("{m}FINALFUNC = {function}"));
+            if row.try_get::<bool, _>(final_at + 1)? {
+                options.push(format!("{m}FINALFUNC_EXTRA"));
+            }
+            options.push(format!("{m}FINALFUNC_MODIFY = {}", modify(final_at + 2)?));
+        }
+        if prefix == "S" {
+            for (option, index) in [
+                ("COMBINEFUNC", 11),
+                ("SERIALFUNC", 12),
+                ("DESERIALFUNC", 13),
+            ] {
+                if let Some(function) = text(index)? {
+                    options.push(format!("{option} = {function}"));
+                }
+            }
+        }
+        let initial_at = if prefix == "S" { 14 } else { 22 };
+        if let Some(initial) = text(initial_at)? {
+            options.push(format!("{m}INITCOND = {}", quote_literal(&initial)));
+        }
+    }
+    if let Some(operator) = text(23)? {
+        options.push(format!("SORTOP = {operator}"));
+    }
+    match row.try_get::<String, _>(24)?.as_str() {
+        "s" => options.push("PARALLEL = SAFE".into()),
+        "r" => options.push("PARALLEL = RESTRICTED".into()),
+        _ => {}
+    }
+    if row.try_get::<String, _>(4)? == "h" {
+        options.push("HYPOTHETICAL".into());
+    }
+    Ok(format!(
+        "CREATE OR REPLACE AGGREGATE {}.{}({}) (\n    {}\n)",
+        quote_ident(&row.try_get::<String, _>(0)?),
+        quote_ident(&row.try_get::<String, _>(1)?),
+        row.try_get::<String, _>(3)?,
+        options.join(",\n    ")
+    ))
 }
 
 fn function_kind(code: &str) -> &'static str {

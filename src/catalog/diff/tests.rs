@@ -27,6 +27,7 @@ fn item() -> Table {
                 kind: "primary key".into(),
                 definition: "PRIMARY KEY (id)".into(),
                 comment: None,
+                inherited: false,
             },
         )]),
         ..Table::default()
@@ -67,6 +68,7 @@ fn catalog() -> Catalog {
             table: "public.item".into(),
             definition: "CREATE INDEX item_name_idx ON public.item USING btree (name)".into(),
             comment: None,
+            inherited: false,
         },
     );
     catalog

@@ -1,0 +1,295 @@
+//! GRANT and REVOKE statements for the difference between two access lists.
+//!
+//! The catalog holds an object's grants as `aclitem` text (`grantee=privileges/grantor`,
+//! an empty grantee for PUBLIC, `*` after a privilege letter for its grant option). A new
+//! object starts with what Postgres gives every object of its kind (its owner holds every
+//! privilege; functions and procedures can also be executed by PUBLIC), so that is what
+//! its declared grants are compared with.
+
+use std::collections::BTreeMap;
+
+use crate::migrate::store::quote_ident;
+
+/// Privilege letters in the order Postgres prints them, with their SQL names.
+const PRIVILEGES: &[(char, &str)] = &[
+    ('a', "INSERT"),
+    ('r', "SELECT"),
+    ('w', "UPDATE"),
+    ('d', "DELETE"),
+    ('D', "TRUNCATE"),
+    ('x', "REFERENCES"),
+    ('t', "TRIGGER"),
+    ('m', "MAINTAIN"),
+    ('X', "EXECUTE"),
+    ('U', "USAGE"),
+    ('C', "CREATE"),
+    ('T', "TEMPORARY"),
+    ('c', "CONNECT"),
+];
+
+/// What an object is, for the privileges a new one starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AclKind {
+    Schema,
+    /// Tables, views and materialized views.
+    Relation,
+    Sequence,
+    /// Functions, procedures and aggregates.
+    Routine,
+}
+
+/// One `aclitem`: who holds which privileges (with or without grant option), and from whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AclItem {
+    /// Empty for PUBLIC.
+    grantee: String,
+    privileges: Vec<(char, bool)>,
+    grantor: String,
+}
+
+/// A role name as `aclitem` text writes it: bare, or in double quotes with `""` inside.
+fn read_name(chars: &mut std::iter::Peekable<std::str::Chars>, end: char) -> String {
+    let mut name = String::new();
+    while let Some(&c) = chars.peek() {
+        if c == end {
+            break;
+        }
+        chars.next();
+        if c != '"' {
+            name.push(c);
+            continue;
+        }
+        while let Some(q) = chars.next() {
+            if q != '"' {
+                name.push(q);
+            } else if chars.peek() == Some(&'"') {
+                chars.next();
+                name.push('"');
+            } else {
+                break;
+            }
+        }
+    }
+    chars.next();
+    name
+}
+
+fn parse_item(text: &str) -> AclItem {
+    let mut chars = text.chars().peekable();
+    let grantee = read_name(&mut chars, '=');
+    let mut privileges: Vec<(char, bool)> = Vec::new();
+    for c in chars.by_ref() {
+        if c == '/' {
+            break;
+        }
+        if c == '*' {
+            if let Some(last) = privileges.last_mut() {
+                last.1 = true;
+            }
+        } else {
+            privileges.push((c, false));
+        }
+    }
+    let grantor = read_name(&mut chars, '\0');
+    AclItem {
+        grantee,
+        privileges,
+        grantor,
+    }
+}
+
+/// The owner of an object, as the grantor of its grants (Postgres records the owner as
+/// the grantor of what the owner or a superuser grants).
+pub(super) fn owner_of(grants: &[String]) -> Option<String> {
+    grants.first().map(|item| parse_item(item).grantor)
+}
+
+/// The grants a new object of `kind` owned by `owner` starts with, as `aclitem` text.
+pub(super) fn default_grants(kind: AclKind, owner: &str) -> Vec<String> {
+    let owner_privileges = match kind {
+        AclKind::Schema => "UC",
+        AclKind::Relation => "arwdDxtm",
+        AclKind::Sequence => "rwU",
+        AclKind::Routine => "X",
+    };
+    let quoted = quote_role(owner);
+    let mut items = vec![format!("{quoted}={owner_privileges}/{quoted}")];
+    if kind == AclKind::Routine {
+        items.push(format!("=X/{quoted}"));
+    }
+    items
+}
+
+/// A role name as `aclitem` text writes it.
+fn quote_role(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// Per grantee, each privilege and whether it comes with grant option (held from any
+/// grantor: `GRANT` can only record the current user, so grantors are not compared).
+fn held(grants: &[String]) -> BTreeMap<String, BTreeMap<char, bool>> {
+    let mut held: BTreeMap<String, BTreeMap<char, bool>> = BTreeMap::new();
+    for item in grants.iter().map(|g| parse_item(g)) {
+        let privileges = held.entry(item.grantee).or_default();
+        for (letter, option) in item.privileges {
+            let entry = privileges.entry(letter).or_insert(false);
+            *entry |= option;
+        }
+    }
+    held
+}
+
+fn grantee_sql(grantee: &str) -> String {
+    if grantee.is_empty() {
+        "PUBLIC".to_string()
+    } else {
+        quote_ident(grantee)
+    }
+}
+
+/// `SELECT, UPDATE` (or `SELECT ("c")` for a column) for the letters given, in the order
+/// Postgres prints them.
+fn privilege_list(letters: &[char], column: Option<&str>) -> String {
+    let suffix = column.map_or_else(String::new, |c| format!(" ({})", quote_ident(c)));
+    PRIVILEGES
+        .iter()
+        .filter(|(letter, _)| letters.contains(letter))
+        .map(|(_, name)| format!("{name}{suffix}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statements that take `target` (`TABLE "public"."item"`, `SCHEMA "app"`, ...; for a
+/// column its table, with `column` set) from the grants `from` to the grants `to`:
+/// revokes first, then grants.
+pub(super) fn statements(
+    target: &str,
+    column: Option<&str>,
+    from: &[String],
+    to: &[String],
+) -> Vec<String> {
+    let (before, after) = (held(from), held(to));
+    let none = BTreeMap::new();
+    let grantees: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut revokes = Vec::new();
+    let mut grants = Vec::new();
+    for grantee in grantees {
+        let was = before.get(grantee).unwrap_or(&none);
+        let now = after.get(grantee).unwrap_or(&none);
+        let who = grantee_sql(grantee);
+        let pick = |test: &dyn Fn(Option<&bool>, Option<&bool>) -> bool| -> Vec<char> {
+            PRIVILEGES
+                .iter()
+                .map(|(letter, _)| *letter)
+                .filter(|letter| test(was.get(letter), now.get(letter)))
+                .collect()
+        };
+        // Revoking what was held with grant option also takes what was granted on from it.
+        let cascade = |letters: &[char]| {
+            if letters.iter().any(|l| was.get(l) == Some(&true)) {
+                " CASCADE"
+            } else {
+                ""
+            }
+        };
+        let gone = pick(&|w, n| w.is_some() && n.is_none());
+        if !gone.is_empty() {
+            revokes.push(format!(
+                "REVOKE {} ON {target} FROM {who}{};",
+                privilege_list(&gone, column),
+                cascade(&gone)
+            ));
+        }
+        let option_gone = pick(&|w, n| w == Some(&true) && n == Some(&false));
+        if !option_gone.is_empty() {
+            revokes.push(format!(
+                "REVOKE GRANT OPTION FOR {} ON {target} FROM {who} CASCADE;",
+                privilege_list(&option_gone, column)
+            ));
+        }
+        let plain = pick(&|w, n| w.is_none() && n == Some(&false));
+        if !plain.is_empty() {
+            grants.push(format!(
+                "GRANT {} ON {target} TO {who};",
+                privilege_list(&plain, column)
+            ));
+        }
+        let with_option = pick(&|w, n| w != Some(&true) && n == Some(&true));
+        if !with_option.is_empty() {
+            grants.push(format!(
+                "GRANT {} ON {target} TO {who} WITH GRANT OPTION;",
+                privilege_list(&with_option, column)
+            ));
+        }
+    }
+    revokes.append(&mut grants);
+    revokes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn items_are_parsed_with_quotes_public_and_grant_options() {
+        assert_eq!(
+            parse_item("\"odd=\"\"role\"=r*w/\"my/owner\""),
+            AclItem {
+                grantee: "odd=\"role".into(),
+                privileges: vec![('r', true), ('w', false)],
+                grantor: "my/owner".into(),
+            }
+        );
+        assert_eq!(parse_item("=X/app").grantee, "");
+        assert_eq!(owner_of(&v(&["app=arwdDxtm/app"])).as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn a_new_object_with_the_default_grants_needs_nothing() {
+        let table = default_grants(AclKind::Relation, "app");
+        assert_eq!(table, ["app=arwdDxtm/app"]);
+        assert!(statements("TABLE t", None, &table, &table).is_empty());
+        let function = default_grants(AclKind::Routine, "Odd One");
+        assert_eq!(function, ["\"Odd One\"=X/\"Odd One\"", "=X/\"Odd One\""]);
+    }
+
+    #[test]
+    fn added_removed_and_optioned_privileges_give_grants_and_revokes() {
+        let from = v(&["=X/app", "app=X/app", "old=X*/app"]);
+        let to = v(&["app=X/app", "old=X/app", "reader=X*/app", "writer=X/app"]);
+        assert_eq!(
+            statements("FUNCTION f()", None, &from, &to),
+            [
+                "REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC;",
+                "REVOKE GRANT OPTION FOR EXECUTE ON FUNCTION f() FROM \"old\" CASCADE;",
+                "GRANT EXECUTE ON FUNCTION f() TO \"reader\" WITH GRANT OPTION;",
+                "GRANT EXECUTE ON FUNCTION f() TO \"writer\";",
+            ]
+        );
+    }
+
+    #[test]
+    fn column_privileges_name_their_column() {
+        let to = v(&["reader=rw/app"]);
+        assert_eq!(
+            statements("TABLE t", Some("c"), &[], &to),
+            ["GRANT SELECT (\"c\"), UPDATE (\"c\") ON TABLE t TO \"reader\";"]
+        );
+        assert_eq!(
+            statements("TABLE t", Some("c"), &to, &[]),
+            ["REVOKE SELECT (\"c\"), UPDATE (\"c\") ON TABLE t FROM \"reader\";"]
+        );
+    }
+}
