@@ -253,6 +253,54 @@ fn labels_only_added(from: &[String], to: &[String]) -> bool {
     from.iter().all(|label| rest.any(|l| l == label))
 }
 
+/// Whether `text` names `name` as a whole word (for expressions Postgres keeps no
+/// column dependencies of in the catalog: constraint and index definitions).
+fn mentions(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
+/// The generated columns of `t` over a column whose type changes: they block the ALTER
+/// TYPE, so they are dropped before and added again after (their values are computed,
+/// nothing is lost).
+fn regenerated_columns<'t>(old: &Table, t: &'t Table) -> Vec<&'t Column> {
+    let retyped: Vec<&str> = t
+        .columns
+        .iter()
+        .filter(|c| {
+            old.column(&c.name).is_some_and(|b| {
+                b.generated == c.generated
+                    && (b.data_type != c.data_type || b.collation != c.collation)
+            })
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    t.columns
+        .iter()
+        .filter(|c| {
+            c.generated.as_deref().is_some_and(|expression| {
+                old.column(&c.name)
+                    .is_some_and(|b| b.generated == c.generated)
+                    && retyped
+                        .iter()
+                        .any(|r| *r != c.name && mentions(expression, r))
+            })
+        })
+        .collect()
+}
+
+/// Whether a column's type is the enum `e` or an array of it.
+fn of_enum(c: &Column, e: &Enum) -> bool {
+    let base = c.data_type.trim_end_matches("[]");
+    base == e.name
+        || base == format!("{}.{}", e.schema, e.name)
+        || base == qualified(&e.schema, &e.name)
+}
+
 fn view_key(v: &View) -> String {
     format!("{}.{}", v.schema, v.name)
 }
@@ -329,17 +377,60 @@ struct Gen<'a> {
 
 impl<'a> Gen<'a> {
     /// Enums whose labels changed in a way `ADD VALUE` cannot do: recreated.
+    ///
+    /// Also those whose added labels the new schema uses (in a default, check, index,
+    /// view or function): Postgres refuses a label added by `ADD VALUE` until its
+    /// transaction commits, and a revision is one transaction. Recreating loses nothing
+    /// then, since every old label is kept.
     fn recreated_enums(&self) -> BTreeSet<&'a String> {
         let (from, to) = (self.from, self.to);
         to.enums
             .iter()
             .filter(|(key, e)| {
-                from.enums
-                    .get(*key)
-                    .is_some_and(|old| !labels_only_added(&old.labels, &e.labels))
+                from.enums.get(*key).is_some_and(|old| {
+                    !labels_only_added(&old.labels, &e.labels) || self.new_label_used(old, e)
+                })
             })
             .map(|(key, _)| key)
             .collect()
+    }
+
+    /// Whether a label of `e` that `old` lacks appears as a literal of the enum in `to`.
+    fn new_label_used(&self, old: &Enum, e: &Enum) -> bool {
+        let to = self.to;
+        let literals: Vec<String> = e
+            .labels
+            .iter()
+            .filter(|l| !old.labels.contains(l))
+            .flat_map(|l| {
+                let label = quote_literal(l);
+                [
+                    format!("{label}::{}", e.name),
+                    format!("{label}::{}.{}", e.schema, e.name),
+                    format!("{label}::{}", qualified(&e.schema, &e.name)),
+                ]
+            })
+            .collect();
+        if literals.is_empty() {
+            return false;
+        }
+        let mut texts: Vec<&str> = Vec::new();
+        for t in to.tables.values() {
+            texts.extend(t.constraints.values().map(|c| c.definition.as_str()));
+            texts.extend(t.columns.iter().filter_map(|c| c.default.as_deref()));
+            texts.extend(t.columns.iter().filter_map(|c| c.generated.as_deref()));
+            texts.extend(t.triggers.values().map(|t| t.definition.as_str()));
+        }
+        texts.extend(to.indexes.values().map(|i| i.definition.as_str()));
+        texts.extend(to.views.values().map(|v| v.definition.as_str()));
+        texts.extend(
+            to.functions
+                .values()
+                .filter_map(|f| f.definition.as_deref()),
+        );
+        texts
+            .iter()
+            .any(|text| literals.iter().any(|l| text.contains(l.as_str())))
     }
 
     /// Views dropped: gone, changed in any way but their comment, or depending on
@@ -347,21 +438,28 @@ impl<'a> Gen<'a> {
     /// function dropped, a view dropped); the ones still wanted are created again.
     fn views_to_drop(&self) -> Vec<&'a View> {
         let (from, to) = (self.from, self.to);
+        // Tables dropped, columns dropped or retyped, enums recreated, functions dropped.
         let mut changing: BTreeSet<String> = BTreeSet::new();
         for (key, t) in &from.tables {
-            let altered = to.tables.get(key).is_none_or(|new| {
-                t.columns.iter().any(|c| {
-                    new.column(&c.name).is_none_or(|n| {
-                        n.data_type != c.data_type
-                            || n.generated != c.generated
-                            || n.collation != c.collation
-                    })
-                })
-            });
-            if altered {
+            let Some(new) = to.tables.get(key) else {
                 changing.insert(key.clone());
+                continue;
+            };
+            for c in &t.columns {
+                let altered = new.column(&c.name).is_none_or(|n| {
+                    n.data_type != c.data_type
+                        || n.generated != c.generated
+                        || n.collation != c.collation
+                });
+                if altered {
+                    changing.insert(format!("{key}.{}", c.name));
+                }
+            }
+            for c in regenerated_columns(t, new) {
+                changing.insert(format!("{key}.{}", c.name));
             }
         }
+        changing.extend(self.enum_dependents());
         for f in self.functions_to_drop() {
             changing.insert(function_key(f));
         }
@@ -392,17 +490,39 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// What a recreated enum pulls from under the objects that use it: the enum itself
+    /// (`schema.name`) and every kept column of its type (`schema.table.column`).
+    fn enum_dependents(&self) -> BTreeSet<String> {
+        let mut keys = BTreeSet::new();
+        for key in self.recreated_enums() {
+            let e = &self.to.enums[key];
+            keys.insert(key.clone());
+            for (table, t) in &self.from.tables {
+                for c in t.columns.iter().filter(|c| of_enum(c, e)) {
+                    keys.insert(format!("{table}.{}", c.name));
+                }
+            }
+        }
+        keys
+    }
+
     /// Functions dropped: gone, or changed in what `CREATE OR REPLACE` cannot change
     /// (kind, result), with the aggregates built on a dropped function; aggregates come
     /// first, before the functions they use.
     fn functions_to_drop(&self) -> Vec<&'a Function> {
         let (from, to) = (self.from, self.to);
+        // A function taking or returning a recreated enum would hold on to the old type.
+        let enums = self.recreated_enums();
         let mut dropped: Vec<&'a Function> = from
             .functions
             .iter()
             .filter(|(key, f)| match to.functions.get(*key) {
                 None => true,
-                Some(new) => new.result != f.result || new.kind != f.kind,
+                Some(new) => {
+                    new.result != f.result
+                        || new.kind != f.kind
+                        || f.depends_on.iter().any(|d| enums.contains(d))
+                }
             })
             .map(|(_, f)| f)
             .collect();
@@ -1027,28 +1147,64 @@ impl<'a> Gen<'a> {
     /// through text (a row holding a removed label fails) and drops the old type.
     fn recreate_enum(&mut self, old: &Enum, e: &Enum) {
         let aside = format!("{}__devdb_old", e.name);
+        let removed: Vec<String> = old
+            .labels
+            .iter()
+            .filter(|l| !e.labels.contains(l))
+            .map(|l| quote_literal(l))
+            .collect();
         self.out.push(format!(
             "ALTER TYPE {} RENAME TO {};",
             qualified(&old.schema, &old.name),
             quote_ident(&aside)
         ));
         self.create_enum(e);
-        let names = [
-            e.name.clone(),
-            format!("{}.{}", e.schema, e.name),
-            qualified(&e.schema, &e.name),
-        ];
         for t in self.from.tables.values() {
-            if !self
-                .to
-                .tables
-                .contains_key(&format!("{}.{}", t.schema, t.name))
-            {
+            let key = format!("{}.{}", t.schema, t.name);
+            let Some(new) = self.to.tables.get(&key) else {
                 continue;
+            };
+            let columns: Vec<&Column> = t.columns.iter().filter(|c| of_enum(c, e)).collect();
+            // Checks and indexes that compare the column with a label would be rebuilt
+            // against the old type: set the unchanged ones aside (changed ones are dropped
+            // and created by the steps for constraints and indexes).
+            let uses = |definition: &str| columns.iter().any(|c| mentions(definition, &c.name));
+            let checks: Vec<(&String, &crate::catalog::Constraint)> = t
+                .constraints
+                .iter()
+                .filter(|(name, c)| {
+                    c.kind == "check"
+                        && !c.inherited
+                        && uses(&c.definition)
+                        && new.constraints.get(*name) == Some(*c)
+                })
+                .collect();
+            let indexes: Vec<&crate::catalog::Index> = self
+                .from
+                .indexes
+                .iter()
+                .filter(|(name, i)| {
+                    i.table == key
+                        && !i.inherited
+                        && uses(&i.definition)
+                        && self.to.indexes.get(*name) == Some(*i)
+                })
+                .map(|(_, i)| i)
+                .collect();
+            for (name, _) in &checks {
+                self.out.push(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {};",
+                    table_name(t),
+                    quote_ident(name)
+                ));
             }
-            for c in &t.columns {
+            for i in &indexes {
+                self.out
+                    .push(format!("DROP INDEX {};", qualified(&i.schema, &i.name)));
+            }
+            for c in &columns {
                 let base = c.data_type.trim_end_matches("[]");
-                if names.iter().any(|n| n == base) {
+                {
                     let array = &c.data_type[base.len()..];
                     if c.default.is_some() {
                         self.out.push(format!(
@@ -1057,17 +1213,28 @@ impl<'a> Gen<'a> {
                             quote_ident(&c.name)
                         ));
                     }
-                    self.out.destroy(
-                        format!("recreate enum {} (column {}.{})", e.name, t.name, c.name),
-                        format!(
-                            "ALTER TABLE {} ALTER COLUMN {} TYPE {}{array} USING {}::text{array}::{}{array};",
-                            table_name(t),
-                            quote_ident(&c.name),
-                            qualified(&e.schema, &e.name),
-                            quote_ident(&c.name),
-                            qualified(&e.schema, &e.name),
-                        ),
+                    let sql = format!(
+                        "ALTER TABLE {} ALTER COLUMN {} TYPE {}{array} USING {}::text{array}::{}{array};",
+                        table_name(t),
+                        quote_ident(&c.name),
+                        qualified(&e.schema, &e.name),
+                        quote_ident(&c.name),
+                        qualified(&e.schema, &e.name),
                     );
+                    if labels_only_added(&old.labels, &e.labels) {
+                        self.out.push(sql);
+                    } else {
+                        self.out.destroy(
+                            format!(
+                                "recreate enum {} without label(s) {} (column {}.{}: a row holding one fails)",
+                                e.name,
+                                removed.join(", "),
+                                t.name,
+                                c.name
+                            ),
+                            sql,
+                        );
+                    }
                     if let Some(default) = &c.default {
                         self.out.push(format!(
                             "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};",
@@ -1075,6 +1242,32 @@ impl<'a> Gen<'a> {
                             quote_ident(&c.name)
                         ));
                     }
+                }
+            }
+            for (name, c) in &checks {
+                self.out.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {};",
+                    table_name(t),
+                    quote_ident(name),
+                    c.definition
+                ));
+                if c.comment.is_some() {
+                    self.out.push(format!(
+                        "COMMENT ON CONSTRAINT {} ON {} IS {};",
+                        quote_ident(name),
+                        table_name(t),
+                        comment_value(&c.comment)
+                    ));
+                }
+            }
+            for i in &indexes {
+                self.out.push(format!("{};", i.definition));
+                if i.comment.is_some() {
+                    self.out.push(format!(
+                        "COMMENT ON INDEX {} IS {};",
+                        qualified(&i.schema, &i.name),
+                        comment_value(&i.comment)
+                    ));
                 }
             }
         }
@@ -1187,7 +1380,19 @@ impl<'a> Gen<'a> {
             .flat_map(|e| [e.name.clone(), format!("{}.{}", e.schema, e.name)])
             .map(|n| (n, ()))
             .collect();
+        let regenerated = regenerated_columns(old, t);
+        if !attached {
+            for c in &regenerated {
+                self.out.push(format!(
+                    "ALTER TABLE {name} DROP COLUMN {};",
+                    quote_ident(&c.name)
+                ));
+            }
+        }
         for c in &t.columns {
+            if regenerated.iter().any(|r| r.name == c.name) {
+                continue;
+            }
             let before = old.column(&c.name).filter(|b| b.generated == c.generated);
             if attached && before.is_none_or(|b| b.data_type != c.data_type) {
                 // Added or retyped on the parent, which does it for its partitions.
@@ -1269,16 +1474,25 @@ impl<'a> Gen<'a> {
             if b.identity != c.identity
                 && let Some(identity) = &c.identity
             {
+                // A changed kind was dropped above: it is added back with the new one.
                 let kind = identity.to_uppercase();
-                if b.identity.is_some() {
-                    // Dropped above: add it back with the new kind.
-                }
                 self.out.push(format!(
                     "ALTER TABLE {name} ALTER COLUMN {column} ADD GENERATED {kind} AS IDENTITY;"
                 ));
             }
             if b.comment != c.comment {
                 self.column_comment(t, c);
+            }
+        }
+        if !attached {
+            for c in regenerated {
+                self.out.push(format!(
+                    "ALTER TABLE {name} ADD COLUMN {};",
+                    column_definition(c)
+                ));
+                if c.comment.is_some() {
+                    self.column_comment(t, c);
+                }
             }
         }
         self.move_partition(old, t);

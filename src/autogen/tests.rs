@@ -477,3 +477,32 @@ fn a_grants_only_change_writes_grants_and_revokes() {
     fresh.tables.get_mut("public.fresh").unwrap().grants = vec!["app=arwdDxtm/app".into()];
     assert_eq!(generate(&Catalog::default(), &fresh).statements.len(), 1);
 }
+
+#[test]
+fn a_view_is_recreated_only_when_a_column_it_uses_changes() {
+    let mut a = catalog(vec![table(
+        "item",
+        &[("id", "integer"), ("note", "text"), ("qty", "integer")],
+    )]);
+    a.views.insert(
+        "public.ids".into(),
+        view("ids", &["public.item", "public.item.id"]),
+    );
+    let mut b = a.clone();
+    b.tables.get_mut("public.item").unwrap().columns.remove(1);
+    let up = generate(&a, &b);
+    assert!(
+        !up.statements.iter().any(|s| s.contains("VIEW")),
+        "dropping an unused column leaves the view: {:#?}",
+        up.statements
+    );
+    b.tables.get_mut("public.item").unwrap().columns[0].data_type = "bigint".into();
+    let up = generate(&a, &b);
+    assert!(up.statements[0].starts_with("DROP VIEW IF EXISTS \"public\".\"ids\""));
+    assert!(
+        up.statements
+            .last()
+            .unwrap()
+            .starts_with("CREATE VIEW \"public\".\"ids\"")
+    );
+}

@@ -190,8 +190,9 @@ pub struct View {
     pub triggers: BTreeMap<String, Trigger>,
     pub comment: Option<String>,
     pub grants: Vec<String>,
-    /// The relations (`schema.name`) and functions (`schema.name(args)`) its query uses,
-    /// from `pg_depend`, sorted.
+    /// What its query uses, from `pg_depend`, sorted: relations (`schema.name`), their
+    /// columns (`schema.name.column`), enum types (`schema.name`) and functions
+    /// (`schema.name(args)`).
     #[serde(default)]
     pub depends_on: Vec<String>,
 }
@@ -219,9 +220,10 @@ pub struct Function {
     pub definition: Option<String>,
     pub comment: Option<String>,
     pub grants: Vec<String>,
-    /// The relations (`schema.name`) whose row type its arguments or result use, or that
-    /// a SQL-standard body names, and the functions it calls there, from `pg_depend`,
-    /// sorted. Empty for a body in quotes, which Postgres does not track.
+    /// What it depends on, from `pg_depend`, sorted: the relations (`schema.name`) whose
+    /// row type its arguments or result use, enum types (`schema.name`), and the
+    /// relations, columns (`schema.name.column`) and functions a SQL-standard body or an
+    /// aggregate uses. Empty for a body in quotes, which Postgres does not track.
     #[serde(default)]
     pub depends_on: Vec<String>,
 }

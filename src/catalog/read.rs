@@ -184,9 +184,9 @@ const INDEXES: &str = concat!(
        AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))"
 );
 
-/// The user relations (`schema.name`) and functions (`schema.name(args)`) an object
-/// depends on, from `pg_depend`, sorted; `$classid` and `$objid` name the object's
-/// dependent entries.
+/// What an object depends on, from `pg_depend`, sorted: user relations (`schema.name`),
+/// their columns (`schema.name.column`), enum types (`schema.name`) and functions
+/// (`schema.name(args)`); `$classid` and `$objid` name the object's dependent entries.
 macro_rules! depends_on {
     ($classid:literal, $objid:literal) => {
         concat!(
@@ -200,6 +200,28 @@ macro_rules! depends_on {
             $objid,
             " AND d.refclassid = 'pg_class'::regclass \
                AND rn.nspname NOT IN ('pg_catalog', 'information_schema') \
+             UNION \
+               SELECT rn.nspname || '.' || rc.relname || '.' || a.attname FROM pg_depend d \
+               JOIN pg_class rc ON rc.oid = d.refobjid \
+               JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+               JOIN pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid \
+               WHERE d.classid = '",
+            $classid,
+            "'::regclass AND d.objid = ",
+            $objid,
+            " AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 \
+               AND rn.nspname NOT IN ('pg_catalog', 'information_schema') \
+             UNION \
+               SELECT tn.nspname || '.' || e.typname FROM pg_depend d \
+               JOIN pg_type t ON t.oid = d.refobjid \
+               JOIN pg_type e ON (e.oid = t.oid OR e.oid = t.typelem) AND e.typtype = 'e' \
+               JOIN pg_namespace tn ON tn.oid = e.typnamespace \
+               WHERE d.classid = '",
+            $classid,
+            "'::regclass AND d.objid = ",
+            $objid,
+            " AND d.refclassid = 'pg_type'::regclass \
+               AND tn.nspname NOT IN ('pg_catalog', 'information_schema') \
              UNION \
                SELECT rn.nspname || '.' || rc.relname FROM pg_depend d \
                JOIN pg_type t ON t.oid = d.refobjid \

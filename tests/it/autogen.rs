@@ -464,6 +464,32 @@ const DEPENDENCY_PAIRS: &[(&str, &str, &str)] = &[
         "CREATE TABLE item (id int PRIMARY KEY);",
     ),
     (
+        "enum_recreated_under_a_view_a_check_an_index_and_a_function",
+        "CREATE TYPE status AS ENUM ('new', 'paid', 'void'); \
+         CREATE TABLE orders (id int PRIMARY KEY, status status NOT NULL DEFAULT 'new', \
+           CONSTRAINT orders_paid_check CHECK (status <> 'void' OR id > 0)); \
+         CREATE INDEX orders_open ON orders (id) WHERE status = 'new'; \
+         COMMENT ON INDEX orders_open IS 'open orders'; \
+         CREATE VIEW paid AS SELECT id FROM orders WHERE status = 'paid'; \
+         CREATE FUNCTION label(s status) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT s::text $$;",
+        "CREATE TYPE status AS ENUM ('new', 'paid'); \
+         CREATE TABLE orders (id int PRIMARY KEY, status status NOT NULL DEFAULT 'new', \
+           CONSTRAINT orders_paid_check CHECK (status <> 'paid' OR id > 0)); \
+         CREATE INDEX orders_open ON orders (id) WHERE status = 'new'; \
+         COMMENT ON INDEX orders_open IS 'open orders'; \
+         CREATE VIEW paid AS SELECT id FROM orders WHERE status = 'paid'; \
+         CREATE FUNCTION label(s status) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT s::text $$;",
+    ),
+    (
+        "column_retyped_under_a_generated_column",
+        "CREATE TABLE line (id int PRIMARY KEY, qty int, price numeric(10,2), \
+           total numeric GENERATED ALWAYS AS (qty * price) STORED); \
+         COMMENT ON COLUMN line.total IS 'computed';",
+        "CREATE TABLE line (id int PRIMARY KEY, qty bigint, price numeric(12,2), \
+           total numeric GENERATED ALWAYS AS (qty * price) STORED); \
+         COMMENT ON COLUMN line.total IS 'computed';",
+    ),
+    (
         "column_widened_under_a_view",
         "CREATE TABLE item (id int PRIMARY KEY, qty int, note varchar(20)); \
          CREATE VIEW big AS SELECT id, qty, note FROM item WHERE qty > 10;",
