@@ -46,11 +46,12 @@ fn write_project(dir: &Path, image: &str) {
     write("schema.sql", &fixture("declared.sql"));
 }
 
-/// The floor's script: two databases, each schema loaded into one, both dropped.
+/// The floor's script: two databases, each schema loaded into one in one transaction
+/// (as devdb does; psql would otherwise commit every statement), both dropped.
 fn floor_script() -> String {
     format!(
         "CREATE DATABASE floor_head;\nCREATE DATABASE floor_declared;\n\
-         \\c floor_head\n{}\n\\c floor_declared\n{}\n\\c postgres\n\
+         \\c floor_head\nBEGIN;\n{}\nCOMMIT;\n\\c floor_declared\nBEGIN;\n{}\nCOMMIT;\n\\c postgres\n\
          DROP DATABASE floor_head;\nDROP DATABASE floor_declared;\n",
         fixture("head.sql"),
         fixture("declared.sql")

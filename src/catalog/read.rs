@@ -214,7 +214,8 @@ macro_rules! depends_on {
              UNION \
                SELECT tn.nspname || '.' || e.typname FROM pg_depend d \
                JOIN pg_type t ON t.oid = d.refobjid \
-               JOIN pg_type e ON (e.oid = t.oid OR e.oid = t.typelem) AND e.typtype = 'e' \
+               JOIN pg_type e ON e.oid = CASE WHEN t.typtype = 'e' THEN t.oid ELSE t.typelem END \
+                 AND e.typtype = 'e' \
                JOIN pg_namespace tn ON tn.oid = e.typnamespace \
                WHERE d.classid = '",
             $classid,
@@ -225,8 +226,8 @@ macro_rules! depends_on {
              UNION \
                SELECT rn.nspname || '.' || rc.relname FROM pg_depend d \
                JOIN pg_type t ON t.oid = d.refobjid \
-               JOIN pg_class rc ON rc.oid = t.typrelid \
-                 OR rc.oid = (SELECT e.typrelid FROM pg_type e WHERE e.oid = t.typelem) \
+               JOIN pg_class rc ON rc.oid = CASE WHEN t.typrelid <> 0 THEN t.typrelid \
+                 ELSE (SELECT e.typrelid FROM pg_type e WHERE e.oid = t.typelem) END \
                JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
                WHERE d.classid = '",
             $classid,
