@@ -10,11 +10,22 @@
 //! and last the grants). The down section of a revision is the same generator with the
 //! sides swapped.
 //!
+//! Dependencies come from `pg_depend`, as the catalog records them: a view is dropped and
+//! created again only when a column, function, enum or view it uses changes; a function
+//! that names no table is created before the tables (a default or check may call it) and
+//! dropped after them, one over a table's row type after the tables, one over a view's
+//! after the views. A revision creating a SQL function with a body in quotes turns
+//! `check_function_bodies` off for its transaction, as pg_dump does, since the body may
+//! name what is created further down.
+//!
 //! Drops use `IF EXISTS`, because dropping a table or a column already takes the
 //! constraints, indexes and triggers that live on it. Every statement that can lose data
-//! is flagged ([`Script::destructive`]); a column dropped and another added in the same
-//! table gets a `-- possible rename:` comment, since the catalogs cannot tell a rename
-//! from a drop and an add.
+//! is flagged ([`Script::destructive`]): drops, type changes that narrow or may fail
+//! ([`type_change_risk`]), enums that lose a label, SET NOT NULL unless [`DataFacts`]
+//! says the column holds no null. A column dropped and another of the same type added in
+//! the same table, or a table dropped and one of the same columns added, get a
+//! `-- possible rename:` comment, since the catalogs cannot tell a rename from a drop and
+//! an add.
 //!
 //! Partitions are created `PARTITION OF` their parent, which gives them the parent's
 //! columns, indexes and constraints: those are left to the parent (the catalog marks the
@@ -658,12 +669,40 @@ impl<'a> Gen<'a> {
         }
         for (key, t) in &from.tables {
             if !to.tables.contains_key(key) {
+                if let Some(new) = self.renamed_table(t) {
+                    self.out.push(format!(
+                        "-- possible rename: table {} -> {}: to keep the data, replace the DROP TABLE and CREATE TABLE by ALTER TABLE {} RENAME TO {};",
+                        t.name,
+                        new.name,
+                        table_name(t),
+                        quote_ident(&new.name)
+                    ));
+                }
                 self.out.destroy(
                     format!("drop table {}", t.name),
                     format!("DROP TABLE IF EXISTS {};", table_name(t)),
                 );
             }
         }
+    }
+
+    /// A table of `to` that is new, in the same schema as the dropped `t` and with the
+    /// same column names and types: most likely `t` renamed.
+    fn renamed_table(&self, t: &Table) -> Option<&'a Table> {
+        let shape = |table: &Table| -> Vec<(String, String)> {
+            table
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.data_type.clone()))
+                .collect()
+        };
+        self.to.tables.iter().find_map(|(key, new)| {
+            (new.schema == t.schema
+                && !self.from.tables.contains_key(key)
+                && !t.columns.is_empty()
+                && shape(new) == shape(t))
+            .then_some(new)
+        })
     }
 
     /// Drops the functions of `functions_to_drop` that `which(tier, created again)` picks.

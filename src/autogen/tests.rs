@@ -506,3 +506,21 @@ fn a_view_is_recreated_only_when_a_column_it_uses_changes() {
             .starts_with("CREATE VIEW \"public\".\"ids\"")
     );
 }
+
+#[test]
+fn a_table_dropped_and_one_of_the_same_columns_added_is_a_possible_rename() {
+    let a = catalog(vec![table(
+        "old_item",
+        &[("id", "integer"), ("name", "text")],
+    )]);
+    let b = catalog(vec![table("item", &[("id", "integer"), ("name", "text")])]);
+    let up = generate(&a, &b);
+    assert!(
+        up.statements[0].starts_with("-- possible rename: table old_item -> item"),
+        "{:#?}",
+        up.statements
+    );
+    assert!(up.statements[0].ends_with("RENAME TO \"item\";"));
+    let c = catalog(vec![table("item", &[("id", "integer"), ("title", "text")])]);
+    assert!(!generate(&a, &c).statements[0].starts_with("-- possible rename"));
+}

@@ -323,12 +323,14 @@ const AGGREGATES: &str = concat!(
     not_in_extension!("pg_proc", "p.oid"),
 );
 
+/// Triggers, without the clones Postgres makes on partitions of a partitioned table's
+/// trigger (`tgparentid`): they come with the parent's.
 const TRIGGERS: &str = concat!(
     "SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled::text, \
      obj_description(t.oid, 'pg_trigger') \
      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
-     WHERE NOT t.tgisinternal AND ",
+     WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ",
     user_namespace!(),
     " AND ",
     not_in_extension!("pg_class", "c.oid"),

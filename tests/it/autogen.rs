@@ -490,6 +490,15 @@ const DEPENDENCY_PAIRS: &[(&str, &str, &str)] = &[
          COMMENT ON COLUMN line.total IS 'computed';",
     ),
     (
+        "row_trigger_on_a_partitioned_table",
+        "CREATE TABLE event (id int, at date NOT NULL) PARTITION BY RANGE (at); \
+         CREATE TABLE event_2026 PARTITION OF event FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; \
+         CREATE TABLE event (id int, at date NOT NULL) PARTITION BY RANGE (at); \
+         CREATE TABLE event_2026 PARTITION OF event FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); \
+         CREATE TRIGGER event_touch BEFORE INSERT ON event FOR EACH ROW EXECUTE FUNCTION touch();",
+    ),
+    (
         "column_widened_under_a_view",
         "CREATE TABLE item (id int PRIMARY KEY, qty int, note varchar(20)); \
          CREATE VIEW big AS SELECT id, qty, note FROM item WHERE qty > 10;",
