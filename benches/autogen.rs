@@ -25,16 +25,10 @@ fn fixture(name: &str) -> String {
 }
 
 fn write_project(dir: &Path, image: &str) {
-    let write = |relative: &str, text: &str| {
-        let path = dir.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |relative: &str, text: &str| common::write_file(dir, relative, text);
     write(
         "compose/compose.yaml",
-        &format!(
-            "services:\n  db:\n    image: {image}\n    environment:\n      POSTGRES_PASSWORD: bench\n    ports:\n      - \"127.0.0.1::5432\"\n    volumes:\n      - pgdata:/var/lib/postgresql/data\nvolumes:\n  pgdata:\nx-devdb:\n  schema: ../schema.sql\n"
-        ),
+        &common::compose_file(image, "x-devdb:\n  schema: ../schema.sql\n"),
     );
     write(
         "migrations/0001_head.sql",

@@ -24,17 +24,8 @@ fn devdb(dir: &Path, project: &str, args: &[&str]) -> String {
 
 /// A project with a few tables, indexes and seed rows, as a small application has.
 fn write_project(dir: &Path, image: &str) {
-    let write = |relative: &str, text: &str| {
-        let path = dir.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write(
-        "compose/compose.yaml",
-        &format!(
-            "services:\n  db:\n    image: {image}\n    environment:\n      POSTGRES_PASSWORD: bench\n    ports:\n      - \"127.0.0.1::5432\"\n    volumes:\n      - pgdata:/var/lib/postgresql/data\nvolumes:\n  pgdata:\n"
-        ),
-    );
+    let write = |relative: &str, text: &str| common::write_file(dir, relative, text);
+    write("compose/compose.yaml", &common::compose_file(image, ""));
     let tables = ["authors", "books", "orders", "customers", "reviews"];
     let mut parent = String::new();
     for (i, table) in tables.iter().enumerate() {

@@ -60,3 +60,18 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }
+
+/// Writes `text` to `relative` under `dir`, creating its folders.
+pub fn write_file(dir: &Path, relative: &str, text: &str) {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().expect("a parent folder")).expect("the folders");
+    std::fs::write(path, text).expect("the file");
+}
+
+/// A compose file with one Postgres service `db` on `image`, its data on a named volume,
+/// and `extra` appended (an `x-devdb:` block).
+pub fn compose_file(image: &str, extra: &str) -> String {
+    format!(
+        "services:\n  db:\n    image: {image}\n    environment:\n      POSTGRES_PASSWORD: bench\n    ports:\n      - \"127.0.0.1::5432\"\n    volumes:\n      - pgdata:/var/lib/postgresql/data\nvolumes:\n  pgdata:\n{extra}"
+    )
+}
