@@ -448,8 +448,18 @@ impl<'a> Gen<'a> {
     /// something that changes under them (a table whose columns are dropped or retyped, a
     /// function dropped, a view dropped); the ones still wanted are created again.
     fn views_to_drop(&self) -> Vec<&'a View> {
+        self.dropped().0
+    }
+
+    /// The views and functions dropped, found together since each can hold on to the
+    /// other: first what changes by itself (a view's query, a function's result or
+    /// kind, a function over a recreated enum), then, until nothing more is found,
+    /// everything depending on something dropped, retyped or recreated (a table, a
+    /// column, an enum, a view, a function). Functions come in the order they are found,
+    /// so the ones found later depend on earlier ones.
+    fn dropped(&self) -> (Vec<&'a View>, Vec<&'a Function>) {
         let (from, to) = (self.from, self.to);
-        // Tables dropped, columns dropped or retyped, enums recreated, functions dropped.
+        // Tables dropped, columns dropped or retyped, enums recreated.
         let mut changing: BTreeSet<String> = BTreeSet::new();
         for (key, t) in &from.tables {
             let Some(new) = to.tables.get(key) else {
@@ -471,12 +481,19 @@ impl<'a> Gen<'a> {
             }
         }
         changing.extend(self.enum_dependents());
-        for f in self.functions_to_drop() {
-            changing.insert(function_key(f));
-        }
-        let mut dropped: Vec<&'a View> = Vec::new();
+        let mut functions: Vec<&'a Function> = from
+            .functions
+            .iter()
+            .filter(|(key, f)| match to.functions.get(*key) {
+                None => true,
+                Some(new) => new.result != f.result || new.kind != f.kind,
+            })
+            .map(|(_, f)| f)
+            .collect();
+        changing.extend(functions.iter().map(|f| function_key(f)));
+        let mut views: Vec<&'a View> = Vec::new();
         loop {
-            let more: Vec<&'a View> = from
+            let more_views: Vec<&'a View> = from
                 .views
                 .iter()
                 .filter(|(key, _)| !changing.contains(*key))
@@ -491,12 +508,24 @@ impl<'a> Gen<'a> {
                 })
                 .map(|(_, v)| v)
                 .collect();
-            if more.is_empty() {
-                return dropped;
+            let more_functions: Vec<&'a Function> = from
+                .functions
+                .iter()
+                .filter(|(key, f)| {
+                    !changing.contains(*key) && f.depends_on.iter().any(|d| changing.contains(d))
+                })
+                .map(|(_, f)| f)
+                .collect();
+            if more_views.is_empty() && more_functions.is_empty() {
+                return (views, functions);
             }
-            for v in more {
+            for v in more_views {
                 changing.insert(view_key(v));
-                dropped.push(v);
+                views.push(v);
+            }
+            for f in more_functions {
+                changing.insert(function_key(f));
+                functions.push(f);
             }
         }
     }
@@ -517,39 +546,14 @@ impl<'a> Gen<'a> {
         keys
     }
 
-    /// Functions dropped: gone, or changed in what `CREATE OR REPLACE` cannot change
-    /// (kind, result), with the aggregates built on a dropped function; aggregates come
-    /// first, before the functions they use.
+    /// Functions dropped ([`Self::dropped`]), in the order they can be: the ones found
+    /// later, which depend on earlier ones, first; aggregates before the functions they
+    /// are built on.
     fn functions_to_drop(&self) -> Vec<&'a Function> {
-        let (from, to) = (self.from, self.to);
-        // A function taking or returning a recreated enum would hold on to the old type.
-        let enums = self.recreated_enums();
-        let mut dropped: Vec<&'a Function> = from
-            .functions
-            .iter()
-            .filter(|(key, f)| match to.functions.get(*key) {
-                None => true,
-                Some(new) => {
-                    new.result != f.result
-                        || new.kind != f.kind
-                        || f.depends_on.iter().any(|d| enums.contains(d))
-                }
-            })
-            .map(|(_, f)| f)
-            .collect();
-        let support: Vec<String> = dropped
-            .iter()
-            .filter(|f| f.kind != "aggregate")
-            .map(|f| function_key(f))
-            .collect();
-        for f in from.functions.values() {
-            let uses_dropped = f.depends_on.iter().any(|d| support.contains(d));
-            if f.kind == "aggregate" && uses_dropped && !dropped.contains(&f) {
-                dropped.push(f);
-            }
-        }
-        dropped.sort_by_key(|f| f.kind != "aggregate");
-        dropped
+        let mut functions = self.dropped().1;
+        functions.reverse();
+        functions.sort_by_key(|f| f.kind != "aggregate");
+        functions
     }
 
     fn drops(&mut self) {

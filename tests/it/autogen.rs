@@ -499,6 +499,15 @@ const DEPENDENCY_PAIRS: &[(&str, &str, &str)] = &[
          CREATE TRIGGER event_touch BEFORE INSERT ON event FOR EACH ROW EXECUTE FUNCTION touch();",
     ),
     (
+        "view_changes_under_a_function_over_its_row_type",
+        "CREATE TABLE item (id int PRIMARY KEY, price int); \
+         CREATE VIEW cheap AS SELECT id, price FROM item WHERE price < 10; \
+         CREATE FUNCTION cheapest() RETURNS SETOF cheap LANGUAGE sql STABLE AS $$ SELECT * FROM cheap ORDER BY price LIMIT 1 $$;",
+        "CREATE TABLE item (id int PRIMARY KEY, price int); \
+         CREATE VIEW cheap AS SELECT id, price FROM item WHERE price < 20; \
+         CREATE FUNCTION cheapest() RETURNS SETOF cheap LANGUAGE sql STABLE AS $$ SELECT * FROM cheap ORDER BY price LIMIT 1 $$;",
+    ),
+    (
         "column_widened_under_a_view",
         "CREATE TABLE item (id int PRIMARY KEY, qty int, note varchar(20)); \
          CREATE VIEW big AS SELECT id, qty, note FROM item WHERE qty > 10;",
