@@ -530,6 +530,18 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// Whether `definition`, of a constraint or index on the table `key`, names a
+    /// generated column that is dropped and added again ([`regenerated_columns`]): dropping
+    /// the column took it, so it is created again.
+    fn on_regenerated(&self, key: &str, definition: &str) -> bool {
+        let (Some(old), Some(new)) = (self.from.tables.get(key), self.to.tables.get(key)) else {
+            return false;
+        };
+        regenerated_columns(old, new)
+            .iter()
+            .any(|c| mentions(definition, &c.name))
+    }
+
     /// What a recreated enum pulls from under the objects that use it: the enum itself
     /// (`schema.name`) and every kept column of its type (`schema.table.column`).
     fn enum_dependents(&self) -> BTreeSet<String> {
@@ -906,7 +918,9 @@ impl<'a> Gen<'a> {
                     {
                         continue;
                     }
-                    let existing = old.and_then(|o| o.constraints.get(name));
+                    let existing = old
+                        .and_then(|o| o.constraints.get(name))
+                        .filter(|e| !self.on_regenerated(key, &e.definition));
                     if existing.is_none_or(|e| e.definition != c.definition) {
                         self.out.push(format!(
                             "ALTER TABLE {} ADD CONSTRAINT {} {};",
@@ -1049,10 +1063,13 @@ impl<'a> Gen<'a> {
             let target = format!("TABLE {}", table_name(t));
             statements.extend(grants::statements(&target, None, &before, &t.grants));
             for c in &t.columns {
-                // A column dropped and added again (a changed generation) starts bare.
+                // A column dropped and added again (a changed generation, or a generated
+                // column over a retyped one) starts bare.
+                let regenerated =
+                    old.is_some_and(|o| regenerated_columns(o, t).iter().any(|r| r.name == c.name));
                 let kept = old
                     .and_then(|o| o.column(&c.name))
-                    .filter(|b| b.generated == c.generated);
+                    .filter(|b| b.generated == c.generated && !regenerated);
                 let before = kept.map(|b| b.grants.clone()).unwrap_or_default();
                 statements.extend(grants::statements(
                     &target,
@@ -1147,11 +1164,10 @@ impl<'a> Gen<'a> {
             if self.to.views.contains_key(&index.table) != on_views || index.inherited {
                 continue;
             }
-            let old = self
-                .from
-                .indexes
-                .get(key)
-                .filter(|_| !recreated.contains(&index.table));
+            let old = self.from.indexes.get(key).filter(|o| {
+                !recreated.contains(&index.table)
+                    && !self.on_regenerated(&index.table, &o.definition)
+            });
             if old.is_none_or(|o| o.definition != index.definition) {
                 // `pg_get_indexdef` writes `ON ONLY` for a partitioned table's index, which
                 // would leave it without its partitions' indexes: those are wanted.

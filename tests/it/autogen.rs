@@ -483,11 +483,13 @@ const DEPENDENCY_PAIRS: &[(&str, &str, &str)] = &[
     (
         "column_retyped_under_a_generated_column",
         "CREATE TABLE line (id int PRIMARY KEY, qty int, price numeric(10,2), \
-           total numeric GENERATED ALWAYS AS (qty * price) STORED); \
-         COMMENT ON COLUMN line.total IS 'computed';",
+           total numeric GENERATED ALWAYS AS (qty * price) STORED CONSTRAINT line_total_positive CHECK (total >= 0)); \
+         COMMENT ON COLUMN line.total IS 'computed'; \
+         CREATE INDEX line_big ON line (total) WHERE total > 100; COMMENT ON INDEX line_big IS 'big lines';",
         "CREATE TABLE line (id int PRIMARY KEY, qty bigint, price numeric(12,2), \
-           total numeric GENERATED ALWAYS AS (qty * price) STORED); \
-         COMMENT ON COLUMN line.total IS 'computed';",
+           total numeric GENERATED ALWAYS AS (qty * price) STORED CONSTRAINT line_total_positive CHECK (total >= 0)); \
+         COMMENT ON COLUMN line.total IS 'computed'; \
+         CREATE INDEX line_big ON line (total) WHERE total > 100; COMMENT ON INDEX line_big IS 'big lines';",
     ),
     (
         "row_trigger_on_a_partitioned_table",
