@@ -100,7 +100,7 @@ async fn main() {
     })
     .unwrap();
     let source = TemplateSource::of(&loaded);
-    let mut admin = template::connect(&server).await.unwrap();
+    let mut admin = server.connect().await.unwrap();
     let built = Instant::now();
     let tpl = template::ensure_template(&mut admin, &server, &source, &Silent)
         .await
@@ -124,7 +124,7 @@ async fn main() {
 
         // What a test pays with TestDatabase: its own admin connection, the clone, close.
         let started = Instant::now();
-        let mut conn = template::connect(&server).await.unwrap();
+        let mut conn = server.connect().await.unwrap();
         template::clone_database(&mut conn, &tpl, &format!("conn_{i}"))
             .await
             .unwrap();

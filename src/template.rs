@@ -24,7 +24,7 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use crate::config::Project;
 use crate::migrate::store::{quote_ident, quote_literal};
 use crate::migrate::{MigrateError, Migrator, Target, UpgradeOptions, load_graph};
-use crate::ops::DatabaseUrl;
+use crate::ops::{ConnectError, DatabaseUrl};
 use crate::progress::Progress;
 use crate::seed::{SeedError, run_seeds, seed_files};
 
@@ -45,12 +45,8 @@ pub enum CloneError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot connect to the database at {url}: {source}")]
-    Connect {
-        url: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("{step} failed: {source}")]
     Database {
         step: String,
@@ -190,16 +186,6 @@ async fn database_exists(conn: &mut PgConnection, name: &str) -> Result<bool, Cl
     Ok(found.is_some())
 }
 
-/// Opens a connection to `url`.
-pub async fn connect(url: &DatabaseUrl) -> Result<PgConnection, CloneError> {
-    PgConnection::connect_with(&url.connect_options())
-        .await
-        .map_err(|source| CloneError::Connect {
-            url: url.render(false),
-            source,
-        })
-}
-
 /// Makes sure the template for `source` exists on the server `admin` is connected to,
 /// building it when it does not. `server` says how to reach that server (its `database`
 /// is replaced). `admin` must not be connected to a template.
@@ -276,7 +262,7 @@ async fn fill(
 ) -> Result<(), CloneError> {
     let mut url = server.clone();
     url.database = database.to_string();
-    let mut conn = connect(&url).await?;
+    let mut conn = url.connect().await?;
     if source.migrations.is_dir() {
         let graph = load_graph(&source.migrations)?;
         Migrator {

@@ -162,7 +162,7 @@ impl TestDatabase {
 
     async fn clone_from(server: &Server) -> Result<TestDatabase, TestingError> {
         let name = template::new_clone_name();
-        let mut admin = template::connect(&server.admin).await?;
+        let mut admin = server.admin.connect().await.map_err(CloneError::from)?;
         let cloned = match template::clone_database(&mut admin, &server.template, &name).await {
             // The files changed and someone else rebuilt the template under us.
             Err(e) if template::template_vanished(&e) => {
@@ -212,7 +212,7 @@ impl Drop for TestDatabase {
                 .build()
                 .ok()?;
             runtime.block_on(async {
-                let mut conn = template::connect(&admin).await.ok()?;
+                let mut conn = admin.connect().await.ok()?;
                 let dropped = template::drop_clone(&mut conn, &name).await;
                 let _ = conn.close().await;
                 dropped.ok()
@@ -239,7 +239,7 @@ async fn discover(project: &Project) -> Result<Server, TestingError> {
         Err(e) => return Err(e.into()),
     };
     let source = TemplateSource::of(project);
-    let mut conn = template::connect(&admin).await?;
+    let mut conn = admin.connect().await.map_err(CloneError::from)?;
     let template = template::ensure_template(&mut conn, &admin, &source, &Silent).await;
     let _ = conn.close().await;
     Ok(Server {
@@ -257,7 +257,7 @@ async fn test_server(engine: &Engine, project: &Project) -> Result<DatabaseUrl, 
         s.purpose == "test" && s.running && s.expires_at > now + REUSE_MARGIN && s.url.is_some()
     });
     if let Some(url) = reusable.and_then(|s| s.url)
-        && template::connect(&url).await.is_ok()
+        && url.connect().await.is_ok()
     {
         return Ok(url);
     }

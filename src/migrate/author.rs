@@ -76,23 +76,7 @@ pub fn new_revision(
     message: &str,
     parents: Option<Vec<String>>,
 ) -> Result<PathBuf, AuthorError> {
-    let graph = load_graph(dir)?;
-    let parents = match parents {
-        Some(given) => resolve_all(&graph, &given)?,
-        None => {
-            if let Some(heads) = graph.multiple_heads() {
-                return Err(AuthorError::MultipleHeads(heads));
-            }
-            graph.heads().iter().map(|r| r.id.clone()).collect()
-        }
-    };
-    write_revision(
-        dir,
-        &parents,
-        message,
-        UP_PLACEHOLDER,
-        Some(DOWN_PLACEHOLDER),
-    )
+    new_revision_with_sql(dir, message, parents, UP_PLACEHOLDER, DOWN_PLACEHOLDER)
 }
 
 /// Like [`new_revision`], with the given up and down sections (`new --autogenerate`).

@@ -371,7 +371,7 @@ async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -
     let Ok(url) = database_url(engine, project).await else {
         return data;
     };
-    let Ok(mut conn) = super::migrate::connect(&url).await else {
+    let Ok(mut conn) = url.connect().await else {
         return data;
     };
     for (schema, table, column) in columns {

@@ -13,10 +13,10 @@ use std::time::{Instant, SystemTime};
 use futures_util::StreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
 use tokio::io::AsyncWriteExt;
 
-use super::url::{UrlError, database_url};
+use super::url::{ConnectError, UrlError, database_url};
 use crate::backup::{
     CURRENT_FILE, DUMP_FILE, FORMAT, HISTORY_FILE, MANIFEST_FILE, MIGRATIONS_DIR, Manifest,
     ManifestFile, ManifestRevisions, PARTIAL_PREFIX, SCHEMA_FILE, backup_name, file_entry,
@@ -47,12 +47,8 @@ pub struct BackupReport {
 pub enum BackupError {
     #[error(transparent)]
     Url(#[from] UrlError),
-    #[error("cannot connect to the database at {url}: {source}")]
-    Connect {
-        url: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("{step} failed: {source}")]
     Database {
         step: &'static str,
@@ -139,12 +135,7 @@ pub async fn backup(
         .map_err(io("creating a folder in", &folder))?;
     let dir = partial.path();
 
-    let mut conn = PgConnection::connect_with(&url.connect_options())
-        .await
-        .map_err(|source| BackupError::Connect {
-            url: url.render(false),
-            source,
-        })?;
+    let mut conn = url.connect().await?;
     // The dump, the schema and the history are all read in this one snapshot.
     store::execute(
         &mut conn,

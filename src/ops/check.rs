@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::migrate::{MigrateOpError, connect};
+use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
 use super::url::database_url;
 use crate::catalog::{Difference, Sides, diff};
@@ -121,7 +121,7 @@ pub async fn check(
     let url = database_url(engine, project)
         .await
         .map_err(MigrateOpError::from)?;
-    let mut live = connect(&url).await?;
+    let mut live = url.connect().await.map_err(MigrateOpError::from)?;
     let recorded =
         store::applied(&mut live, schema)
             .await

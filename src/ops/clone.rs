@@ -60,7 +60,7 @@ pub async fn clone(
     let server = database_url(engine, project).await?;
     let name = name.map_or_else(new_clone_name, str::to_string);
     template::check_clone_name(&name)?;
-    let mut admin = template::connect(&server).await?;
+    let mut admin = server.connect().await.map_err(CloneError::from)?;
     let source = TemplateSource::of(project);
     let result = clone_on(&mut admin, &server, &source, &name, progress).await;
     let _ = admin.close().await;
@@ -107,7 +107,7 @@ pub async fn drop_clone(
     name: &str,
 ) -> Result<CloneDropReport, CloneOpError> {
     let server = database_url(engine, project).await?;
-    let mut admin = template::connect(&server).await?;
+    let mut admin = server.connect().await.map_err(CloneError::from)?;
     let result = template::drop_clone(&mut admin, name).await;
     let _ = admin.close().await;
     result?;
@@ -122,7 +122,7 @@ pub async fn prune_clones(
     project: &Project,
 ) -> Result<CloneDropReport, CloneOpError> {
     let server = database_url(engine, project).await?;
-    let mut admin = template::connect(&server).await?;
+    let mut admin = server.connect().await.map_err(CloneError::from)?;
     let result = template::prune_clones(&mut admin).await;
     let _ = admin.close().await;
     Ok(CloneDropReport { dropped: result? })

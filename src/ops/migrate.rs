@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde::Serialize;
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 
-use super::url::{DatabaseUrl, UrlError, database_url};
+use super::url::{ConnectError, DatabaseUrl, UrlError, database_url};
 use crate::config::Project;
 use crate::engine::Engine;
 use crate::migrate::{
@@ -22,12 +22,8 @@ use crate::seed::{SeedError, run_seeds};
 pub enum MigrateOpError {
     #[error(transparent)]
     Url(#[from] UrlError),
-    #[error("cannot connect to the database at {url}: {source}")]
-    Connect {
-        url: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error(transparent)]
     Migrate(#[from] MigrateError),
     #[error(transparent)]
@@ -44,21 +40,11 @@ impl MigrateOpError {
     }
 }
 
-/// Opens one connection to the database at `url`.
-pub async fn connect(url: &DatabaseUrl) -> Result<PgConnection, MigrateOpError> {
-    PgConnection::connect_with(&url.connect_options())
-        .await
-        .map_err(|source| MigrateOpError::Connect {
-            url: url.render(false),
-            source,
-        })
-}
-
 async fn connect_project(
     engine: &Engine,
     project: &Project,
 ) -> Result<PgConnection, MigrateOpError> {
-    connect(&database_url(engine, project).await?).await
+    Ok(database_url(engine, project).await?.connect().await?)
 }
 
 fn graph_of(project: &Project) -> Result<RevisionGraph, MigrateError> {
@@ -254,7 +240,7 @@ pub async fn migrate_and_seed(
     new_database: bool,
     progress: &dyn Progress,
 ) -> Result<(Vec<String>, Vec<String>), MigrateOpError> {
-    let mut conn = connect(url).await?;
+    let mut conn = url.connect().await?;
     let mut applied = Vec::new();
     if project.settings.migrations.is_dir() {
         let graph = graph_of(project)?;

@@ -24,7 +24,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::backup::{client_spec, current_revisions};
-use super::url::{DatabaseUrl, UrlError, database_url};
+use super::url::{ConnectError, DatabaseUrl, UrlError, database_url};
 use crate::backup::{DUMP_FILE, Manifest, VerifyError, verify};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError, Exec, ExecChunk, StderrTail};
@@ -68,12 +68,8 @@ pub enum RestoreError {
     Verify(#[from] VerifyError),
     #[error(transparent)]
     Url(#[from] UrlError),
-    #[error("cannot connect to the database at {url}: {source}")]
-    Connect {
-        url: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("{step} failed: {source}")]
     Database {
         step: String,
@@ -377,7 +373,7 @@ pub async fn restore(
         database: "template1".into(),
         ..url.clone()
     };
-    let mut admin = connect(&admin_url).await?;
+    let mut admin = admin_url.connect().await?;
     let aside = aside_name(&database);
     if database_exists(&mut admin, &aside).await? {
         return Err(RestoreError::Leftover {
@@ -463,7 +459,7 @@ pub async fn restore(
     }
     let _ = admin.close().await;
 
-    let mut conn = connect(&url).await?;
+    let mut conn = url.connect().await?;
     let applied: Vec<String> = store::applied(&mut conn, &project.settings.version_schema)
         .await
         .map_err(db("reading the applied revisions"))?
@@ -479,15 +475,6 @@ pub async fn restore(
         bytes: expected.size,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-async fn connect(url: &DatabaseUrl) -> Result<PgConnection, RestoreError> {
-    PgConnection::connect_with(&url.connect_options())
-        .await
-        .map_err(|source| RestoreError::Connect {
-            url: url.render(false),
-            source,
-        })
 }
 
 #[cfg(test)]

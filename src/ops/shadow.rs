@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
-use super::url::DatabaseUrl;
+use super::url::{ConnectError, DatabaseUrl};
 use crate::catalog::{Catalog, ReadOptions, read_catalog};
 use crate::migrate::{
     MigrateError, Migrator, RevisionGraph, Target, UpgradeOptions, current, store::quote_ident,
@@ -22,12 +22,8 @@ pub const SHADOW_PREFIX: &str = "devdb_shadow_";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShadowError {
-    #[error("cannot connect to the database server at {url}: {source}")]
-    Connect {
-        url: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error(
         "cannot create the shadow database {name} (the database user needs CREATEDB): {source}"
     )]
@@ -66,7 +62,7 @@ impl ShadowDatabase {
     pub async fn create(server: &DatabaseUrl) -> Result<ShadowDatabase, ShadowError> {
         let suffix: u64 = rand::random();
         let name = format!("{SHADOW_PREFIX}{:012x}", suffix & 0xffff_ffff_ffff);
-        let mut conn = connect(server).await?;
+        let mut conn = server.connect().await?;
         sqlx::raw_sql(AssertSqlSafe(format!(
             "CREATE DATABASE {}",
             quote_ident(&name)
@@ -92,7 +88,7 @@ impl ShadowDatabase {
     }
 
     pub async fn connect(&self) -> Result<PgConnection, ShadowError> {
-        connect(&self.url).await
+        Ok(self.url.connect().await?)
     }
 
     /// Drops the shadow database, ending any session still connected to it.
@@ -120,15 +116,6 @@ impl Drop for ShadowDatabase {
         })
         .join();
     }
-}
-
-async fn connect(url: &DatabaseUrl) -> Result<PgConnection, ShadowError> {
-    PgConnection::connect_with(&url.connect_options())
-        .await
-        .map_err(|source| ShadowError::Connect {
-            url: url.render(false),
-            source,
-        })
 }
 
 async fn drop_database(server: &DatabaseUrl, name: &str) -> Result<(), ShadowError> {

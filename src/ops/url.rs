@@ -17,6 +17,15 @@ pub struct DatabaseUrl {
     pub database: String,
 }
 
+/// A connection that could not be opened; the URL is shown with its password masked.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to the database at {url}: {source}")]
+pub struct ConnectError {
+    pub url: String,
+    #[source]
+    pub source: sqlx::Error,
+}
+
 /// The port Postgres listens on inside its container.
 pub const POSTGRES_PORT: u16 = 5432;
 
@@ -48,6 +57,17 @@ impl DatabaseUrl {
         }
         url.set_path(&self.database);
         url.to_string()
+    }
+
+    /// Opens one connection.
+    pub async fn connect(&self) -> Result<sqlx::PgConnection, ConnectError> {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect_with(&self.connect_options())
+            .await
+            .map_err(|source| ConnectError {
+                url: self.render(false),
+                source,
+            })
     }
 
     pub fn connect_options(&self) -> PgConnectOptions {

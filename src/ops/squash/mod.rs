@@ -32,7 +32,7 @@ pub use baseline::{
 };
 
 use super::backup::{BackupError, BackupOptions, backup, client_spec};
-use super::migrate::{MigrateOpError, connect};
+use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
 use super::url::database_url;
 use crate::backup::{backup_name, unique_folder};
@@ -167,7 +167,7 @@ pub async fn squash(
     let url = database_url(engine, project)
         .await
         .map_err(MigrateOpError::from)?;
-    let mut live = connect(&url).await?;
+    let mut live = url.connect().await.map_err(MigrateOpError::from)?;
     let applied =
         store::applied(&mut live, schema)
             .await
