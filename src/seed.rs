@@ -16,17 +16,12 @@ pub enum SeedError {
         source: std::io::Error,
     },
     #[error(
-        "seed {}{} failed: {message}{}; no seed data was kept",
+        "seed {}{} failed: {}; no seed data was kept",
         path.display(),
-        line.map(|l| format!(":{l}")).unwrap_or_default(),
-        detail.as_ref().map(|d| format!("\nDETAIL: {d}")).unwrap_or_default()
+        failure.at(),
+        failure.describe()
     )]
-    Failed {
-        path: PathBuf,
-        line: Option<usize>,
-        message: String,
-        detail: Option<String>,
-    },
+    Failed { path: PathBuf, failure: SqlFailure },
     #[error("database error while running seeds: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -89,9 +84,7 @@ fn failed(path: &Path, text: &str, error: sqlx::Error) -> SeedError {
     };
     SeedError::Failed {
         path: path.to_path_buf(),
-        line: failure.line,
-        message: failure.message,
-        detail: failure.detail,
+        failure,
     }
 }
 

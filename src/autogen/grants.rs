@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::catalog::AclItem;
 use crate::migrate::store::quote_ident;
 
 /// Privilege letters in the order Postgres prints them, with their SQL names.
@@ -38,76 +39,19 @@ pub(super) enum AclKind {
     Routine,
 }
 
-/// One `aclitem`: who holds which privileges (with or without grant option), and from whom.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AclItem {
-    /// Empty for PUBLIC.
-    grantee: String,
-    privileges: Vec<(char, bool)>,
-    grantor: String,
-}
-
-/// A role name as `aclitem` text writes it: bare, or in double quotes with `""` inside.
-fn read_name(chars: &mut std::iter::Peekable<std::str::Chars>, end: char) -> String {
-    let mut name = String::new();
-    while let Some(&c) = chars.peek() {
-        if c == end {
-            break;
-        }
-        chars.next();
-        if c != '"' {
-            name.push(c);
-            continue;
-        }
-        while let Some(q) = chars.next() {
-            if q != '"' {
-                name.push(q);
-            } else if chars.peek() == Some(&'"') {
-                chars.next();
-                name.push('"');
-            } else {
-                break;
-            }
-        }
-    }
-    chars.next();
-    name
-}
-
-fn parse_item(text: &str) -> AclItem {
-    let mut chars = text.chars().peekable();
-    let grantee = read_name(&mut chars, '=');
-    let mut privileges: Vec<(char, bool)> = Vec::new();
-    for c in chars.by_ref() {
-        if c == '/' {
-            break;
-        }
-        if c == '*' {
-            if let Some(last) = privileges.last_mut() {
-                last.1 = true;
-            }
-        } else {
-            privileges.push((c, false));
-        }
-    }
-    let grantor = read_name(&mut chars, '\0');
-    AclItem {
-        grantee,
-        privileges,
-        grantor,
-    }
-}
-
 /// The owner of an object, as the grantor of its grants (Postgres records the owner as
 /// the grantor of what the owner or a superuser grants).
 pub(super) fn owner_of(grants: &[String]) -> Option<String> {
-    grants.first().map(|item| parse_item(item).grantor)
+    grants.first().map(|item| AclItem::parse(item).grantor)
 }
 
 /// The grants a new object of `kind` owned by `owner` starts with, as `aclitem` text.
-pub(super) fn default_grants(kind: AclKind, owner: &str) -> Vec<String> {
+/// `server_version` is `server_version_num` (0 when unknown: the newest is assumed).
+pub(super) fn default_grants(kind: AclKind, owner: &str, server_version: u32) -> Vec<String> {
     let owner_privileges = match kind {
         AclKind::Schema => "UC",
+        // MAINTAIN (`m`) exists from Postgres 17.
+        AclKind::Relation if (1..170000).contains(&server_version) => "arwdDxt",
         AclKind::Relation => "arwdDxtm",
         AclKind::Sequence => "rwU",
         AclKind::Routine => "X",
@@ -137,7 +81,7 @@ fn quote_role(name: &str) -> String {
 /// grantor: `GRANT` can only record the current user, so grantors are not compared).
 fn held(grants: &[String]) -> BTreeMap<String, BTreeMap<char, bool>> {
     let mut held: BTreeMap<String, BTreeMap<char, bool>> = BTreeMap::new();
-    for item in grants.iter().map(|g| parse_item(g)) {
+    for item in grants.iter().map(|g| AclItem::parse(g)) {
         let privileges = held.entry(item.grantee).or_default();
         for (letter, option) in item.privileges {
             let entry = privileges.entry(letter).or_insert(false);
@@ -245,23 +189,28 @@ mod tests {
     #[test]
     fn items_are_parsed_with_quotes_public_and_grant_options() {
         assert_eq!(
-            parse_item("\"odd=\"\"role\"=r*w/\"my/owner\""),
+            AclItem::parse("\"odd=\"\"role\"=r*w/\"my/owner\""),
             AclItem {
                 grantee: "odd=\"role".into(),
                 privileges: vec![('r', true), ('w', false)],
                 grantor: "my/owner".into(),
             }
         );
-        assert_eq!(parse_item("=X/app").grantee, "");
+        assert_eq!(AclItem::parse("=X/app").grantee, "");
         assert_eq!(owner_of(&v(&["app=arwdDxtm/app"])).as_deref(), Some("app"));
     }
 
     #[test]
     fn a_new_object_with_the_default_grants_needs_nothing() {
-        let table = default_grants(AclKind::Relation, "app");
+        let table = default_grants(AclKind::Relation, "app", 170004);
         assert_eq!(table, ["app=arwdDxtm/app"]);
         assert!(statements("TABLE t", None, &table, &table).is_empty());
-        let function = default_grants(AclKind::Routine, "Odd One");
+        assert_eq!(
+            default_grants(AclKind::Relation, "app", 160004),
+            ["app=arwdDxt/app"],
+            "no MAINTAIN before 17"
+        );
+        let function = default_grants(AclKind::Routine, "Odd One", 0);
         assert_eq!(function, ["\"Odd One\"=X/\"Odd One\"", "=X/\"Odd One\""]);
     }
 

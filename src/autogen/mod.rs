@@ -37,10 +37,13 @@
 //! partition key and a table turned partitioned or back, which need a new table and a
 //! copy of the data.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::catalog::{Catalog, Column, Enum, Function, Sequence, Table, View};
+use crate::catalog::{
+    Catalog, Column, Constraint, Enum, Function, Index, Sequence, Table, Trigger, View,
+};
 use crate::migrate::store::{quote_ident, quote_literal};
 use grants::AclKind;
 
@@ -145,6 +148,8 @@ pub fn generate_for(from: &Catalog, to: &Catalog, data: &DataFacts) -> Script {
         data,
         sql_bodies: false,
         out: Script::default(),
+        recreated: OnceCell::new(),
+        dropped: OnceCell::new(),
     };
     g.drops();
     g.creates();
@@ -283,10 +288,8 @@ fn regenerated_columns<'t>(old: &Table, t: &'t Table) -> Vec<&'t Column> {
         .columns
         .iter()
         .filter(|c| {
-            old.column(&c.name).is_some_and(|b| {
-                b.generated == c.generated
-                    && (b.data_type != c.data_type || b.collation != c.collation)
-            })
+            old.column(&c.name)
+                .is_some_and(|b| b.generated == c.generated && retyped(b, c))
         })
         .map(|c| c.name.as_str())
         .collect();
@@ -302,6 +305,11 @@ fn regenerated_columns<'t>(old: &Table, t: &'t Table) -> Vec<&'t Column> {
             })
         })
         .collect()
+}
+
+/// Whether a column changes type or collation (an ALTER COLUMN ... TYPE).
+fn retyped(before: &Column, after: &Column) -> bool {
+    before.data_type != after.data_type || before.collation != after.collation
 }
 
 /// Whether a column's type is the enum `e` or an array of it.
@@ -384,6 +392,9 @@ struct Gen<'a> {
     /// Whether a SQL function with a body in quotes is created.
     sql_bodies: bool,
     out: Script,
+    /// [`Gen::recreated_enums`] and [`Gen::dropped`], worked out once: every step asks.
+    recreated: OnceCell<BTreeSet<&'a String>>,
+    dropped: OnceCell<(Vec<&'a View>, Vec<&'a Function>)>,
 }
 
 impl<'a> Gen<'a> {
@@ -394,6 +405,12 @@ impl<'a> Gen<'a> {
     /// transaction commits, and a revision is one transaction. Recreating loses nothing
     /// then, since every old label is kept.
     fn recreated_enums(&self) -> BTreeSet<&'a String> {
+        self.recreated
+            .get_or_init(|| self.find_recreated_enums())
+            .clone()
+    }
+
+    fn find_recreated_enums(&self) -> BTreeSet<&'a String> {
         let (from, to) = (self.from, self.to);
         to.enums
             .iter()
@@ -458,6 +475,10 @@ impl<'a> Gen<'a> {
     /// column, an enum, a view, a function). Functions come in the order they are found,
     /// so the ones found later depend on earlier ones.
     fn dropped(&self) -> (Vec<&'a View>, Vec<&'a Function>) {
+        self.dropped.get_or_init(|| self.find_dropped()).clone()
+    }
+
+    fn find_dropped(&self) -> (Vec<&'a View>, Vec<&'a Function>) {
         let (from, to) = (self.from, self.to);
         // Tables dropped, columns dropped or retyped, enums recreated.
         let mut changing: BTreeSet<String> = BTreeSet::new();
@@ -467,11 +488,9 @@ impl<'a> Gen<'a> {
                 continue;
             };
             for c in &t.columns {
-                let altered = new.column(&c.name).is_none_or(|n| {
-                    n.data_type != c.data_type
-                        || n.generated != c.generated
-                        || n.collation != c.collation
-                });
+                let altered = new
+                    .column(&c.name)
+                    .is_none_or(|n| n.generated != c.generated || retyped(c, n));
                 if altered {
                     changing.insert(format!("{key}.{}", c.name));
                 }
@@ -570,18 +589,17 @@ impl<'a> Gen<'a> {
 
     fn drops(&mut self) {
         let (from, to) = (self.from, self.to);
-        // Triggers on tables kept (a dropped table takes its own).
+        // Triggers on tables and views kept (a dropped one takes its own).
         for (key, t) in &from.tables {
-            let new = to.tables.get(key);
-            for (name, trigger) in &t.triggers {
-                let keep = new.and_then(|n| n.triggers.get(name));
-                if new.is_some() && keep.is_none_or(|k| k.definition != trigger.definition) {
-                    self.out.push(format!(
-                        "DROP TRIGGER IF EXISTS {} ON {};",
-                        quote_ident(name),
-                        table_name(t)
-                    ));
-                }
+            if let Some(new) = to.tables.get(key) {
+                self.drop_triggers(&table_name(t), &t.triggers, &new.triggers);
+            }
+        }
+        let dropped_views: BTreeSet<String> =
+            self.views_to_drop().iter().map(|v| view_key(v)).collect();
+        for (key, v) in &from.views {
+            if let Some(new) = to.views.get(key).filter(|_| !dropped_views.contains(key)) {
+                self.drop_triggers(&qualified(&v.schema, &v.name), &v.triggers, &new.triggers);
             }
         }
         // Functions whose types or bodies name a view, before their views.
@@ -596,7 +614,9 @@ impl<'a> Gen<'a> {
         }
         // Functions that name tables, before the tables; functions created again under
         // the same name, before they are.
-        self.drop_functions(|tier, again| tier == FunctionTier::AfterTables || again);
+        self.drop_functions(|tier, again| {
+            tier == FunctionTier::AfterTables || (again && tier != FunctionTier::AfterViews)
+        });
         for (key, index) in &from.indexes {
             // A partition's copy of its parent's index goes with the parent's.
             if !index.inherited
@@ -841,7 +861,12 @@ impl<'a> Gen<'a> {
                     }
                 }
             }
-            let old_comment = from.enums.get(key).and_then(|o| o.comment.clone());
+            // A recreated type starts without a comment.
+            let old_comment = from
+                .enums
+                .get(key)
+                .filter(|_| !recreated.contains(key))
+                .and_then(|o| o.comment.clone());
             if old_comment != e.comment {
                 self.out.push(format!(
                     "COMMENT ON TYPE {} IS {};",
@@ -918,24 +943,16 @@ impl<'a> Gen<'a> {
                     {
                         continue;
                     }
-                    let existing = old
-                        .and_then(|o| o.constraints.get(name))
-                        .filter(|e| !self.on_regenerated(key, &e.definition));
-                    if existing.is_none_or(|e| e.definition != c.definition) {
-                        self.out.push(format!(
-                            "ALTER TABLE {} ADD CONSTRAINT {} {};",
-                            table_name(t),
-                            quote_ident(name),
-                            c.definition
-                        ));
+                    // Kept as it is; otherwise (new, changed, or taken by a regenerated
+                    // column) added, and its comment with it.
+                    let existing = old.and_then(|o| o.constraints.get(name)).filter(|e| {
+                        e.definition == c.definition && !self.on_regenerated(key, &e.definition)
+                    });
+                    if existing.is_none() {
+                        self.add_constraint(t, name, c);
                     }
                     if existing.and_then(|e| e.comment.clone()) != c.comment {
-                        self.out.push(format!(
-                            "COMMENT ON CONSTRAINT {} ON {} IS {};",
-                            quote_ident(name),
-                            table_name(t),
-                            comment_value(&c.comment)
-                        ));
+                        self.constraint_comment(t, name, c);
                     }
                 }
             }
@@ -981,29 +998,15 @@ impl<'a> Gen<'a> {
                     comment_value(&v.comment)
                 ));
             }
-            for (name, trigger) in &v.triggers {
-                let before = old.and_then(|o| o.triggers.get(name));
-                if before.is_none_or(|b| b.definition != trigger.definition) {
-                    self.out.push(format!("{};", trigger.definition));
-                }
-            }
+            self.create_triggers(
+                &qualified(&v.schema, &v.name),
+                old.map(|o| &o.triggers),
+                &v.triggers,
+            );
         }
         for (key, t) in &to.tables {
             let old = from.tables.get(key);
-            for (name, trigger) in &t.triggers {
-                let before = old.and_then(|o| o.triggers.get(name));
-                if before.is_none_or(|b| b.definition != trigger.definition) {
-                    self.out.push(format!("{};", trigger.definition));
-                }
-                if before.and_then(|b| b.comment.clone()) != trigger.comment {
-                    self.out.push(format!(
-                        "COMMENT ON TRIGGER {} ON {} IS {};",
-                        quote_ident(name),
-                        table_name(t),
-                        comment_value(&trigger.comment)
-                    ));
-                }
-            }
+            self.create_triggers(&table_name(t), old.map(|o| &o.triggers), &t.triggers);
         }
         self.grants();
     }
@@ -1033,7 +1036,7 @@ impl<'a> Gen<'a> {
         let baseline = |kind: AclKind, kept: Option<&Vec<String>>, now: &[String]| {
             kept.cloned().unwrap_or_else(|| {
                 match grants::owner_of(now).or_else(|| fallback_owner.clone()) {
-                    Some(owner) => grants::default_grants(kind, &owner),
+                    Some(owner) => grants::default_grants(kind, &owner, to.server_version),
                     None => now.to_vec(),
                 }
             })
@@ -1164,30 +1167,116 @@ impl<'a> Gen<'a> {
             if self.to.views.contains_key(&index.table) != on_views || index.inherited {
                 continue;
             }
+            // Kept as it is; otherwise created, and its comment with it.
             let old = self.from.indexes.get(key).filter(|o| {
-                !recreated.contains(&index.table)
+                o.definition == index.definition
+                    && !recreated.contains(&index.table)
                     && !self.on_regenerated(&index.table, &o.definition)
             });
-            if old.is_none_or(|o| o.definition != index.definition) {
-                // `pg_get_indexdef` writes `ON ONLY` for a partitioned table's index, which
-                // would leave it without its partitions' indexes: those are wanted.
-                let partitioned = self
-                    .to
-                    .tables
-                    .get(&index.table)
-                    .is_some_and(|t| t.partition_key.is_some());
-                let definition = if partitioned {
-                    index.definition.replacen(" ON ONLY ", " ON ", 1)
-                } else {
-                    index.definition.clone()
-                };
-                self.out.push(format!("{definition};"));
+            if old.is_none() {
+                self.create_index(index);
             }
             if old.and_then(|o| o.comment.clone()) != index.comment {
+                self.index_comment(index);
+            }
+        }
+    }
+
+    fn create_index(&mut self, index: &Index) {
+        // `pg_get_indexdef` writes `ON ONLY` for a partitioned table's index, which would
+        // leave it without its partitions' indexes: those are wanted.
+        let partitioned = self
+            .to
+            .tables
+            .get(&index.table)
+            .is_some_and(|t| t.partition_key.is_some());
+        let definition = if partitioned {
+            index.definition.replacen(" ON ONLY ", " ON ", 1)
+        } else {
+            index.definition.clone()
+        };
+        self.out.push(format!("{definition};"));
+    }
+
+    fn index_comment(&mut self, index: &Index) {
+        self.out.push(format!(
+            "COMMENT ON INDEX {} IS {};",
+            qualified(&index.schema, &index.name),
+            comment_value(&index.comment)
+        ));
+    }
+
+    fn add_constraint(&mut self, t: &Table, name: &str, c: &Constraint) {
+        self.out.push(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {};",
+            table_name(t),
+            quote_ident(name),
+            c.definition
+        ));
+    }
+
+    fn constraint_comment(&mut self, t: &Table, name: &str, c: &Constraint) {
+        self.out.push(format!(
+            "COMMENT ON CONSTRAINT {} ON {} IS {};",
+            quote_ident(name),
+            table_name(t),
+            comment_value(&c.comment)
+        ));
+    }
+
+    /// Creates the triggers of `new` on `relation` that are new or changed (the changed
+    /// ones were dropped), with their comments and enabled state.
+    fn create_triggers(
+        &mut self,
+        relation: &str,
+        old: Option<&BTreeMap<String, Trigger>>,
+        new: &BTreeMap<String, Trigger>,
+    ) {
+        for (name, trigger) in new {
+            let before = old
+                .and_then(|o| o.get(name))
+                .filter(|b| b.definition == trigger.definition);
+            if before.is_none() {
+                self.out.push(format!("{};", trigger.definition));
+            }
+            if before.and_then(|b| b.comment.clone()) != trigger.comment {
                 self.out.push(format!(
-                    "COMMENT ON INDEX {} IS {};",
-                    qualified(&index.schema, &index.name),
-                    comment_value(&index.comment)
+                    "COMMENT ON TRIGGER {} ON {relation} IS {};",
+                    quote_ident(name),
+                    comment_value(&trigger.comment)
+                ));
+            }
+            let was = before.map_or("O", |b| b.enabled.as_str());
+            if was != trigger.enabled {
+                let state = match trigger.enabled.as_str() {
+                    "D" => "DISABLE",
+                    "R" => "ENABLE REPLICA",
+                    "A" => "ENABLE ALWAYS",
+                    _ => "ENABLE",
+                };
+                self.out.push(format!(
+                    "ALTER TABLE {relation} {state} TRIGGER {};",
+                    quote_ident(name)
+                ));
+            }
+        }
+    }
+
+    /// Drops the triggers of `old` on `relation` that `new` changes or does not have.
+    fn drop_triggers(
+        &mut self,
+        relation: &str,
+        old: &BTreeMap<String, Trigger>,
+        new: &BTreeMap<String, Trigger>,
+    ) {
+        for (name, trigger) in old {
+            if new
+                .get(name)
+                .is_none_or(|k| k.definition != trigger.definition)
+            {
+                self.out.push(format!(
+                    "DROP TRIGGER IF EXISTS {} ON {relation};",
+                    quote_ident(name)
                 ));
             }
         }
@@ -1220,7 +1309,8 @@ impl<'a> Gen<'a> {
         self.create_enum(e);
         for t in self.from.tables.values() {
             let key = format!("{}.{}", t.schema, t.name);
-            let Some(new) = self.to.tables.get(&key) else {
+            // A partition's columns follow its parent's.
+            let Some(new) = self.to.tables.get(&key).filter(|n| !stays_attached(t, n)) else {
                 continue;
             };
             let columns: Vec<&Column> = t.columns.iter().filter(|c| of_enum(c, e)).collect();
@@ -1263,70 +1353,54 @@ impl<'a> Gen<'a> {
             }
             for c in &columns {
                 let base = c.data_type.trim_end_matches("[]");
-                {
-                    let array = &c.data_type[base.len()..];
-                    if c.default.is_some() {
-                        self.out.push(format!(
-                            "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
-                            table_name(t),
-                            quote_ident(&c.name)
-                        ));
-                    }
-                    let sql = format!(
-                        "ALTER TABLE {} ALTER COLUMN {} TYPE {}{array} USING {}::text{array}::{}{array};",
+                let array = &c.data_type[base.len()..];
+                if c.default.is_some() {
+                    self.out.push(format!(
+                        "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
                         table_name(t),
-                        quote_ident(&c.name),
-                        qualified(&e.schema, &e.name),
-                        quote_ident(&c.name),
-                        qualified(&e.schema, &e.name),
+                        quote_ident(&c.name)
+                    ));
+                }
+                let sql = format!(
+                    "ALTER TABLE {} ALTER COLUMN {} TYPE {}{array} USING {}::text{array}::{}{array};",
+                    table_name(t),
+                    quote_ident(&c.name),
+                    qualified(&e.schema, &e.name),
+                    quote_ident(&c.name),
+                    qualified(&e.schema, &e.name),
+                );
+                if labels_only_added(&old.labels, &e.labels) {
+                    self.out.push(sql);
+                } else {
+                    self.out.destroy(
+                        format!(
+                            "recreate enum {} without label(s) {} (column {}.{}: a row holding one fails)",
+                            e.name,
+                            removed.join(", "),
+                            t.name,
+                            c.name
+                        ),
+                        sql,
                     );
-                    if labels_only_added(&old.labels, &e.labels) {
-                        self.out.push(sql);
-                    } else {
-                        self.out.destroy(
-                            format!(
-                                "recreate enum {} without label(s) {} (column {}.{}: a row holding one fails)",
-                                e.name,
-                                removed.join(", "),
-                                t.name,
-                                c.name
-                            ),
-                            sql,
-                        );
-                    }
-                    if let Some(default) = &c.default {
-                        self.out.push(format!(
-                            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};",
-                            table_name(t),
-                            quote_ident(&c.name)
-                        ));
-                    }
+                }
+                if let Some(default) = &c.default {
+                    self.out.push(format!(
+                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {default};",
+                        table_name(t),
+                        quote_ident(&c.name)
+                    ));
                 }
             }
             for (name, c) in &checks {
-                self.out.push(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} {};",
-                    table_name(t),
-                    quote_ident(name),
-                    c.definition
-                ));
+                self.add_constraint(t, name, c);
                 if c.comment.is_some() {
-                    self.out.push(format!(
-                        "COMMENT ON CONSTRAINT {} ON {} IS {};",
-                        quote_ident(name),
-                        table_name(t),
-                        comment_value(&c.comment)
-                    ));
+                    self.constraint_comment(t, name, c);
                 }
             }
             for i in &indexes {
-                self.out.push(format!("{};", i.definition));
+                self.create_index(i);
                 if i.comment.is_some() {
-                    self.out.push(format!(
-                        "COMMENT ON INDEX {} IS {};",
-                        qualified(&i.schema, &i.name),
-                        comment_value(&i.comment)
-                    ));
+                    self.index_comment(i);
                 }
             }
         }
@@ -1432,13 +1506,6 @@ impl<'a> Gen<'a> {
                 comment_value(&t.comment)
             ));
         }
-        let recreated = self.recreated_enums();
-        let recreated_names: BTreeMap<String, ()> = recreated
-            .iter()
-            .filter_map(|key| self.to.enums.get(*key))
-            .flat_map(|e| [e.name.clone(), format!("{}.{}", e.schema, e.name)])
-            .map(|n| (n, ()))
-            .collect();
         let regenerated = regenerated_columns(old, t);
         if !attached {
             for c in &regenerated {
@@ -1453,7 +1520,7 @@ impl<'a> Gen<'a> {
                 continue;
             }
             let before = old.column(&c.name).filter(|b| b.generated == c.generated);
-            if attached && before.is_none_or(|b| b.data_type != c.data_type) {
+            if attached && before.is_none_or(|b| retyped(b, c)) {
                 // Added or retyped on the parent, which does it for its partitions.
                 continue;
             }
@@ -1478,8 +1545,8 @@ impl<'a> Gen<'a> {
                     "ALTER TABLE {name} ALTER COLUMN {column} DROP DEFAULT;"
                 ));
             }
-            let enum_moved = recreated_names.contains_key(c.data_type.trim_end_matches("[]"));
-            if (b.data_type != c.data_type || b.collation != c.collation) && !enum_moved {
+            // A column of a recreated enum keeps its type's name: `recreate_enum` moved it.
+            if retyped(b, c) {
                 let collate = c
                     .collation
                     .as_ref()

@@ -38,6 +38,10 @@ pub struct Catalog {
     pub indexes: BTreeMap<String, Index>,
     pub views: BTreeMap<String, View>,
     pub functions: BTreeMap<String, Function>,
+    /// `server_version_num` of the server it was read from: what a new object's default
+    /// privileges are depends on it (MAINTAIN came with 17). Not compared.
+    #[serde(default)]
+    pub server_version: u32,
 }
 
 /// A schema (namespace).
@@ -127,7 +131,8 @@ pub struct Column {
     pub identity: Option<String>,
     /// The expression of a `GENERATED ALWAYS AS (...) STORED` column.
     pub generated: Option<String>,
-    /// A collation other than the type's default.
+    /// A collation other than the type's default, as SQL names it: `"C"`,
+    /// `"en_US.utf8"`, `app."german"`.
     pub collation: Option<String>,
     pub comment: Option<String>,
     /// Column-level grants, sorted.
@@ -267,42 +272,75 @@ impl Catalog {
     }
 }
 
-/// The grantee and grantor of an `aclitem` as text (`grantee=arwd/grantor`, names in
-/// double quotes when they need them); an empty grantee is PUBLIC.
-fn acl_roles(item: &str) -> Vec<String> {
-    let mut roles = Vec::new();
-    let mut current = String::new();
-    let mut chars = item.chars().peekable();
-    let mut in_name = true;
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if in_name => {
-                while let Some(q) = chars.next() {
-                    if q == '"' {
-                        if chars.peek() == Some(&'"') {
-                            chars.next();
-                            current.push('"');
-                        } else {
-                            break;
-                        }
-                    } else {
-                        current.push(q);
-                    }
-                }
+/// One `aclitem`: who holds which privileges (with or without grant option), and from whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclItem {
+    /// Empty for PUBLIC.
+    pub grantee: String,
+    /// Privilege letters (`r`, `a`, `X`, ...), each with whether it carries the grant
+    /// option (`*`).
+    pub privileges: Vec<(char, bool)>,
+    pub grantor: String,
+}
+
+/// A role name as `aclitem` text writes it: bare, or in double quotes with `""` inside.
+fn read_name(chars: &mut std::iter::Peekable<std::str::Chars>, end: char) -> String {
+    let mut name = String::new();
+    while let Some(&c) = chars.peek() {
+        if c == end {
+            break;
+        }
+        chars.next();
+        if c != '"' {
+            name.push(c);
+            continue;
+        }
+        while let Some(q) = chars.next() {
+            if q != '"' {
+                name.push(q);
+            } else if chars.peek() == Some(&'"') {
+                chars.next();
+                name.push('"');
+            } else {
+                break;
             }
-            '=' if in_name => {
-                roles.push(std::mem::take(&mut current));
-                in_name = false;
-            }
-            '/' if !in_name => in_name = true,
-            _ if in_name => current.push(c),
-            _ => {}
         }
     }
-    if !current.is_empty() {
-        roles.push(current);
+    chars.next();
+    name
+}
+
+impl AclItem {
+    /// Parses `aclitem` text: `grantee=privileges/grantor`.
+    pub fn parse(text: &str) -> AclItem {
+        let mut chars = text.chars().peekable();
+        let grantee = read_name(&mut chars, '=');
+        let mut privileges: Vec<(char, bool)> = Vec::new();
+        for c in chars.by_ref() {
+            if c == '/' {
+                break;
+            }
+            if c == '*' {
+                if let Some(last) = privileges.last_mut() {
+                    last.1 = true;
+                }
+            } else {
+                privileges.push((c, false));
+            }
+        }
+        let grantor = read_name(&mut chars, '\0');
+        AclItem {
+            grantee,
+            privileges,
+            grantor,
+        }
     }
-    roles
+}
+
+/// The grantee and grantor of an `aclitem` as text; an empty grantee is PUBLIC.
+fn acl_roles(item: &str) -> Vec<String> {
+    let item = AclItem::parse(item);
+    vec![item.grantee, item.grantor]
 }
 
 #[cfg(test)]

@@ -140,13 +140,16 @@ const COLUMNS: &str = concat!(
     "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), \
      a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, \
      a.attgenerated::text, \
-     CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END, \
+     CASE WHEN a.attcollation <> t.typcollation THEN \
+       CASE WHEN con.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
+       ELSE quote_ident(con.nspname) || '.' || quote_ident(co.collname) END END, \
      col_description(c.oid, a.attnum), \
      (SELECT coalesce(array_agg(g::text ORDER BY g::text), '{}') FROM unnest(a.attacl) g) \
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
      LEFT JOIN pg_collation co ON co.oid = a.attcollation \
+     LEFT JOIN pg_namespace con ON con.oid = co.collnamespace \
      WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND ",
     user_namespace!(),
     " AND ",
@@ -363,6 +366,10 @@ pub async fn read_catalog(
     options: &ReadOptions,
 ) -> Result<Catalog, sqlx::Error> {
     let mut catalog = Catalog::default();
+    let version: String = sqlx::query_scalar("SELECT current_setting('server_version_num')")
+        .fetch_one(&mut *conn)
+        .await?;
+    catalog.server_version = version.parse().unwrap_or_default();
     for row in rows(conn, SCHEMAS, options).await? {
         let schema = Schema {
             name: row.try_get(0)?,

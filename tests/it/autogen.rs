@@ -510,6 +510,47 @@ const DEPENDENCY_PAIRS: &[(&str, &str, &str)] = &[
          CREATE FUNCTION cheapest() RETURNS SETOF cheap LANGUAGE sql STABLE AS $$ SELECT * FROM cheap ORDER BY price LIMIT 1 $$;",
     ),
     (
+        "collations_quoted",
+        "CREATE TABLE item (id int PRIMARY KEY, code text);",
+        "CREATE TABLE item (id int PRIMARY KEY, code text COLLATE \"C\", name varchar(20) COLLATE \"POSIX\");",
+    ),
+    (
+        "changed_objects_keep_their_comments",
+        "CREATE TYPE mood AS ENUM ('ok', 'bad'); COMMENT ON TYPE mood IS 'how it went'; \
+         CREATE TABLE item (id int PRIMARY KEY, qty int, m mood, CONSTRAINT qty_positive CHECK (qty > 0)); \
+         COMMENT ON CONSTRAINT qty_positive ON item IS 'no empty lines'; \
+         CREATE INDEX item_qty ON item (qty); COMMENT ON INDEX item_qty IS 'by quantity'; \
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; \
+         CREATE TRIGGER item_touch BEFORE INSERT ON item FOR EACH ROW EXECUTE FUNCTION touch(); \
+         COMMENT ON TRIGGER item_touch ON item IS 'keeps it fresh';",
+        "CREATE TYPE mood AS ENUM ('bad', 'ok'); COMMENT ON TYPE mood IS 'how it went'; \
+         CREATE TABLE item (id int PRIMARY KEY, qty int, m mood, CONSTRAINT qty_positive CHECK (qty >= 1)); \
+         COMMENT ON CONSTRAINT qty_positive ON item IS 'no empty lines'; \
+         CREATE INDEX item_qty ON item (qty DESC); COMMENT ON INDEX item_qty IS 'by quantity'; \
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; \
+         CREATE TRIGGER item_touch BEFORE INSERT OR UPDATE ON item FOR EACH ROW EXECUTE FUNCTION touch(); \
+         COMMENT ON TRIGGER item_touch ON item IS 'keeps it fresh';",
+    ),
+    (
+        "trigger_disabled_and_view_trigger_changed",
+        "CREATE TABLE item (id int PRIMARY KEY); \
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; \
+         CREATE TRIGGER item_touch BEFORE INSERT ON item FOR EACH ROW EXECUTE FUNCTION touch(); \
+         CREATE VIEW items AS SELECT id FROM item; \
+         CREATE TRIGGER items_insert INSTEAD OF INSERT ON items FOR EACH ROW EXECUTE FUNCTION touch();",
+        "CREATE TABLE item (id int PRIMARY KEY); \
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; \
+         CREATE TRIGGER item_touch BEFORE INSERT ON item FOR EACH ROW EXECUTE FUNCTION touch(); \
+         ALTER TABLE item DISABLE TRIGGER item_touch; \
+         CREATE VIEW items AS SELECT id FROM item; \
+         CREATE TRIGGER items_insert INSTEAD OF INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch();",
+    ),
+    (
+        "text_column_becomes_a_recreated_enum",
+        "CREATE TYPE mood AS ENUM ('ok', 'bad', 'meh'); CREATE TABLE item (id int PRIMARY KEY, m mood, label text);",
+        "CREATE TYPE mood AS ENUM ('ok', 'bad'); CREATE TABLE item (id int PRIMARY KEY, m mood, label mood);",
+    ),
+    (
         "column_widened_under_a_view",
         "CREATE TABLE item (id int PRIMARY KEY, qty int, note varchar(20)); \
          CREATE VIEW big AS SELECT id, qty, note FROM item WHERE qty > 10;",
