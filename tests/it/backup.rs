@@ -327,3 +327,56 @@ async fn a_large_database_is_backed_up_and_restored_in_flat_memory() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_database_past_a_squashed_chain_is_recorded_at_its_baseline() {
+    let revision = |id: &str, parents: &str, sql: &str| {
+        format!(
+            "-- devdb:revision {id}\n-- devdb:parents {parents}\n-- devdb:message {id}\n\n-- devdb:up\n{sql}\n"
+        )
+    };
+    let project = TestProject::new()
+        .compose(&simple_compose())
+        .file(
+            "migrations/0001_a.sql",
+            &revision("0001", "", "CREATE TABLE a (id int);"),
+        )
+        .file(
+            "migrations/0002_b.sql",
+            &revision("0002", "0001", "CREATE TABLE b (id int);"),
+        )
+        .file(
+            "migrations/0003_c.sql",
+            &revision("0003", "0002", "CREATE TABLE c (id int);"),
+        );
+    project.devdb_ok(&["up"]);
+    assert!(project.devdb_ok(&["current"]).starts_with("0003"));
+
+    // The chain squashed into a baseline, which the database has not recorded yet.
+    for file in ["0001_a.sql", "0002_b.sql", "0003_c.sql"] {
+        std::fs::remove_file(project.path().join("migrations").join(file)).unwrap();
+    }
+    let baseline = revision(
+        "0100",
+        "",
+        "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\nCREATE TABLE c (id int);",
+    )
+    .replacen(
+        "-- devdb:message",
+        "-- devdb:replaces 0001 0002 0003\n-- devdb:message",
+        1,
+    );
+    std::fs::write(project.path().join("migrations/0100_base.sql"), baseline).unwrap();
+    assert!(project.devdb_ok(&["current"]).starts_with("0100"));
+
+    let (dir, report) = backup(&project);
+    assert_eq!(
+        report["manifest"]["revisions"]["current"],
+        serde_json::json!(["0100"]),
+        "{report}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("current.txt")).unwrap(),
+        "0100\n"
+    );
+}
