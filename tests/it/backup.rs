@@ -328,6 +328,50 @@ async fn a_large_database_is_backed_up_and_restored_in_flat_memory() {
     }
 }
 
+/// The URL of the same server's `template1` database.
+fn template1(url: &str) -> String {
+    let (server, _) = url.rsplit_once('/').unwrap();
+    format!("{server}/template1")
+}
+
+#[tokio::test]
+async fn a_backup_of_another_database_is_refused_with_nothing_changed() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    let (dir, _) = backup(&project);
+    query(
+        &url,
+        "INSERT INTO item VALUES (1000, 'added after the backup')",
+    )
+    .await
+    .unwrap();
+    let after = items(&url).await;
+
+    // As if POSTGRES_DB had changed since, or the backup came from another project:
+    // pg_restore --create would build otherdb and the project's appdb would be dropped.
+    let manifest = dir.join("manifest.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    json["database"] = "otherdb".into();
+    std::fs::write(&manifest, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+
+    let output = project.devdb(&["restore", dir.to_str().unwrap(), "--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the backup is of database otherdb, and this project's database is appdb"),
+        "{err}"
+    );
+    assert!(err.contains("POSTGRES_DB is otherdb"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(items(&url).await, after);
+    assert_eq!(
+        databases(&url).await,
+        ["appdb", "postgres", "template0", "template1"]
+    );
+}
+
 #[tokio::test]
 async fn a_database_past_a_squashed_chain_is_recorded_at_its_baseline() {
     let revision = |id: &str, parents: &str, sql: &str| {
