@@ -162,9 +162,14 @@ impl RestoreError {
             | RestoreError::PutBackFailed {
                 database, aside, ..
             } => Some(format!(
-                "look at it with `devdb psql -- -d {aside}`; then either drop it \
-                 (`DROP DATABASE \"{aside}\"`) or put it back in place of {database} \
-                 (`ALTER DATABASE \"{aside}\" RENAME TO \"{database}\"`), and restore again"
+                "{aside} takes no connections; in `devdb psql -- -d template1`, either drop it \
+                 (`DROP DATABASE \"{aside}\";`) or put it back in place of {database} \
+                 (`DROP DATABASE IF EXISTS \"{database}\";` then \
+                 `ALTER DATABASE \"{aside}\" RENAME TO \"{database}\";` then \
+                 `ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS true;`), and restore \
+                 again; to look at it first, run \
+                 `ALTER DATABASE \"{aside}\" WITH ALLOW_CONNECTIONS true;` and then \
+                 `devdb psql -- -d {aside}`"
             )),
             RestoreError::Command { .. } => Some(
                 "pg_restore's message says what it could not restore; a backup taken with \

@@ -373,6 +373,61 @@ async fn a_backup_of_another_database_is_refused_with_nothing_changed() {
 }
 
 #[tokio::test]
+async fn the_hint_about_a_database_left_aside_puts_it_back() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    backup(&project);
+    query(
+        &url,
+        "INSERT INTO item VALUES (1000, 'added after the backup')",
+    )
+    .await
+    .unwrap();
+    let after = items(&url).await;
+
+    // What a restore killed after setting the database aside leaves.
+    let admin = template1(&url);
+    let aside = "appdb__devdb_before_restore";
+    query(&admin, "ALTER DATABASE appdb WITH ALLOW_CONNECTIONS false")
+        .await
+        .unwrap();
+    query(
+        &admin,
+        &format!("ALTER DATABASE appdb RENAME TO \"{aside}\""),
+    )
+    .await
+    .unwrap();
+
+    let output = project.devdb(&["restore", "latest", "--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("database {aside} exists")), "{err}");
+    let err = err.split_whitespace().collect::<Vec<_>>().join(" ");
+
+    // Looking at it as the hint says works.
+    let look = format!("ALTER DATABASE \"{aside}\" WITH ALLOW_CONNECTIONS true;");
+    assert!(err.contains(&look), "{err}");
+    query(&admin, &look).await.unwrap();
+    assert!(err.contains(&format!("devdb psql -- -d {aside}")), "{err}");
+    let aside_url = format!("{}/{aside}", url.rsplit_once('/').unwrap().0);
+    assert_eq!(items(&aside_url).await, after);
+
+    // Putting it back as the hint says leaves a database that takes connections.
+    for statement in [
+        "DROP DATABASE IF EXISTS \"appdb\";".to_string(),
+        format!("ALTER DATABASE \"{aside}\" RENAME TO \"appdb\";"),
+        "ALTER DATABASE \"appdb\" WITH ALLOW_CONNECTIONS true;".to_string(),
+    ] {
+        assert!(err.contains(&statement), "{statement} not in: {err}");
+        query(&admin, &statement).await.unwrap();
+    }
+    assert_eq!(items(&url).await, after);
+    project.devdb_ok(&["restore", "latest", "--yes"]);
+    assert!(items(&url).await.starts_with("500:"));
+}
+
+#[tokio::test]
 async fn a_database_past_a_squashed_chain_is_recorded_at_its_baseline() {
     let revision = |id: &str, parents: &str, sql: &str| {
         format!(
