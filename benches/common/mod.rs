@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Runs a command to success and returns its trimmed standard output.
@@ -34,18 +35,24 @@ pub fn docker(args: &[&str]) -> Command {
     command
 }
 
-/// `DEVDB_IMAGE`, else `postgres:17` when the engine has it, else `devdb/postgres:17`.
+/// `DEVDB_IMAGE`, else `postgres:17` when the engine has it, else `devdb/postgres:17`;
+/// looked up once per process (`docker image inspect` is not for a timed region).
 pub fn image() -> String {
-    std::env::var("DEVDB_IMAGE").unwrap_or_else(|_| {
-        if docker(&["image", "inspect", "postgres:17"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            "postgres:17".into()
-        } else {
-            "devdb/postgres:17".into()
-        }
-    })
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            std::env::var("DEVDB_IMAGE").unwrap_or_else(|_| {
+                if docker(&["image", "inspect", "postgres:17"])
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+                {
+                    "postgres:17".into()
+                } else {
+                    "devdb/postgres:17".into()
+                }
+            })
+        })
+        .clone()
 }
 
 /// A number from the environment (rounds, clones), or `default`.

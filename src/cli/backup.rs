@@ -132,6 +132,7 @@ pub async fn restore(
     let dir = resolve_backup(&folder(context, &args.folder), &args.backup)?;
     // Checked before the question: a damaged backup is refused without asking.
     let verified = ops::verify_backup(&dir).await?;
+    verified.check_database(&context.project)?;
     let manifest = verified.manifest();
     confirm(
         &format!(

@@ -346,11 +346,15 @@ async fn read_history(
 }
 
 /// The applied revisions no applied revision descends from, by the project's revision
-/// files; every applied revision when the files cannot be read as a graph.
+/// files (a database past a squashed chain is at its baseline, as `devdb current` says);
+/// every applied revision when the files cannot be read as a graph.
 pub(crate) fn current_revisions(project: &Project, applied: &[String]) -> Vec<String> {
     let ids = applied.iter().cloned().collect();
     match load_graph(&project.settings.migrations) {
-        Ok(graph) => crate::migrate::current(&graph, &ids),
+        Ok(graph) => {
+            let ids = crate::migrate::with_reached_baselines(&graph, &ids).unwrap_or(ids);
+            crate::migrate::current(&graph, &ids)
+        }
         Err(_) => ids.into_iter().collect(),
     }
 }

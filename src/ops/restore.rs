@@ -1,7 +1,8 @@
 //! `restore`: replaces the project's database with a verified backup.
 //!
 //! A [`VerifiedBackup`] comes only from [`verify_backup`], which checks every file against
-//! the manifest; a damaged backup is refused before anything is touched. Then, from the
+//! the manifest; a damaged backup is refused before anything is touched, and so is a backup
+//! of another database than the project's (`--create` would recreate that one). Then, from the
 //! server's `template1` database:
 //!
 //! 1. the database stops taking connections, its sessions are ended, and it is renamed
@@ -43,6 +44,21 @@ impl VerifiedBackup {
         &self.path
     }
 
+    /// Refuses a backup of another database than the project's: `pg_restore --create`
+    /// recreates the database under the name in the dump, so restoring it would build that
+    /// database and then drop the project's. Checked before anything is changed.
+    pub fn check_database(&self, project: &Project) -> Result<(), RestoreError> {
+        let database = project.credentials().database;
+        if self.manifest.database == database {
+            Ok(())
+        } else {
+            Err(RestoreError::OtherDatabase {
+                backup: self.manifest.database.clone(),
+                database,
+            })
+        }
+    }
+
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
@@ -78,6 +94,11 @@ pub enum RestoreError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(
+        "the backup is of database {backup}, and this project's database is {database}: \
+         restoring it would create {backup} and drop {database}"
+    )]
+    OtherDatabase { backup: String, database: String },
     #[error(
         "database {old} exists: an earlier restore of {database} was interrupted, and {old} \
          holds the database as it was before it"
@@ -130,6 +151,10 @@ impl RestoreError {
                     .into(),
             ),
             RestoreError::Url(UrlError::Engine(e)) | RestoreError::Engine(e) => e.hint(),
+            RestoreError::OtherDatabase { backup, database } => Some(format!(
+                "nothing was changed; restore this backup into a project whose POSTGRES_DB is \
+                 {backup}, or pick a backup of {database} (`devdb backup list`)"
+            )),
             RestoreError::Leftover {
                 database,
                 old: aside,
@@ -137,9 +162,14 @@ impl RestoreError {
             | RestoreError::PutBackFailed {
                 database, aside, ..
             } => Some(format!(
-                "look at it with `devdb psql -- -d {aside}`; then either drop it \
-                 (`DROP DATABASE \"{aside}\"`) or put it back in place of {database} \
-                 (`ALTER DATABASE \"{aside}\" RENAME TO \"{database}\"`), and restore again"
+                "{aside} takes no connections; in `devdb psql -- -d template1`, either drop it \
+                 (`DROP DATABASE \"{aside}\";`) or put it back in place of {database} \
+                 (`DROP DATABASE IF EXISTS \"{database}\";` then \
+                 `ALTER DATABASE \"{aside}\" RENAME TO \"{database}\";` then \
+                 `ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS true;`), and restore \
+                 again; to look at it first, run \
+                 `ALTER DATABASE \"{aside}\" WITH ALLOW_CONNECTIONS true;` and then \
+                 `devdb psql -- -d {aside}`"
             )),
             RestoreError::Command { .. } => Some(
                 "pg_restore's message says what it could not restore; a backup taken with \
@@ -365,6 +395,7 @@ pub async fn restore(
     cancel: impl Future<Output = ()>,
 ) -> Result<RestoreReport, RestoreError> {
     let started = Instant::now();
+    backup.check_database(project)?;
     let url = database_url(engine, project).await?;
     let container = super::container_name(project, &project.settings.database);
     let credentials = project.credentials();

@@ -327,3 +327,155 @@ async fn a_large_database_is_backed_up_and_restored_in_flat_memory() {
         );
     }
 }
+
+/// The URL of the same server's `template1` database.
+fn template1(url: &str) -> String {
+    let (server, _) = url.rsplit_once('/').unwrap();
+    format!("{server}/template1")
+}
+
+#[tokio::test]
+async fn a_backup_of_another_database_is_refused_with_nothing_changed() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    let (dir, _) = backup(&project);
+    query(
+        &url,
+        "INSERT INTO item VALUES (1000, 'added after the backup')",
+    )
+    .await
+    .unwrap();
+    let after = items(&url).await;
+
+    // As if POSTGRES_DB had changed since, or the backup came from another project:
+    // pg_restore --create would build otherdb and the project's appdb would be dropped.
+    let manifest = dir.join("manifest.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    json["database"] = "otherdb".into();
+    std::fs::write(&manifest, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+
+    let output = project.devdb(&["restore", dir.to_str().unwrap(), "--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the backup is of database otherdb, and this project's database is appdb"),
+        "{err}"
+    );
+    assert!(err.contains("POSTGRES_DB is otherdb"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(items(&url).await, after);
+    assert_eq!(
+        databases(&url).await,
+        ["appdb", "postgres", "template0", "template1"]
+    );
+}
+
+#[tokio::test]
+async fn the_hint_about_a_database_left_aside_puts_it_back() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    backup(&project);
+    query(
+        &url,
+        "INSERT INTO item VALUES (1000, 'added after the backup')",
+    )
+    .await
+    .unwrap();
+    let after = items(&url).await;
+
+    // What a restore killed after setting the database aside leaves.
+    let admin = template1(&url);
+    let aside = "appdb__devdb_before_restore";
+    query(&admin, "ALTER DATABASE appdb WITH ALLOW_CONNECTIONS false")
+        .await
+        .unwrap();
+    query(
+        &admin,
+        &format!("ALTER DATABASE appdb RENAME TO \"{aside}\""),
+    )
+    .await
+    .unwrap();
+
+    let output = project.devdb(&["restore", "latest", "--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("database {aside} exists")), "{err}");
+    let err = err.split_whitespace().collect::<Vec<_>>().join(" ");
+
+    // Looking at it as the hint says works.
+    let look = format!("ALTER DATABASE \"{aside}\" WITH ALLOW_CONNECTIONS true;");
+    assert!(err.contains(&look), "{err}");
+    query(&admin, &look).await.unwrap();
+    assert!(err.contains(&format!("devdb psql -- -d {aside}")), "{err}");
+    let aside_url = format!("{}/{aside}", url.rsplit_once('/').unwrap().0);
+    assert_eq!(items(&aside_url).await, after);
+
+    // Putting it back as the hint says leaves a database that takes connections.
+    for statement in [
+        "DROP DATABASE IF EXISTS \"appdb\";".to_string(),
+        format!("ALTER DATABASE \"{aside}\" RENAME TO \"appdb\";"),
+        "ALTER DATABASE \"appdb\" WITH ALLOW_CONNECTIONS true;".to_string(),
+    ] {
+        assert!(err.contains(&statement), "{statement} not in: {err}");
+        query(&admin, &statement).await.unwrap();
+    }
+    assert_eq!(items(&url).await, after);
+    project.devdb_ok(&["restore", "latest", "--yes"]);
+    assert!(items(&url).await.starts_with("500:"));
+}
+
+#[tokio::test]
+async fn a_database_past_a_squashed_chain_is_recorded_at_its_baseline() {
+    let revision = |id: &str, parents: &str, sql: &str| {
+        format!(
+            "-- devdb:revision {id}\n-- devdb:parents {parents}\n-- devdb:message {id}\n\n-- devdb:up\n{sql}\n"
+        )
+    };
+    let project = TestProject::new()
+        .compose(&simple_compose())
+        .file(
+            "migrations/0001_a.sql",
+            &revision("0001", "", "CREATE TABLE a (id int);"),
+        )
+        .file(
+            "migrations/0002_b.sql",
+            &revision("0002", "0001", "CREATE TABLE b (id int);"),
+        )
+        .file(
+            "migrations/0003_c.sql",
+            &revision("0003", "0002", "CREATE TABLE c (id int);"),
+        );
+    project.devdb_ok(&["up"]);
+    assert!(project.devdb_ok(&["current"]).starts_with("0003"));
+
+    // The chain squashed into a baseline, which the database has not recorded yet.
+    for file in ["0001_a.sql", "0002_b.sql", "0003_c.sql"] {
+        std::fs::remove_file(project.path().join("migrations").join(file)).unwrap();
+    }
+    let baseline = revision(
+        "0100",
+        "",
+        "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\nCREATE TABLE c (id int);",
+    )
+    .replacen(
+        "-- devdb:message",
+        "-- devdb:replaces 0001 0002 0003\n-- devdb:message",
+        1,
+    );
+    std::fs::write(project.path().join("migrations/0100_base.sql"), baseline).unwrap();
+    assert!(project.devdb_ok(&["current"]).starts_with("0100"));
+
+    let (dir, report) = backup(&project);
+    assert_eq!(
+        report["manifest"]["revisions"]["current"],
+        serde_json::json!(["0100"]),
+        "{report}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("current.txt")).unwrap(),
+        "0100\n"
+    );
+}
