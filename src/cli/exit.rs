@@ -289,6 +289,14 @@ fn file_error(e: &FileError) -> (i32, Option<String>) {
              that name it as a parent)"
                 .to_string(),
         ),
+        FileError::MisspeltMarker { .. } => Some(
+            "correct the marker on that line; to keep the line as a plain comment, do not \
+             start it with `-- devdb`"
+                .to_string(),
+        ),
+        FileError::NulByte { .. } => {
+            Some("save the file as UTF-8 text, without NUL bytes".to_string())
+        }
         _ => Some(
             "a revision file has `-- devdb:revision`, optional `-- devdb:parents` and \
              `-- devdb:message` lines, then `-- devdb:up` and optionally `-- devdb:down`"

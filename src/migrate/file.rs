@@ -7,6 +7,10 @@
 //! the file and line. Once the up section starts, only the `-- devdb:up` and
 //! `-- devdb:down` marker lines are special (the markers are matched by line, even
 //! inside a dollar-quoted body); header directives there are reported as misplaced.
+//!
+//! A line that looks like a marker but is not one (`-- devdb:dwon`, `-- DEVDB:DOWN`,
+//! `-- devdb down`) is an error wherever it stands: read as a comment, a misspelt down
+//! marker would run the down SQL as part of up.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -141,6 +145,25 @@ pub enum FileError {
         first_line: usize,
     },
     #[error(
+        "{}:{line}: `{written}` looks like a devdb marker but is not one{}; markers are \
+         written in lowercase as `-- devdb:up` and `-- devdb:down`, and a misspelt one would \
+         run its SQL in the wrong section",
+        path.display(),
+        suggestion.as_ref().map(|s| format!(", did you mean `-- devdb:{s}`?")).unwrap_or_default()
+    )]
+    MisspeltMarker {
+        path: PathBuf,
+        line: usize,
+        written: String,
+        suggestion: Option<String>,
+    },
+    #[error(
+        "{}:{line}: the file holds a NUL byte; a revision file is UTF-8 text (was it saved \
+         as UTF-16?)",
+        path.display()
+    )]
+    NulByte { path: PathBuf, line: usize },
+    #[error(
         "revision {id} is defined twice, in {} and in {}; revision ids must be unique",
         first.display(),
         second.display()
@@ -167,12 +190,57 @@ pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// A `-- devdb:<name> <value>` line, split into its parts.
-fn directive(line: &str) -> Option<(&str, &str)> {
-    let rest = line.trim_start().strip_prefix("--")?.trim_start();
-    let rest = rest.strip_prefix("devdb:")?.trim_start();
-    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-    Some((&rest[..end], rest[end..].trim()))
+/// What a line of a revision file is to the parser.
+#[derive(Debug, PartialEq, Eq)]
+enum Line<'a> {
+    /// `-- devdb:<name> <value>`, split into its parts.
+    Directive(&'a str, &'a str),
+    /// A comment that looks like a marker without being one: `-- DEVDB:down`,
+    /// `-- devdb down`. The suggestion is the directive it was probably meant to be.
+    NearMiss(Option<String>),
+    /// SQL, a comment or a blank line.
+    Other,
+}
+
+fn classify(line: &str) -> Line<'_> {
+    let Some(rest) = line.trim_start().strip_prefix("--") else {
+        return Line::Other;
+    };
+    let rest = rest.trim_start();
+    if let Some(rest) = rest.strip_prefix("devdb:") {
+        let rest = rest.trim_start();
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        if end == 0 {
+            return Line::NearMiss(None);
+        }
+        return Line::Directive(&rest[..end], rest[end..].trim());
+    }
+    let Some(after) = rest
+        .get(..5)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("devdb"))
+        .map(|_| &rest[5..])
+    else {
+        return Line::Other;
+    };
+    let Some(separator) = after.chars().next() else {
+        return Line::Other;
+    };
+    if separator.is_alphanumeric() {
+        return Line::Other;
+    }
+    let word: String = after
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let suggestion = suggest(&word);
+    // `-- DEVDB:anything` is always a mistake; `-- devdb note` is a comment unless its
+    // first word is close to a directive.
+    if separator == ':' || suggestion.is_some() {
+        Line::NearMiss(suggestion)
+    } else {
+        Line::Other
+    }
 }
 
 #[derive(Default)]
@@ -216,6 +284,14 @@ pub fn parse_revision_with(
     empty_up: EmptyUp,
 ) -> Result<Revision, FileError> {
     let path_buf = || path.to_path_buf();
+    // Editors on Windows may save UTF-8 with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(at) = text.find('\0') {
+        return Err(FileError::NulByte {
+            path: path_buf(),
+            line: text[..at].matches('\n').count() + 1,
+        });
+    }
     let mut header = Header::default();
     let mut up: Option<Section> = None;
     let mut down: Option<Section> = None;
@@ -229,22 +305,42 @@ pub fn parse_revision_with(
             section.end = offset;
         }
         let line = raw.trim_end();
-        let Some((name, value)) = directive(line) else {
-            if up.is_none() && !line.is_empty() && !line.trim_start().starts_with("--") {
-                return Err(if header.revision.is_none() {
-                    FileError::MissingHeader {
-                        path: path_buf(),
-                        line: 1,
-                    }
-                } else {
-                    FileError::SqlBeforeUp {
-                        path: path_buf(),
-                        line: line_no,
-                    }
+        let (name, value) = match classify(line) {
+            Line::Directive(name, value) => (name, value),
+            Line::NearMiss(suggestion) => {
+                return Err(FileError::MisspeltMarker {
+                    path: path_buf(),
+                    line: line_no,
+                    written: line.trim().to_string(),
+                    suggestion,
                 });
             }
-            continue;
+            Line::Other => {
+                if up.is_none() && !line.is_empty() && !line.trim_start().starts_with("--") {
+                    return Err(if header.revision.is_none() {
+                        FileError::MissingHeader {
+                            path: path_buf(),
+                            line: 1,
+                        }
+                    } else {
+                        FileError::SqlBeforeUp {
+                            path: path_buf(),
+                            line: line_no,
+                        }
+                    });
+                }
+                continue;
+            }
         };
+        if matches!(name, "up" | "down") && !value.is_empty() {
+            // SQL written on the marker line would otherwise be dropped without a word.
+            return Err(FileError::UnexpectedValue {
+                path: path_buf(),
+                line: line_no,
+                name: name.to_string(),
+                value: value.to_string(),
+            });
+        }
         let marker = Section {
             marker_line: line_no,
             start: offset,
@@ -277,7 +373,14 @@ pub fn parse_revision_with(
                     name: name.to_string(),
                 });
             }
-            (_, Some(_), _) => continue,
+            (_, Some(_), _) => {
+                return Err(FileError::MisspeltMarker {
+                    path: path_buf(),
+                    line: line_no,
+                    written: line.trim().to_string(),
+                    suggestion: suggest(name),
+                });
+            }
             (_, None, _) => {
                 header.apply(path, line_no, name, value)?;
                 continue;

@@ -98,10 +98,91 @@ fn dollar_quoted_bodies_are_kept_verbatim() {
 }
 
 #[test]
-fn unknown_devdb_comments_in_bodies_are_plain_sql_comments() {
-    let rev =
-        parse("-- devdb:revision a\n-- devdb:up\n-- devdb:note keep me\nSELECT 1;\n").unwrap();
-    assert_eq!(rev.up, "-- devdb:note keep me\nSELECT 1;");
+fn a_misspelt_marker_in_a_body_is_an_error_with_a_suggestion() {
+    // Read as a comment, each of these would run the down SQL as part of up.
+    for (written, expected) in [
+        ("-- devdb:dwon", Some("down")),
+        ("-- devdb:Down", Some("down")),
+        ("-- DEVDB:DOWN", Some("down")),
+        ("-- Devdb:down", Some("down")),
+        ("--devdb:downn", Some("down")),
+        ("-- devdb down", Some("down")),
+        ("-- devdb-down", Some("down")),
+        ("-- devdb:", None),
+        ("-- devdb:note keep me", None),
+    ] {
+        let text = format!(
+            "-- devdb:revision a\n-- devdb:up\nCREATE TABLE t ();\n{written}\nDROP TABLE t;\n"
+        );
+        let err = parse_err(&text);
+        assert!(
+            matches!(err, FileError::MisspeltMarker { line: 4, ref suggestion, .. }
+                if suggestion.as_deref() == expected),
+            "{written}: {err:?}"
+        );
+        let message = err.to_string();
+        assert!(message.starts_with("migrations/x.sql:4: "), "{message}");
+        assert!(message.contains(written.trim()), "{message}");
+        if let Some(s) = expected {
+            assert!(
+                message.contains(&format!("did you mean `-- devdb:{s}`?")),
+                "{message}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_misspelt_marker_in_the_header_or_the_down_section_is_an_error_too() {
+    let err = parse_err("-- devdb:revision a\n-- DEVDB:parents b\n-- devdb:up\nSELECT 1;\n");
+    assert!(
+        matches!(err, FileError::MisspeltMarker { line: 2, suggestion: Some(ref s), .. } if s == "parents"),
+        "{err:?}"
+    );
+    let err = parse_err(
+        "-- devdb:revision a\n-- devdb:up\nSELECT 1;\n-- devdb:down\nSELECT 2;\n-- devdb:Up\n",
+    );
+    assert!(
+        matches!(err, FileError::MisspeltMarker { line: 6, suggestion: Some(ref s), .. } if s == "up"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn comments_that_only_mention_devdb_stay_comments() {
+    let rev = parse(
+        "-- devdb:revision a\n-- devdb:up\n-- devdb note: keep me\n-- devdbish\n-- see devdb:down\nSELECT 1;\n",
+    )
+    .unwrap();
+    assert_eq!(
+        rev.up,
+        "-- devdb note: keep me\n-- devdbish\n-- see devdb:down\nSELECT 1;"
+    );
+}
+
+#[test]
+fn sql_on_a_marker_line_is_an_error_not_dropped() {
+    let err = parse_err("-- devdb:revision a\n-- devdb:up CREATE TABLE t ();\nSELECT 1;\n");
+    assert!(
+        matches!(err, FileError::UnexpectedValue { line: 2, ref name, .. } if name == "up"),
+        "{err:?}"
+    );
+    let err =
+        parse_err("-- devdb:revision a\n-- devdb:up\nSELECT 1;\n-- devdb:down DROP TABLE t;\n");
+    assert!(
+        matches!(err, FileError::UnexpectedValue { line: 4, ref name, .. } if name == "down"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_a_nul_byte_is_an_error() {
+    let rev = parse("\u{feff}-- devdb:revision a\n-- devdb:up\nSELECT 1;\n").unwrap();
+    assert_eq!(rev.id, "a");
+    assert_eq!(rev.up_line, 3);
+    let err = parse_err("-- devdb:revision a\n-- devdb:up\nSELECT 1;\0\n");
+    assert!(matches!(err, FileError::NulByte { line: 3, .. }), "{err:?}");
+    assert!(err.to_string().contains("NUL byte"), "{err}");
 }
 
 #[test]
