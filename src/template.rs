@@ -273,7 +273,7 @@ async fn fill(
         .upgrade(&mut conn, &Target::Head, &UpgradeOptions::default())
         .await?;
     }
-    run_seeds(&mut conn, &source.seeds).await?;
+    run_seeds(&mut conn, &source.seeds, &source.schema).await?;
     conn.close()
         .await
         .map_err(failed(format!("closing the connection to {database}")))

@@ -18,7 +18,8 @@ use super::{
 /// What to leave out of a snapshot besides system schemas and extension members.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
-    /// The schema of devdb's record table (`devdb_revisions`), which is left out.
+    /// The schema of devdb's record tables (`devdb_revisions`, `devdb_seeds`), which are
+    /// left out.
     pub history_schema: String,
 }
 
@@ -58,7 +59,7 @@ macro_rules! not_history_table {
         concat!(
             " NOT (n.nspname = $1 AND ",
             $class,
-            ".relname = 'devdb_revisions') "
+            ".relname IN ('devdb_revisions', 'devdb_seeds')) "
         )
     };
 }
@@ -182,7 +183,7 @@ const INDEXES: &str = concat!(
     user_namespace!(),
     " AND ",
     not_in_extension!("pg_class", "c.oid"),
-    " AND NOT (tn.nspname = $1 AND c.relname = 'devdb_revisions') \
+    " AND NOT (tn.nspname = $1 AND c.relname IN ('devdb_revisions', 'devdb_seeds')) \
      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
        AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))"
 );

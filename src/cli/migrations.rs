@@ -4,6 +4,7 @@
 use clap::Args;
 
 use super::Context;
+use super::confirm::confirm;
 use super::output;
 use crate::engine::Engine;
 use crate::migrate::{MigrateReport, RevisionRun, Target, UpgradeOptions};
@@ -45,6 +46,9 @@ pub struct DowngradeArgs {
     /// Show what would be reverted, changing nothing
     #[arg(long, conflicts_with = "sql")]
     pub dry_run: bool,
+    /// Revert without asking (reverting drops what the revisions made)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -94,8 +98,41 @@ pub async fn downgrade(
         return output::bytes(sql.as_bytes());
     }
     let engine = Engine::connect().await?;
+    if !args.dry_run && !args.yes {
+        // Reverting drops what the revisions made: plan first, and ask about that plan.
+        let plan = ops::downgrade(&engine, &context.project, &target, true, progress).await?;
+        if !plan.reverted.is_empty() {
+            confirm(
+                &revert_question(&context.project.credentials().database, &plan.reverted),
+                false,
+                &format!("devdb downgrade {}", args.target),
+            )?;
+        }
+    }
     let report = ops::downgrade(&engine, &context.project, &target, args.dry_run, progress).await?;
     print_report(&report, args.json, &report.reverted, "revert")
+}
+
+/// `revert 2 revisions of database shop (c3f1 add status, b2e7 add orders), dropping what they
+/// made`: the ids shown are capped so that a long plan still fits a terminal line or two.
+fn revert_question(database: &str, revisions: &[RevisionRun]) -> String {
+    const SHOWN: usize = 5;
+    let mut listed: Vec<String> = revisions
+        .iter()
+        .take(SHOWN)
+        .map(|r| format!("{} {}", r.id, r.message).trim_end().to_string())
+        .collect();
+    if revisions.len() > SHOWN {
+        listed.push(format!("and {} more", revisions.len() - SHOWN));
+    }
+    let count = match revisions.len() {
+        1 => "1 revision".to_string(),
+        n => format!("{n} revisions"),
+    };
+    format!(
+        "revert {count} of database {database} ({}), dropping what they made",
+        listed.join(", ")
+    )
 }
 
 pub async fn stamp(

@@ -58,6 +58,8 @@ pub struct MigrateReport {
     pub baselines: Vec<String>,
     /// Where the database is after the run.
     pub current: Vec<String>,
+    /// Seed files run after the migration, because the database was still due for them.
+    pub seeded: Vec<String>,
 }
 
 /// Options of an upgrade.

@@ -16,7 +16,7 @@ use crate::migrate::{
     unknown_applied, with_reached_baselines,
 };
 use crate::progress::Progress;
-use crate::seed::{SeedError, run_seeds};
+use crate::seed::{SeedError, run_due_seeds, run_seeds, seeds_due};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateOpError {
@@ -73,9 +73,22 @@ pub async fn migrate(
 ) -> Result<MigrateReport, MigrateOpError> {
     let graph = graph_of(project)?;
     let mut conn = connect_project(engine, project).await?;
-    Ok(migrator(&graph, project, progress)
+    let schema = &project.settings.version_schema;
+    let due =
+        !options.dry_run && seeds_due(&mut conn, &project.settings.seeds, schema, false).await?;
+    let mut report = migrator(&graph, project, progress)
         .upgrade(&mut conn, target, options)
-        .await?)
+        .await?;
+    // Seeds are written for the schema at the heads: a database migrated part of the way
+    // keeps waiting for them.
+    let at_heads = graph
+        .heads()
+        .iter()
+        .all(|head| report.current.contains(&head.id));
+    if due && at_heads {
+        report.seeded = seed_due(&mut conn, project, false, progress).await?;
+    }
+    Ok(report)
 }
 
 /// Reverts the project's revisions down to `target`.
@@ -179,7 +192,12 @@ pub async fn seed(
     progress: &dyn Progress,
 ) -> Result<Vec<PathBuf>, MigrateOpError> {
     let mut conn = connect_project(engine, project).await?;
-    let files = run_seeds(&mut conn, &project.settings.seeds).await?;
+    let files = run_seeds(
+        &mut conn,
+        &project.settings.seeds,
+        &project.settings.version_schema,
+    )
+    .await?;
     for file in &files {
         progress.info(&format!("seeded {}", file.display()));
     }
@@ -241,6 +259,13 @@ pub async fn migrate_and_seed(
     progress: &dyn Progress,
 ) -> Result<(Vec<String>, Vec<String>), MigrateOpError> {
     let mut conn = url.connect().await?;
+    let due = seeds_due(
+        &mut conn,
+        &project.settings.seeds,
+        &project.settings.version_schema,
+        new_database,
+    )
+    .await?;
     let mut applied = Vec::new();
     if project.settings.migrations.is_dir() {
         let graph = graph_of(project)?;
@@ -249,12 +274,39 @@ pub async fn migrate_and_seed(
             .await?;
         applied = report.applied.into_iter().map(|r| r.id).collect();
     }
-    let mut seeded = Vec::new();
-    if new_database {
-        for file in run_seeds(&mut conn, &project.settings.seeds).await? {
-            progress.info(&format!("seeded {}", file.display()));
-            seeded.push(file.display().to_string());
-        }
-    }
+    let seeded = if due {
+        seed_due(&mut conn, project, new_database, progress).await?
+    } else {
+        Vec::new()
+    };
     Ok((applied, seeded))
+}
+
+/// Runs the seeds of a database recorded as due for them; `expected` says whether this run
+/// made the database (otherwise an earlier run stopped before seeding it, and the user is
+/// told).
+async fn seed_due(
+    conn: &mut sqlx::PgConnection,
+    project: &Project,
+    expected: bool,
+    progress: &dyn Progress,
+) -> Result<Vec<String>, MigrateOpError> {
+    let files = run_due_seeds(
+        conn,
+        &project.settings.seeds,
+        &project.settings.version_schema,
+    )
+    .await?;
+    if !expected && !files.is_empty() {
+        progress.info(
+            "the database had not been seeded yet (an earlier `devdb up` stopped before its \
+             seeds ran): seeding it now",
+        );
+    }
+    let mut seeded = Vec::new();
+    for file in files {
+        progress.info(&format!("seeded {}", file.display()));
+        seeded.push(file.display().to_string());
+    }
+    Ok(seeded)
 }

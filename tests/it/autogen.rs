@@ -82,7 +82,7 @@ async fn round_trip(project: &TestProject, url: &str, name: &str, a: &str, b: &s
         stdout(&output)
     );
 
-    let output = project.devdb(&["downgrade", "-1"]);
+    let output = project.devdb(&["downgrade", "-1", "--yes"]);
     assert!(
         output.status.success(),
         "{context}\ndowngrade: {}",

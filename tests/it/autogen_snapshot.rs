@@ -117,7 +117,7 @@ async fn realistic_autogenerate_matches_its_snapshot_and_round_trips() {
     ok(&project, &["migrate"], &context);
     ok(&project, &["check", "--schema"], " after up");
     ok(&project, &["check"], " after up");
-    ok(&project, &["downgrade", "-1"], &context);
+    ok(&project, &["downgrade", "-1", "--yes"], &context);
     // Only head is recorded now: check compares the database with it object by object.
     ok(
         &project,

@@ -63,7 +63,7 @@ async fn the_example_project_comes_up_migrated_and_seeded() {
         "{history}"
     );
 
-    devdb(&["downgrade", "-1"]);
+    devdb(&["downgrade", "-1", "--yes"]);
     let status: serde_json::Value = serde_json::from_str(&devdb(&["status", "--json"])).unwrap();
     assert_eq!(status["migrations"]["pending"], 1, "{status}");
     assert!(devdb(&["history"]).starts_with("* c3d4e5f6a7b8 (head) "));

@@ -3,7 +3,7 @@
 
 use std::process::Stdio;
 
-use crate::common::{TestProject, query, simple_compose, stderr};
+use crate::common::{TestProject, query, simple_compose, stderr, stdout};
 
 /// The text of a revision file.
 fn rev(id: &str, parents: &str, message: &str, up: &str, down: Option<&str>) -> String {
@@ -122,7 +122,7 @@ async fn up_migrates_and_downgrade_goes_back_one_step_then_to_base() {
     let url = project.url();
     assert_eq!(records(&url).await, ["0001", "0002", "0003"]);
 
-    project.devdb_ok(&["downgrade", "-1"]);
+    project.devdb_ok(&["downgrade", "-1", "--yes"]);
     assert_eq!(records(&url).await, ["0001", "0002"]);
     assert!(!table_exists(&url, "t3").await);
     assert!(table_exists(&url, "t2").await);
@@ -135,9 +135,31 @@ async fn up_migrates_and_downgrade_goes_back_one_step_then_to_base() {
         "a dry run changes nothing"
     );
 
-    project.devdb_ok(&["downgrade", "base"]);
+    // Reverting drops data: not on a terminal, it needs --yes, and without it nothing changes.
+    let refused = project.devdb(&["downgrade", "base"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(
+        message.contains("revert 2 revisions of database appdb (0002 create t2, 0001 create t1)")
+            && message.contains("devdb downgrade base --yes"),
+        "{message}"
+    );
+    assert_eq!(records(&url).await, ["0001", "0002"]);
+    assert!(
+        project
+            .devdb_ok(&["downgrade", "base", "--sql"])
+            .contains("DROP TABLE t1;")
+    );
+
+    project.devdb_ok(&["downgrade", "base", "--yes"]);
     assert_eq!(records(&url).await, Vec::<String>::new());
     assert!(!table_exists(&url, "t1").await);
+    let nothing = project.devdb(&["downgrade", "base"]);
+    assert!(
+        nothing.status.success(),
+        "nothing to revert needs no confirmation: {}",
+        stderr(&nothing)
+    );
     assert_eq!(project.devdb_ok(&["current"]), "base");
 
     project.devdb_ok(&["upgrade", "+2"]);
@@ -321,7 +343,7 @@ async fn create_index_concurrently_runs_outside_a_transaction() {
         ["authors_id", "authors_name"]
     );
     assert_eq!(records(&url).await, ["0001", "0002"]);
-    project.devdb_ok(&["downgrade", "0001"]);
+    project.devdb_ok(&["downgrade", "0001", "-y"]);
     assert_eq!(query(&url, indexes).await.unwrap(), Vec::<String>::new());
     assert_eq!(records(&url).await, ["0001"]);
 }
@@ -398,7 +420,7 @@ async fn offline_sql_gives_the_same_database_as_a_live_run() {
 
     let down = project.devdb_ok(&["downgrade", "0002", "--sql"]);
     query(&offline, &down).await.unwrap();
-    project.devdb_ok(&["downgrade", "0002"]);
+    project.devdb_ok(&["downgrade", "0002", "--yes"]);
     assert_eq!(
         schema_and_records(&offline).await,
         schema_and_records(&url).await
@@ -442,6 +464,79 @@ async fn seeds_run_once_on_a_new_database() {
     assert_eq!(value["seeded"], serde_json::json!([]));
     let url = project.url();
     assert_eq!(query(&url, names).await.unwrap(), ["Ann", "Bob"]);
+}
+
+#[tokio::test]
+async fn a_database_whose_first_migrate_failed_is_seeded_by_the_next_successful_one() {
+    let broken = rev(
+        "0001",
+        "",
+        "authors",
+        "CREATE TABLE authors (name text;",
+        None,
+    );
+    let fixed = rev(
+        "0001",
+        "",
+        "authors",
+        "CREATE TABLE authors (name text);",
+        None,
+    );
+    let project = project().file("migrations/0001_authors.sql", &broken).file(
+        "migrations/seeds/01_ann.sql",
+        "INSERT INTO authors VALUES ('Ann');",
+    );
+    let failed = project.devdb(&["up"]);
+    assert_eq!(failed.status.code(), Some(5), "{}", stderr(&failed));
+    let url = project.url();
+
+    // `migrate` (not only `up`) catches up on the seeds, and says why.
+    let project = project.file("migrations/0001_authors.sql", &fixed);
+    let output = project.devdb(&["migrate", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the database had not been seeded yet"),
+        "{}",
+        stderr(&output)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(
+        report["seeded"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("01_ann.sql"),
+        "{report}"
+    );
+    let names = "SELECT name FROM authors ORDER BY name";
+    assert_eq!(query(&url, names).await.unwrap(), ["Ann"]);
+
+    // Seeded once: neither `migrate` nor `up` runs them again.
+    project.devdb_ok(&["migrate"]);
+    let up: serde_json::Value = serde_json::from_str(&project.devdb_ok(&["up", "--json"])).unwrap();
+    assert_eq!(up["seeded"], serde_json::json!([]));
+    assert_eq!(query(&url, names).await.unwrap(), ["Ann"]);
+    // The record is devdb's own: `check` sees no drift in it.
+    project.devdb_ok(&["check"]);
+}
+
+#[tokio::test]
+async fn an_up_killed_before_its_migration_leaves_a_database_the_next_up_seeds() {
+    let project =
+        linear(project(), 1).file("migrations/seeds/01_one.sql", "INSERT INTO t1 VALUES (1);");
+    // `--no-migrate` stops where a kill after the container started would: a new database,
+    // nothing migrated and nothing recorded.
+    project.devdb_ok(&["up", "--no-migrate"]);
+    let up: serde_json::Value = serde_json::from_str(&project.devdb_ok(&["up", "--json"])).unwrap();
+    assert!(
+        up["seeded"][0].as_str().unwrap().ends_with("01_one.sql"),
+        "{up}"
+    );
+    assert_eq!(
+        query(&project.url(), "SELECT count(*) FROM t1")
+            .await
+            .unwrap(),
+        ["1"]
+    );
 }
 
 /// Revision `i` of a long history exercising what the splitter and Postgres must agree on.
@@ -507,7 +602,7 @@ async fn two_hundred_generated_revisions_apply_and_downgrade_to_base() {
     assert_eq!(query(&url, "SELECT f1(3)").await.unwrap(), ["it's; 3;"]);
     assert_eq!(query(&url, "SELECT count(*) FROM g3").await.unwrap(), ["1"]);
 
-    project.devdb_ok(&["downgrade", "base"]);
+    project.devdb_ok(&["downgrade", "base", "--yes"]);
     assert_eq!(records(&url).await, Vec::<String>::new());
     assert_eq!(
         query(
@@ -546,4 +641,41 @@ async fn the_library_migrates_a_pool_to_head() {
     assert_eq!(records(&url).await, ["0001", "0002"]);
     assert!(table_exists(&url, "t2").await);
     pool.close().await;
+}
+
+#[tokio::test]
+async fn a_misspelt_down_marker_stops_migrate_before_its_down_sql_runs_as_up() {
+    let project = linear(project(), 1);
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    // Read as a comment, the marker would put `DROP TABLE t1` into the up section.
+    let project = project.file(
+        "migrations/0002_t2.sql",
+        &rev(
+            "0002",
+            "0001",
+            "create t2",
+            "CREATE TABLE t2 (id int);\n\n-- devdb:dwon\nDROP TABLE t2;\nDROP TABLE t1;",
+            None,
+        ),
+    );
+    let output = project.devdb(&["migrate"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("0002_t2.sql:8: `-- devdb:dwon` looks like a devdb marker")
+            && message.contains("did you mean `-- devdb:down`?"),
+        "{message}"
+    );
+    assert_eq!(records(&url).await, ["0001"]);
+    assert!(table_exists(&url, "t1").await);
+    assert!(!table_exists(&url, "t2").await);
+
+    let check = project.devdb(&["check"]);
+    assert_eq!(check.status.code(), Some(7), "{}", stderr(&check));
+    assert!(
+        stderr(&check).contains("-- devdb:dwon") || stdout(&check).contains("-- devdb:dwon"),
+        "{}",
+        stderr(&check)
+    );
 }

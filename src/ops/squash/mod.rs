@@ -323,16 +323,21 @@ async fn dump_schema(
     database: &str,
 ) -> Result<String, SquashError> {
     let container = super::container_name(project, &project.settings.database);
-    let record = format!(
-        "{}.{}",
-        store::quote_ident(&project.settings.version_schema),
-        store::quote_ident(store::TABLE)
-    );
+    let record = |table: &str| {
+        format!(
+            "{}.{}",
+            store::quote_ident(&project.settings.version_schema),
+            store::quote_ident(table)
+        )
+    };
+    let (revisions, seeds) = (record(store::TABLE), record(crate::seed::TABLE));
     let args = [
         "--schema-only",
         "--no-owner",
         "--exclude-table",
-        &record,
+        &revisions,
+        "--exclude-table",
+        &seeds,
         "--dbname",
         database,
     ];
