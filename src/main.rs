@@ -3,6 +3,8 @@ use clap::Parser;
 use devdb::cli::{self, Cli};
 
 fn main() {
+    // SAFETY: no other thread exists yet; the runtime starts below.
+    unsafe { cli::isolate_from_libpq_environment() };
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -7,7 +7,7 @@ use crate::health::HealthError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
 use crate::ops::{
     AutogenError, BackupError, CheckError, CloneOpError, EphemeralError, LogsError, MigrateOpError,
-    RestoreError, SquashError, UpError, UrlError,
+    NotAnswering, RestoreError, SquashError, UpError, UrlError,
 };
 use crate::seed::SeedError;
 use crate::template::CloneError;
@@ -55,6 +55,18 @@ pub struct Diagnosis {
 }
 
 pub fn diagnose(error: &anyhow::Error) -> Diagnosis {
+    if error.chain().any(is_not_answering) {
+        return Diagnosis {
+            code: code::NOT_HEALTHY,
+            hint: Some(
+                "a paused container takes connections and answers none: `docker ps` shows its \
+                 state and `docker unpause NAME` resumes it; `devdb status` names the \
+                 project's containers"
+                    .into(),
+            ),
+            logs: None,
+        };
+    }
     // thiserror's `transparent` hides the wrapped error from the cause chain, so each
     // wrapper is unpacked here rather than found by walking the chain.
     error.chain().find_map(diagnose_one).unwrap_or(Diagnosis {
@@ -62,6 +74,15 @@ pub fn diagnose(error: &anyhow::Error) -> Diagnosis {
         hint: None,
         logs: None,
     })
+}
+
+/// A server that took the connection and never answered, wherever the error was wrapped.
+fn is_not_answering(cause: &(dyn std::error::Error + 'static)) -> bool {
+    cause.downcast_ref::<NotAnswering>().is_some()
+        || matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::Io(io)) if io.kind() == std::io::ErrorKind::TimedOut
+        )
 }
 
 fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {

@@ -107,6 +107,23 @@ pub enum Command {
     History(revisions::ReportArgs),
 }
 
+/// Takes `PGOPTIONS` out of this process's environment. sqlx appends it to the options of
+/// every connection and offers no way to override it, so a `PGOPTIONS=-c
+/// default_transaction_read_only=on` meant for another server would reach devdb's own.
+/// The other libpq variables are overridden where connections are made
+/// ([`crate::ops::DatabaseUrl::connect_options`]).
+///
+/// # Safety
+///
+/// Changing the environment is sound only while no other thread runs: call this first
+/// thing in `main`, before the runtime starts.
+pub unsafe fn isolate_from_libpq_environment() {
+    if std::env::var_os("PGOPTIONS").is_some() {
+        // SAFETY: the caller guarantees that this is the only thread.
+        unsafe { std::env::remove_var("PGOPTIONS") };
+    }
+}
+
 /// The loaded project, shared by the commands that need one.
 pub struct Context {
     pub project: Project,

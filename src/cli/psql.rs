@@ -27,10 +27,14 @@ pub async fn run(context: &Context, args: &PsqlArgs) -> anyhow::Result<()> {
     } else {
         "-i"
     };
+    // `-e NAME` without a value makes the docker command line take the value from its own
+    // environment and hand it to the exec API: the password never appears in an argument,
+    // where every local user could read it with `ps`.
     let status = tokio::process::Command::new("docker")
         .arg("exec")
         .arg(interactive)
-        .args(["-e", &format!("PGPASSWORD={}", credentials.password)])
+        .args(["-e", "PGPASSWORD"])
+        .env("PGPASSWORD", &credentials.password)
         .arg(&container)
         .args(["psql", "-U", &credentials.user, "-d", &credentials.database])
         .args(&args.args)

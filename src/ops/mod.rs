@@ -41,7 +41,7 @@ pub use restore::{RestoreError, RestoreReport, VerifiedBackup, restore, verify_b
 pub use squash::{SquashError, SquashOptions, SquashPlan, SquashReport, squash, squash_plan};
 pub use status::{ServiceStatus, StatusReport, status};
 pub use up::{UpAction, UpError, UpOptions, UpReport, up};
-pub use url::{ConnectError, DatabaseUrl, UrlError, database_url};
+pub use url::{ConnectError, DatabaseUrl, NotAnswering, UrlError, database_url};
 
 use crate::config::Project;
 

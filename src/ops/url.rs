@@ -1,7 +1,9 @@
 //! The database URL of a running project, with the password shown or masked.
 
+use std::time::Duration;
+
 use serde::Serialize;
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 use crate::config::{Credentials, Project};
 use crate::engine::{ContainerInfo, Engine, EngineError};
@@ -29,6 +31,11 @@ pub struct ConnectError {
 /// The port Postgres listens on inside its container.
 pub const POSTGRES_PORT: u16 = 5432;
 
+/// How long a connection may take to be answered. A paused container accepts the TCP
+/// connection and then says nothing: without this, every command would wait for ever.
+/// Statements, once connected, are never cut short.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl DatabaseUrl {
     pub fn new(host: String, port: u16, credentials: &Credentials) -> Self {
         DatabaseUrl {
@@ -43,41 +50,71 @@ impl DatabaseUrl {
     /// `postgres://user:password@host:port/db`, or with the password masked as `***`.
     pub fn render(&self, show_password: bool) -> String {
         let mut url = url::Url::parse("postgres://localhost/").expect("a fixed valid URL");
-        // Setting these on a postgres:// URL cannot fail: it has a host.
+        // Setting these on a postgres:// URL cannot fail: it has a host. The url crate
+        // leaves `%` alone in user info (it takes it for an escape), so every character
+        // but the unreserved ones is escaped here first: `pa%ss` must reach libpq intact.
         let _ = url.set_host(Some(&self.host));
         let _ = url.set_port(Some(self.port));
-        let _ = url.set_username(&self.user);
+        let _ = url.set_username(&escape_userinfo(&self.user));
         if !self.password.is_empty() {
             let shown = if show_password {
-                self.password.as_str()
+                escape_userinfo(&self.password)
             } else {
-                "***"
+                "***".to_string()
             };
-            let _ = url.set_password(Some(shown));
+            let _ = url.set_password(Some(&shown));
         }
         url.set_path(&self.database);
         url.to_string()
     }
 
-    /// Opens one connection.
+    /// Opens one connection, giving up when the server does not answer within
+    /// [`CONNECT_TIMEOUT`].
     pub async fn connect(&self) -> Result<sqlx::PgConnection, ConnectError> {
         use sqlx::Connection;
-        sqlx::PgConnection::connect_with(&self.connect_options())
-            .await
-            .map_err(|source| ConnectError {
-                url: self.render(false),
-                source,
-            })
+        let options = self.connect_options();
+        let attempt = sqlx::PgConnection::connect_with(&options);
+        let result = match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the server took the connection but did not answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ),
+            ))),
+        };
+        result.map_err(|source| ConnectError {
+            url: self.render(false),
+            source,
+        })
     }
 
+    /// The options of a connection to a server devdb runs. Everything that matters is set
+    /// here rather than taken from the libpq variables of the user's shell (`PGSSLMODE`,
+    /// `PGAPPNAME`), which are meant for the user's own servers; `PGOPTIONS`, which sqlx
+    /// offers no way to override, is taken out of the environment when devdb starts
+    /// ([`crate::cli::isolate_from_libpq_environment`]).
     pub fn connect_options(&self) -> PgConnectOptions {
-        PgConnectOptions::new()
+        PgConnectOptions::new_without_pgpass()
             .host(&self.host)
             .port(self.port)
             .username(&self.user)
             .password(&self.password)
             .database(&self.database)
+            .ssl_mode(PgSslMode::Disable)
+            .application_name("devdb")
     }
+}
+
+/// Percent-escapes everything but RFC 3986's unreserved characters.
+fn escape_userinfo(text: &str) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 impl std::fmt::Display for DatabaseUrl {
@@ -110,6 +147,12 @@ pub fn published_address(engine: &Engine, container: &ContainerInfo) -> Option<(
     Some((host, binding.host_port?))
 }
 
+/// The server takes connections and answers none: a paused container, a hung server. Kept
+/// as a cause of its own so that every command reports it the same way.
+#[derive(Debug, thiserror::Error)]
+#[error("it takes connections and answers none")]
+pub struct NotAnswering;
+
 #[derive(Debug, thiserror::Error)]
 pub enum UrlError {
     #[error("project {project} has no database container; start it with `devdb up`")]
@@ -118,6 +161,12 @@ pub enum UrlError {
     Stopped { container: String, state: String },
     #[error("the database container {container} publishes no port for {POSTGRES_PORT}")]
     NoPort { container: String },
+    #[error("the database container {container} is paused")]
+    Paused {
+        container: String,
+        #[source]
+        source: NotAnswering,
+    },
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -130,6 +179,12 @@ pub async fn database_url(engine: &Engine, project: &Project) -> Result<Database
             project: project.name.clone(),
         });
     };
+    if container.state == "paused" {
+        return Err(UrlError::Paused {
+            container: name,
+            source: NotAnswering,
+        });
+    }
     if !container.running {
         return Err(UrlError::Stopped {
             container: name,
@@ -178,5 +233,15 @@ mod tests {
             sample("").render(true),
             "postgres://app@127.0.0.1:5433/app_db"
         );
+        // The url crate alone leaves `%` as it is, and `%41` would then mean `A`.
+        assert_eq!(
+            sample("100%41 sure").render(true),
+            "postgres://app:100%2541%20sure@127.0.0.1:5433/app_db"
+        );
+        let parsed = url::Url::parse(&sample("p%ss@:/ é").render(true)).unwrap();
+        let decoded = percent_encoding::percent_decode_str(parsed.password().unwrap())
+            .decode_utf8()
+            .unwrap();
+        assert_eq!(decoded, "p%ss@:/ é");
     }
 }

@@ -10,6 +10,7 @@ mod drift;
 mod engine;
 mod ephemeral;
 mod example;
+mod exposure;
 mod migrate;
 mod revisions;
 mod scratch;
