@@ -9,7 +9,7 @@ use super::file::{FileError, Revision};
 use super::graph::GraphError;
 use super::plan::PlanError;
 use super::render::RevisionSteps;
-use super::split::{file_line_of_position, line_of_offset};
+use super::split::{file_line_of_position, line_of_offset, split_statements};
 
 /// Why a migration run stopped.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +65,12 @@ pub struct RevisionFailure {
     pub done: Vec<String>,
     /// Where the database is after the failure.
     pub current: Vec<String>,
+    /// The connection broke (the server stopped or restarted) rather than Postgres
+    /// refusing the SQL: the file is not to blame, and what was committed is unknown.
+    pub connection_lost: bool,
+    /// For a revision run in a transaction: the file line of a statement in it that ends
+    /// the transaction (`COMMIT`, `END`, `ROLLBACK`), after which the SQL ran on its own.
+    pub ends_transaction_at: Option<usize>,
 }
 
 impl std::fmt::Display for RevisionFailure {
@@ -89,6 +95,12 @@ fn failure_text(failure: &RevisionFailure) -> String {
         Some(line) => format!("{}:{line}", path.display()),
         None => path.display().to_string(),
     };
+    if failure.connection_lost {
+        return format!(
+            "the connection to the database was lost while {action} revision {id} ({}): {message}",
+            path.display()
+        );
+    }
     let mut text = format!("{action} revision {id} failed at {place}");
     if let Some((n, total)) = statement {
         text.push_str(&format!(" (statement {n} of {total})"));
@@ -140,15 +152,36 @@ impl MigrateError {
                 } else {
                     format!(" (this run completed {} first)", done.join(", "))
                 };
-                Some(match statement {
-                    Some((n, _)) if *n > 1 => format!(
-                        "{id} runs outside a transaction: its {} statement(s) before statement {n} ran and were NOT rolled back; check what they did (an index built CONCURRENTLY that failed is left INVALID: drop it) and fix {} before running again; the record still says {at}{done}",
-                        n - 1,
-                        path.display()
+                let file = path.display();
+                Some(match (failure.connection_lost, statement, failure.ends_transaction_at) {
+                    (true, _, _) => format!(
+                        "the server stopped or restarted under the run; {file} is not to blame. \
+                         Whether {id} was committed is not known: once the database is back \
+                         (`devdb status`, `devdb up`), `devdb current` says where it is, and \
+                         `devdb migrate` goes on from there"
                     ),
-                    _ => format!(
-                        "nothing of {id} was kept: the database is at {at}{done}; fix {} and run again",
-                        path.display()
+                    (false, Some((n, _)), _) => format!(
+                        "{id} runs outside a transaction, so nothing of it was rolled back: {}; \
+                         a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind \
+                         (`\\di` in `devdb psql` shows it: drop it). Check what was done and \
+                         fix {file} before running again; the record still says {at}{done}",
+                        match n - 1 {
+                            0 => "the failing statement was its first, and it may have done \
+                                  part of its work"
+                                .to_string(),
+                            1 => "the statement before the failing one is kept".to_string(),
+                            ran => format!("the {ran} statements before the failing one are kept"),
+                        }
+                    ),
+                    (false, None, Some(line)) => format!(
+                        "{id} ends its transaction itself ({file}:{line}): the SQL before that \
+                         line was committed and is kept although the record still says \
+                         {at}{done}; look with `devdb psql`, undo it by hand, and either take the \
+                         transaction statement out or mark the revision \
+                         `-- devdb:no-transaction`"
+                    ),
+                    (false, None, None) => format!(
+                        "nothing of {id} was kept: the database is at {at}{done}; fix {file} and run again"
                     ),
                 })
             }
@@ -205,6 +238,22 @@ pub(crate) fn failure(
         },
         None => (error.to_string(), None, None, None),
     };
+    let connection_lost = matches!(
+        error,
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed
+    ) || error
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code.starts_with("57P"));
+    let ends_transaction_at = steps
+        .transaction
+        .then(|| {
+            split_statements(steps.body)
+                .into_iter()
+                .find(|s| ends_transaction(s.text))
+        })
+        .flatten()
+        .map(|s| steps.body_line + line_of_offset(steps.body, s.offset) - 1);
     let line = match (offset, position) {
         (Some(offset), Some(p)) => Some(file_line_of_position(
             steps.body,
@@ -228,5 +277,27 @@ pub(crate) fn failure(
         statement,
         done,
         current,
+        connection_lost,
+        ends_transaction_at,
     }))
+}
+
+/// Whether a statement ends the transaction it runs in.
+fn ends_transaction(statement: &str) -> bool {
+    let keyword = statement
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default();
+    let second = statement
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match keyword.to_ascii_lowercase().as_str() {
+        "commit" | "end" | "abort" => true,
+        // ROLLBACK TO SAVEPOINT stays in the transaction.
+        "rollback" => second != "to",
+        "prepare" => second == "transaction",
+        _ => false,
+    }
 }

@@ -360,9 +360,108 @@ async fn a_no_transaction_failure_names_the_statement_that_ran() {
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(5), "{err}");
     assert!(err.contains("0001_index.sql:8 (statement 2 of 2)"), "{err}");
-    assert!(err.contains("NOT rolled back"), "{err}");
+    assert!(err.contains("nothing of it was rolled back"), "{err}");
+    assert!(
+        err.contains("the statement before the failing one is kept"),
+        "{err}"
+    );
     assert!(table_exists(&url, "authors").await);
     assert_eq!(records(&url).await, Vec::<String>::new());
+}
+
+/// Each failure below keeps something, or is not the file's fault: the hint must say so
+/// instead of "nothing of it was kept; fix the file".
+#[tokio::test]
+async fn hints_after_a_failure_say_what_may_have_been_kept() {
+    let project = project().file(
+        "migrations/0001_items.sql",
+        &rev(
+            "0001",
+            "",
+            "items",
+            "CREATE TABLE items (code text);\nINSERT INTO items VALUES ('a'), ('a');",
+            None,
+        ),
+    );
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+
+    // A failing first statement outside a transaction leaves an INVALID index behind.
+    let project = project.file(
+        "migrations/0002_unique.sql",
+        "-- devdb:revision 0002\n-- devdb:parents 0001\n-- devdb:no-transaction\n-- devdb:up\nCREATE UNIQUE INDEX CONCURRENTLY items_code ON items (code);\n",
+    );
+    let output = project.devdb(&["migrate"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert!(!err.contains("nothing of 0002 was kept"), "{err}");
+    assert!(
+        err.contains("nothing of it was rolled back") && err.contains("INVALID index"),
+        "{err}"
+    );
+    let invalid = "SELECT count(*) FROM pg_index WHERE NOT indisvalid";
+    assert_eq!(
+        query(&url, invalid).await.unwrap(),
+        ["1"],
+        "the hint is true"
+    );
+    std::fs::remove_file(project.path().join("migrations/0002_unique.sql")).unwrap();
+
+    // A COMMIT inside a revision commits what came before it.
+    let project = project.file(
+        "migrations/0002_commit.sql",
+        &rev(
+            "0002",
+            "0001",
+            "commits",
+            "CREATE TABLE kept (id int);\nCOMMIT;\nSELECT * FROM missing;",
+            None,
+        ),
+    );
+    let output = project.devdb(&["migrate"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert!(!err.contains("nothing of 0002 was kept"), "{err}");
+    assert!(
+        err.contains("0002 ends its transaction itself") && err.contains("0002_commit.sql:7"),
+        "{err}"
+    );
+    assert!(table_exists(&url, "kept").await, "the hint is true");
+    assert_eq!(records(&url).await, ["0001"]);
+
+    // A server stopped under the run: the file is fine.
+    let project = project.file(
+        "migrations/0002_commit.sql",
+        &rev("0002", "0001", "slow", "SELECT pg_sleep(20);", None),
+    );
+    let child = project
+        .command(&["migrate"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()";
+    let started = std::time::Instant::now();
+    while query(&url, sleeping).await.unwrap() != ["1"] {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the revision never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let stopped = crate::common::docker(&["stop", "-t", "5", &project.container("db")]);
+    assert!(stopped.status.success());
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("the connection to the database was lost while applying revision 0002")
+            && err.contains("is not to blame"),
+        "{err}"
+    );
+    assert!(!err.contains("nothing of 0002 was kept"), "{err}");
+    project.devdb_ok(&["up"]);
+    assert_eq!(records(&project.url()).await, ["0001", "0002"]);
 }
 
 async fn schema_and_records(url: &str) -> Vec<String> {
