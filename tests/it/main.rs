@@ -11,6 +11,7 @@ mod engine;
 mod ephemeral;
 mod example;
 mod exposure;
+mod faults;
 mod migrate;
 mod revisions;
 mod scratch;

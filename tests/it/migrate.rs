@@ -295,10 +295,13 @@ async fn an_edited_applied_revision_is_reported_until_accepted() {
 
 #[tokio::test]
 async fn concurrent_migrate_runs_apply_each_revision_once() {
-    let project = linear(project(), 6);
+    let project = linear(project(), 6).file(
+        "migrations/seeds/01_one.sql",
+        "INSERT INTO t1 VALUES (1);",
+    );
     project.devdb_ok(&["up", "--no-migrate"]);
     let url = project.url();
-    let children: Vec<_> = (0..4)
+    let children: Vec<_> = (0..8)
         .map(|_| {
             project
                 .command(&["migrate"])
@@ -315,6 +318,11 @@ async fn concurrent_migrate_runs_apply_each_revision_once() {
     assert_eq!(
         records(&url).await,
         ["0001", "0002", "0003", "0004", "0005", "0006"]
+    );
+    assert_eq!(
+        query(&url, "SELECT count(*) FROM t1").await.unwrap(),
+        ["1"],
+        "seeded once"
     );
 }
 
