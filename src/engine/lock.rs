@@ -7,11 +7,12 @@
 //! have to guess when it is stale. An advisory lock (`flock`) on a file of this host is
 //! released by the kernel when its holder exits, however it exits. It serialises the devdbs
 //! of one user on one machine against one engine, which is where concurrent `up`s of one
-//! project come from; the engine operations stay tolerant of a race anyway (a network is
-//! found by name before it is made, a 409 on create means someone else made it).
+//! project come from. It does not reach other users or machines sharing an engine; there
+//! only the engine's own checks are left (Docker 25 and later refuse a duplicate network,
+//! and a container name is always taken once).
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Engine, EngineError};
@@ -34,26 +35,18 @@ impl Engine {
         project: &str,
         progress: &dyn Progress,
     ) -> Result<ProjectLock, EngineError> {
-        let path = lock_path(&self.host, project);
-        let failed = |reason: std::io::Error| EngineError::Lock {
-            path: path.display().to_string(),
-            reason: reason.to_string(),
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(failed)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(failed)?;
+        let (path, file) = open_lock_file(&self.host, project)?;
         let mut waiting = false;
         loop {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(TryLockError::WouldBlock) => {}
-                Err(TryLockError::Error(e)) => return Err(failed(e)),
+                Err(TryLockError::Error(e)) => {
+                    return Err(EngineError::Lock {
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
+                    });
+                }
             }
             if !waiting {
                 waiting = true;
@@ -70,20 +63,50 @@ impl Engine {
     }
 }
 
-/// `<runtime or cache dir>/devdb/locks/<digest of engine and project>.lock`: private to
-/// the user, and one file per project and engine (a project name may hold any character a
-/// file name cannot).
-fn lock_path(host: &str, project: &str) -> PathBuf {
-    use sha2::Digest;
+/// Opens (creating it) the lock file of `project` on the engine at `host`, in the first of
+/// the user's runtime dir, cache dir, `~/.cache` and the temporary dir where that works (a
+/// CI job may have a read-only home).
+fn open_lock_file(host: &str, project: &str) -> Result<(PathBuf, File), EngineError> {
     let env_dir = |key: &str| {
         std::env::var_os(key)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
-    let base = env_dir("XDG_RUNTIME_DIR")
-        .or_else(|| env_dir("XDG_CACHE_HOME"))
-        .or_else(|| env_dir("HOME").map(|home| home.join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
+    let bases = [
+        env_dir("XDG_RUNTIME_DIR"),
+        env_dir("XDG_CACHE_HOME"),
+        env_dir("HOME").map(|home| home.join(".cache")),
+        Some(std::env::temp_dir()),
+    ];
+    let mut last_error = None;
+    for base in bases.into_iter().flatten() {
+        let path = lock_path(&base, host, project);
+        let opened = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+            });
+        match opened {
+            Ok(file) => return Ok((path, file)),
+            Err(e) => last_error = Some((path, e)),
+        }
+    }
+    let (path, reason) = last_error.expect("the temporary dir is always a candidate");
+    Err(EngineError::Lock {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    })
+}
+
+/// `<base>/devdb/locks/<digest of engine and project>.lock`: one file per project and
+/// engine (a project name may hold characters a file name cannot).
+fn lock_path(base: &Path, host: &str, project: &str) -> PathBuf {
+    use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("{host}\n{project}"));
     let key: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     base.join("devdb").join("locks").join(format!("{key}.lock"))
@@ -92,13 +115,16 @@ fn lock_path(host: &str, project: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::lock_path;
+    use std::path::Path;
 
     #[test]
     fn one_file_per_engine_and_project() {
-        let a = lock_path("unix:///var/run/docker.sock", "shop");
-        assert_eq!(a, lock_path("unix:///var/run/docker.sock", "shop"));
-        assert_ne!(a, lock_path("unix:///var/run/docker.sock", "shop2"));
-        assert_ne!(a, lock_path("tcp://10.0.0.5:2375", "shop"));
+        let base = Path::new("/run/user/1000");
+        let a = lock_path(base, "unix:///var/run/docker.sock", "shop");
+        assert_eq!(a, lock_path(base, "unix:///var/run/docker.sock", "shop"));
+        assert_ne!(a, lock_path(base, "unix:///var/run/docker.sock", "shop2"));
+        assert_ne!(a, lock_path(base, "tcp://10.0.0.5:2375", "shop"));
+        assert!(a.starts_with("/run/user/1000/devdb/locks"));
         assert!(a.to_string_lossy().ends_with(".lock"));
     }
 }

@@ -68,7 +68,7 @@ impl EngineError {
             )),
             EngineError::NotOurs { kind, name, .. } => Some(kind.not_ours_hint(name)),
             EngineError::Lock { .. } => Some(
-                "devdb keeps its locks in $XDG_RUNTIME_DIR (else $XDG_CACHE_HOME or ~/.cache)/devdb/locks: make that folder writable, or point XDG_RUNTIME_DIR at one that is".to_string(),
+                "devdb keeps its locks in devdb/locks under the first of $XDG_RUNTIME_DIR, $XDG_CACHE_HOME, ~/.cache and the temporary folder that it can write to: point XDG_RUNTIME_DIR at a writable folder".to_string(),
             ),
             _ => None,
         }

@@ -476,10 +476,15 @@ impl Engine {
             labels: Some(volume_labels),
             ..Default::default()
         };
-        self.docker
+        let volume = self
+            .docker
             .create_volume(request)
             .await
             .map_err(api(format!("creating volume {name}")))?;
+        // A create of a volume that appeared since the look returns that volume as it is.
+        if !is_ours(&volume.labels, project) {
+            return Err(not_ours(ResourceKind::Volume, name, project));
+        }
         Ok(true)
     }
 

@@ -140,6 +140,7 @@ fn a_hand_made_container_with_the_database_name_is_refused_by_every_command() {
         &["restore", "latest", "--yes"],
         &["clone"],
         &["url"],
+        &["logs"],
         &["up"],
     ] {
         let output = project.devdb(args);
