@@ -155,12 +155,13 @@ pub async fn up(
     cancel: impl Future<Output = ()>,
 ) -> Result<UpReport, UpError> {
     let mut cancel = std::pin::pin!(cancel);
-    let _turn = match options.serialise {
-        true => Some(tokio::select! {
+    let _turn = if options.serialise {
+        Some(tokio::select! {
             lock = engine.lock_project(&project.name, progress) => lock?,
             () = cancel.as_mut() => return Err(UpError::Interrupted),
-        }),
-        false => None,
+        })
+    } else {
+        None
     };
     let mut created = Created::default();
     let result = tokio::select! {
