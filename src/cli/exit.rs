@@ -21,6 +21,7 @@ pub mod code {
     pub const MIGRATION_FAILED: i32 = 5;
     pub const GRAPH_CONFLICT: i32 = 6;
     pub const DRIFT: i32 = 7;
+    /// Ctrl-C (SIGINT); SIGTERM and SIGHUP exit 143 and 129 (see `signals`).
     pub const INTERRUPTED: i32 = 130;
 }
 
@@ -69,11 +70,15 @@ pub fn diagnose(error: &anyhow::Error) -> Diagnosis {
     }
     // thiserror's `transparent` hides the wrapped error from the cause chain, so each
     // wrapper is unpacked here rather than found by walking the chain.
-    error.chain().find_map(diagnose_one).unwrap_or(Diagnosis {
+    let mut diagnosis = error.chain().find_map(diagnose_one).unwrap_or(Diagnosis {
         code: code::FAILURE,
         hint: None,
         logs: None,
-    })
+    });
+    if diagnosis.code == code::INTERRUPTED {
+        diagnosis.code = super::signals::interrupted_exit_code();
+    }
+    diagnosis
 }
 
 /// A server that took the connection and never answered, wherever the error was wrapped.

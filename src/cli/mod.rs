@@ -16,6 +16,7 @@ mod psql;
 mod revisions;
 pub mod schema;
 mod services;
+mod signals;
 mod squash;
 
 use std::path::PathBuf;

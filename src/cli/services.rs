@@ -24,8 +24,8 @@ pub struct UpArgs {
     /// its own name, a free port, a random password, data in memory, durability off
     #[arg(long)]
     pub ephemeral: bool,
-    /// With --ephemeral: how long it lives (default 2h; 30m, 1h30m, ...) before
-    /// `devdb down --ephemeral --expired` removes it
+    /// With --ephemeral: how long it lives (default 2h; 30m, 1h30m, ...; at most 30 days,
+    /// 720h) before `devdb down --ephemeral --expired` removes it
     #[arg(long, requires = "ephemeral", value_name = "DURATION", value_parser = parse_ttl)]
     pub ttl: Option<Duration>,
     /// Append `DATABASE_URL=...` (with its password; and `DEVDB_EPHEMERAL_ID=...` with
@@ -38,6 +38,9 @@ pub struct UpArgs {
 fn parse_ttl(text: &str) -> Result<Duration, String> {
     match crate::config::parse_duration(text)? {
         Duration::ZERO => Err("the time to live must be longer than zero".to_string()),
+        ttl if ttl > ops::MAX_TTL => Err(format!(
+            "an ephemeral database may live at most 30 days (720h), not {text}"
+        )),
         ttl => Ok(ttl),
     }
 }
@@ -101,12 +104,10 @@ pub struct StatusArgs {
     pub show_password: bool,
 }
 
-/// Resolves on Ctrl-C: the `cancel` of the operations that clean up after themselves.
+/// Resolves on Ctrl-C, SIGTERM or SIGHUP: the `cancel` of the operations that clean up
+/// after themselves.
 pub(super) async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handler: never resolve, so nothing is cancelled.
-        std::future::pending::<()>().await;
-    }
+    super::signals::cancelled().await;
 }
 
 pub async fn up(context: &Context, args: &UpArgs, progress: &dyn Progress) -> anyhow::Result<()> {
@@ -260,7 +261,7 @@ async fn down_ephemeral(
     if args.json {
         return output::json(&report);
     }
-    if report.removed.is_empty() {
+    if report.removed.is_empty() && report.skipped.is_empty() {
         eprintln!("no expired ephemeral database to remove");
     }
     for info in &report.removed {
@@ -296,6 +297,12 @@ pub async fn status(context: &Context, args: &StatusArgs) -> anyhow::Result<()> 
     let report = ops::status(&engine, &context.project, args.show_password).await?;
     if args.json {
         return output::json(&report);
+    }
+    if let Some(name) = &report.not_ours {
+        output::line(&format!(
+            "container {name} has this project's database name but is not devdb's (it lacks the label com.docker.compose.project={}); devdb leaves it alone: remove it with `docker rm -f {name}`, or give this project another name with -p NAME or COMPOSE_PROJECT_NAME",
+            report.project
+        ))?;
     }
     if report.services.is_empty() {
         output::line(&format!(

@@ -1,6 +1,9 @@
 //! `ports:` in the compose short syntax (`"127.0.0.1:5433:5432/tcp"`, `"5432"`, `5432`,
 //! `"127.0.0.1::5432"` for an engine-chosen host port) and long syntax (`target`, `published`,
 //! `host_ip`, `protocol`). Port ranges are not supported.
+//!
+//! A host IP must be an IP address: the engine takes a name such as `localhost`, or an
+//! address that is not one, as no address at all and listens on every interface.
 
 use super::project::PortSpec;
 use super::reader::Reader;
@@ -51,7 +54,15 @@ fn read_port(reader: Reader<'_>, node: &Node, field: &str) -> Result<PortSpec, C
                         has_target = true;
                     }
                     "published" => spec.host_port = port_value(reader, value, &field)?,
-                    "host_ip" => spec.host_ip = Some(reader.string(value, &field)?),
+                    "host_ip" => {
+                        let text = reader.string(value, &field)?;
+                        let unbracketed = text
+                            .strip_prefix('[')
+                            .and_then(|t| t.strip_suffix(']'))
+                            .unwrap_or(&text);
+                        spec.host_ip = host_ip(unbracketed, IpKind::Any)
+                            .map_err(|m| reader.invalid(value, &field, m))?;
+                    }
                     "protocol" => {
                         spec.protocol = protocol(&reader.string(value, &field)?)
                             .map_err(|m| reader.invalid(value, &field, m))?
@@ -87,13 +98,18 @@ pub(crate) fn parse_short(text: &str) -> Result<PortSpec, String> {
         let rest = rest
             .strip_prefix(':')
             .ok_or_else(|| format!("invalid port {text:?}: expected `:` after `]`"))?;
-        (Some(ip.to_owned()), rest)
+        (
+            host_ip(ip, IpKind::V6).map_err(|m| format!("invalid port {text:?}: {m}"))?,
+            rest,
+        )
     } else {
         match addresses.matches(':').count() {
             0 | 1 => (None, addresses),
             2 => {
                 let (ip, rest) = addresses.split_once(':').unwrap_or_default();
-                (Some(ip.to_owned()), rest)
+                let ip =
+                    host_ip(ip, IpKind::V4).map_err(|m| format!("invalid port {text:?}: {m}"))?;
+                (ip, rest)
             }
             _ => {
                 return Err(format!(
@@ -109,11 +125,38 @@ pub(crate) fn parse_short(text: &str) -> Result<PortSpec, String> {
     let container_port = container_port
         .ok_or_else(|| format!("invalid port {text:?}: the container port is missing"))?;
     Ok(PortSpec {
-        host_ip: host_ip.filter(|ip| !ip.is_empty()),
+        host_ip,
         host_port,
         container_port,
         protocol,
     })
+}
+
+/// Which addresses a place in the syntax can hold: outside brackets in the short syntax
+/// only IPv4 (an IPv6 address has colons of its own).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IpKind {
+    V4,
+    V6,
+    Any,
+}
+
+/// A host IP, checked; empty means "not given" (devdb's default, 127.0.0.1).
+fn host_ip(text: &str, kind: IpKind) -> Result<Option<String>, String> {
+    use std::net::IpAddr;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match (text.parse::<IpAddr>(), kind) {
+        (Ok(IpAddr::V4(_)), IpKind::V4 | IpKind::Any)
+        | (Ok(IpAddr::V6(_)), IpKind::V6 | IpKind::Any) => Ok(Some(text.to_owned())),
+        (Ok(IpAddr::V4(_)), IpKind::V6) => Err(format!(
+            "{text:?} in brackets is not an IPv6 address: write an IPv4 address without brackets, as in \"{text}:5433:5432\""
+        )),
+        _ => Err(format!(
+            "the host IP {text:?} is not an IP address: write 127.0.0.1 to listen on this machine only, or 0.0.0.0 to listen on every interface (as in \"127.0.0.1:5433:5432\")"
+        )),
+    }
 }
 
 /// Empty and `0` mean "let the engine choose".
@@ -201,6 +244,8 @@ mod tests {
             "    host_ip: 127.0.0.1\n",
             "    protocol: tcp\n",
             "  - target: 5432\n",
+            "  - target: 5432\n",
+            "    host_ip: \"::1\"\n",
         ))
         .unwrap();
         assert_eq!(
@@ -208,6 +253,7 @@ mod tests {
             vec![
                 spec(Some("127.0.0.1"), Some(5433), 5432, "tcp"),
                 spec(None, None, 5432, "tcp"),
+                spec(Some("::1"), None, 5432, "tcp"),
             ]
         );
     }
@@ -238,6 +284,24 @@ mod tests {
             ),
             ("ports: [\"5433:\"]", "the container port is missing"),
             ("ports: [{published: 5433}]", "a port needs a `target`"),
+            (
+                "ports: [\"localhost::5432\"]",
+                "the host IP \"localhost\" is not an IP address: write 127.0.0.1",
+            ),
+            (
+                "ports: [\"999.1.1.1::5432\"]",
+                "\"999.1.1.1\" is not an IP address",
+            ),
+            (
+                "ports: [\"127.0.0.1.5:5433:5432\"]",
+                "\"127.0.0.1.5\" is not an IP address",
+            ),
+            ("ports: [\"[localhost]::5432\"]", "is not an IP address"),
+            ("ports: [\"[127.0.0.1]::5432\"]", "is not an IPv6 address"),
+            (
+                "ports: [{target: 5432, host_ip: localhost}]",
+                "\"localhost\" is not an IP address",
+            ),
             (
                 "ports: [[1]]",
                 "expected a port like \"5433:5432\", found a list",

@@ -7,6 +7,7 @@
 mod exec;
 mod image;
 pub mod labels;
+mod lock;
 mod resources;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use bollard::Docker;
 
 pub use exec::{Exec, ExecChunk, ExecOutput, ExecSpec, StderrTail};
 pub use image::{ImageFacts, PullOutcome};
+pub use lock::ProjectLock;
 pub use resources::{ContainerInfo, ContainerSpec, LogChunk, MountSpec, PortBinding};
 
 /// How long `connect` waits for the engine to answer a ping before giving up.
@@ -35,10 +37,18 @@ pub enum EngineError {
     },
     #[error("host port {port} is already in use{by}")]
     PortInUse { port: u16, by: String },
+    /// A container, volume or network under a name devdb would use, without the project's
+    /// label: someone else's, which devdb neither uses, changes nor removes.
     #[error(
-        "container {name} exists but does not belong to project {project}; devdb leaves it alone"
-    )]
-    NotOurs { name: String, project: String },
+        "{kind} {name} exists but does not belong to project {project} (it lacks the label {label}={project}); devdb leaves it alone"
+    , label = labels::PROJECT)]
+    NotOurs {
+        kind: ResourceKind,
+        name: String,
+        project: String,
+    },
+    #[error("cannot take the lock {path} that keeps two `devdb up`s of a project apart: {reason}")]
+    Lock { path: String, reason: String },
     #[error("image {image} has no usable configuration: {reason}")]
     BadImage { image: String, reason: String },
 }
@@ -56,11 +66,48 @@ impl EngineError {
             EngineError::PortInUse { port, .. } => Some(format!(
                 "stop whatever listens on {port}, or pick another port with DEVDB_PORT=<port> (or an empty host port in the compose file for a free one)"
             )),
-            EngineError::NotOurs { name, .. } => Some(format!(
-                "remove or rename {name} yourself, or use another project name with -p"
-            )),
+            EngineError::NotOurs { kind, name, .. } => Some(kind.not_ours_hint(name)),
+            EngineError::Lock { .. } => Some(
+                "devdb keeps its locks in devdb/locks under the first of $XDG_RUNTIME_DIR, $XDG_CACHE_HOME, ~/.cache and the temporary folder that it can write to: point XDG_RUNTIME_DIR at a writable folder".to_string(),
+            ),
             _ => None,
         }
+    }
+}
+
+/// What kind of engine resource an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Container,
+    Volume,
+    Network,
+}
+
+impl ResourceKind {
+    /// What to do about one of these that is not the project's.
+    fn not_ours_hint(self, name: &str) -> String {
+        let first = match self {
+            ResourceKind::Container => format!(
+                "if it is a leftover, remove it with `docker rm -f {name}`; if it is still needed, rename it with `docker rename {name} NEW_NAME`"
+            ),
+            ResourceKind::Volume => format!(
+                "if its data is not needed, remove it with `docker volume rm {name}`; to use its data as it is, declare it under the compose file's top-level `volumes:` with `name: {name}` and `external: true`"
+            ),
+            ResourceKind::Network => {
+                format!("if nothing uses it any more, remove it with `docker network rm {name}`")
+            }
+        };
+        format!("{first}; or give this project another name with -p NAME or COMPOSE_PROJECT_NAME")
+    }
+}
+
+impl std::fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ResourceKind::Container => "container",
+            ResourceKind::Volume => "volume",
+            ResourceKind::Network => "network",
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use bollard::query_parameters::{
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
-use super::{Engine, EngineError, api, labels};
+use super::{Engine, EngineError, ResourceKind, api, labels};
 
 /// A published port: container port to host address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -179,6 +179,22 @@ impl Engine {
         }))
     }
 
+    /// The container called `name` when it belongs to `project`; one of that name without
+    /// the project's label is [`EngineError::NotOurs`]: devdb neither uses nor changes it.
+    pub async fn inspect_own_container(
+        &self,
+        name: &str,
+        project: &str,
+    ) -> Result<Option<ContainerInfo>, EngineError> {
+        let Some(container) = self.inspect_container(name).await? else {
+            return Ok(None);
+        };
+        if !is_ours(&container.labels, project) {
+            return Err(not_ours(ResourceKind::Container, name, project));
+        }
+        Ok(Some(container))
+    }
+
     /// The containers of `project`, in service order.
     pub async fn project_containers(
         &self,
@@ -336,17 +352,18 @@ impl Engine {
         }
     }
 
-    /// Creates the project's default network unless it exists; true when created.
+    /// Creates the project's default network unless it exists; true when created. One of
+    /// that name without the project's label is [`EngineError::NotOurs`].
     pub async fn ensure_network(
         &self,
         project: &str,
         name: &str,
         extra_labels: &[(String, String)],
     ) -> Result<bool, EngineError> {
-        match self.docker.inspect_network(name, None).await {
-            Ok(_) => return Ok(false),
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(api(format!("inspecting network {name}"))(e)),
+        // Listed, not inspected: engines before Docker 25 allow two networks of one name,
+        // and then refuse to inspect either by that name.
+        if self.network_exists(project, name).await? {
+            return Ok(false);
         }
         let mut network_labels = labels::project(project);
         network_labels.insert(labels::NETWORK.to_string(), "default".to_string());
@@ -359,12 +376,42 @@ impl Engine {
         };
         match self.docker.create_network(request).await {
             Ok(_) => Ok(true),
-            // Another devdb created it between our look and our create.
+            // Docker 25 and later: another devdb created it between our look and our
+            // create. Older engines would make a second one; `up` holds the project's lock
+            // so that no other devdb of this machine is between the two.
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 409, ..
             }) => Ok(false),
             Err(e) => Err(api(format!("creating network {name}"))(e)),
         }
+    }
+
+    /// Whether the project's network `name` exists; one of that name that is not the
+    /// project's is [`EngineError::NotOurs`].
+    async fn network_exists(&self, project: &str, name: &str) -> Result<bool, EngineError> {
+        let options = ListNetworksOptions {
+            filters: Some(HashMap::from([(
+                "name".to_string(),
+                vec![name.to_string()],
+            )])),
+        };
+        let networks = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(api(format!("listing networks named {name}")))?;
+        // The engine's name filter matches parts of names too.
+        let mut same_name = networks
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .peekable();
+        if same_name.peek().is_none() {
+            return Ok(false);
+        }
+        if same_name.any(|n| is_ours(&n.labels.unwrap_or_default(), project)) {
+            return Ok(true);
+        }
+        Err(not_ours(ResourceKind::Network, name, project))
     }
 
     /// Removes the networks labelled with `project`.
@@ -401,7 +448,13 @@ impl Engine {
         Ok(removed)
     }
 
-    /// Creates a named volume of the project unless it exists; true when created.
+    /// Creates a named volume of the project unless it exists; true when created. One of
+    /// that name without the project's label is [`EngineError::NotOurs`]: mounting it would
+    /// hand someone else's data to this project, which `reset` and `down --volumes` then
+    /// could not remove.
+    ///
+    /// The engine answers a create of an existing volume with success: "created" is only
+    /// known for sure when `up`s of the project are serialised ([`Engine::lock_project`]).
     pub async fn ensure_volume(
         &self,
         project: &str,
@@ -410,7 +463,8 @@ impl Engine {
         extra_labels: &HashMap<String, String>,
     ) -> Result<bool, EngineError> {
         match self.docker.inspect_volume(name).await {
-            Ok(_) => return Ok(false),
+            Ok(volume) if is_ours(&volume.labels, project) => return Ok(false),
+            Ok(_) => return Err(not_ours(ResourceKind::Volume, name, project)),
             Err(e) if is_not_found(&e) => {}
             Err(e) => return Err(api(format!("inspecting volume {name}"))(e)),
         }
@@ -422,10 +476,15 @@ impl Engine {
             labels: Some(volume_labels),
             ..Default::default()
         };
-        self.docker
+        let volume = self
+            .docker
             .create_volume(request)
             .await
             .map_err(api(format!("creating volume {name}")))?;
+        // A create of a volume that appeared since the look returns that volume as it is.
+        if !is_ours(&volume.labels, project) {
+            return Err(not_ours(ResourceKind::Volume, name, project));
+        }
         Ok(true)
     }
 
@@ -504,6 +563,19 @@ impl Engine {
             text.extend_from_slice(chunk.bytes());
         }
         String::from_utf8_lossy(&text).trim_end().to_string()
+    }
+}
+
+/// Whether a resource's labels say it belongs to `project`.
+fn is_ours(resource_labels: &HashMap<String, String>, project: &str) -> bool {
+    resource_labels.get(labels::PROJECT).map(String::as_str) == Some(project)
+}
+
+fn not_ours(kind: ResourceKind, name: &str, project: &str) -> EngineError {
+    EngineError::NotOurs {
+        kind,
+        name: name.to_string(),
+        project: project.to_string(),
     }
 }
 

@@ -33,6 +33,13 @@ const NO_DURABILITY: [&str; 6] = [
 /// How long an ephemeral database lives unless told otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(2 * 3600);
 
+/// The longest an ephemeral database may live: a throwaway database for a month is no
+/// longer throwaway, and a bound keeps every expiry a time that can be written down.
+pub const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
+
 /// How `up --ephemeral` behaves.
 #[derive(Debug, Clone)]
 pub struct EphemeralOptions {
@@ -78,14 +85,44 @@ pub struct EphemeralInfo {
     pub url: Option<DatabaseUrl>,
 }
 
+/// An ephemeral database whose time labels cannot be read (made by hand, or changed): the
+/// sweep reports it and leaves it, since nobody can say whether it expired.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unreadable {
+    pub id: String,
+    pub container: String,
+    pub label: String,
+    pub value: String,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "left ephemeral database {} alone: its label {}={:?} is not a time in seconds since the epoch; remove it with `devdb down --ephemeral {}`",
+            self.id, self.label, self.value, self.id
+        )
+    }
+}
+
 impl EphemeralInfo {
-    fn of_container(engine: &Engine, container: ContainerInfo) -> Option<EphemeralInfo> {
+    fn of_container(
+        engine: &Engine,
+        container: ContainerInfo,
+    ) -> Result<EphemeralInfo, Unreadable> {
         let label = |key: &str| container.labels.get(key).cloned().unwrap_or_default();
-        let seconds = |key: &str| label(key).parse::<u64>().ok();
+        let seconds = |key: &str| {
+            label(key).parse::<u64>().map_err(|_| Unreadable {
+                id: label(labels::PROJECT),
+                container: container.name.clone(),
+                label: key.to_string(),
+                value: label(key),
+            })
+        };
         let created_at = seconds(labels::EPHEMERAL_CREATED)?;
         let expires_at = seconds(labels::EPHEMERAL_EXPIRES)?;
         let url = url_from_container(engine, &container);
-        Some(EphemeralInfo {
+        Ok(EphemeralInfo {
             id: label(labels::PROJECT),
             of: label(labels::EPHEMERAL_OF),
             purpose: label(labels::EPHEMERAL_PURPOSE),
@@ -123,6 +160,8 @@ pub struct EphemeralReport {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct EphemeralDownReport {
     pub removed: Vec<EphemeralInfo>,
+    /// Those the sweep left because their labels cannot be read.
+    pub skipped: Vec<Unreadable>,
     pub containers: Vec<String>,
     pub networks: Vec<String>,
 }
@@ -162,6 +201,12 @@ pub async fn up_ephemeral(
     progress: &dyn Progress,
     cancel: impl Future<Output = ()>,
 ) -> Result<EphemeralReport, UpError> {
+    if options.ttl > MAX_TTL {
+        return Err(UpError::TtlTooLong {
+            ttl: options.ttl,
+            max: MAX_TTL,
+        });
+    }
     let id = ephemeral_id(&project.name);
     let password: String = rand::rng()
         .sample_iter(Alphanumeric)
@@ -174,6 +219,8 @@ pub async fn up_ephemeral(
     let up_options = UpOptions {
         timeout: options.timeout,
         migrate: options.migrate,
+        // The name is this run's own: nobody to take turns with.
+        serialise: false,
         labels: vec![
             (labels::EPHEMERAL.to_string(), "true".to_string()),
             (labels::EPHEMERAL_OF.to_string(), project.name.clone()),
@@ -340,8 +387,21 @@ fn ephemeral_project(project: &Project, id: &str, password: &str) -> Project {
     derived
 }
 
-/// The ephemeral databases in the engine, those started for project `of` when given.
+/// The ephemeral databases in the engine, those started for project `of` when given; those
+/// whose labels cannot be read are left out.
 pub async fn list(engine: &Engine, of: Option<&str>) -> Result<Vec<EphemeralInfo>, EngineError> {
+    Ok(list_all(engine, of)
+        .await?
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect())
+}
+
+/// The ephemeral databases in the engine, with those whose labels cannot be read.
+async fn list_all(
+    engine: &Engine,
+    of: Option<&str>,
+) -> Result<Vec<Result<EphemeralInfo, Unreadable>>, EngineError> {
     let mut wanted = vec![format!("{}=true", labels::EPHEMERAL)];
     if let Some(of) = of {
         wanted.push(format!("{}={of}", labels::EPHEMERAL_OF));
@@ -349,7 +409,7 @@ pub async fn list(engine: &Engine, of: Option<&str>) -> Result<Vec<EphemeralInfo
     let containers = engine.containers_labelled(&wanted).await?;
     Ok(containers
         .into_iter()
-        .filter_map(|c| EphemeralInfo::of_container(engine, c))
+        .map(|c| EphemeralInfo::of_container(engine, c))
         .collect())
 }
 
@@ -368,7 +428,7 @@ pub async fn down_ephemeral(
         .containers_labelled(&wanted)
         .await?
         .into_iter()
-        .filter_map(|c| EphemeralInfo::of_container(engine, c))
+        .filter_map(|c| EphemeralInfo::of_container(engine, c).ok())
         .collect();
     let mut report = remove(engine, id, progress).await?;
     if report.containers.is_empty() && report.networks.is_empty() {
@@ -386,7 +446,15 @@ pub async fn down_expired(
     progress: &dyn Progress,
 ) -> Result<EphemeralDownReport, EphemeralError> {
     let mut report = EphemeralDownReport::default();
-    for info in list(engine, of).await? {
+    for found in list_all(engine, of).await? {
+        let info = match found {
+            Ok(info) => info,
+            Err(unreadable) => {
+                progress.info(&unreadable.to_string());
+                report.skipped.push(unreadable);
+                continue;
+            }
+        };
         if !info.expired(now) {
             continue;
         }
@@ -440,8 +508,9 @@ fn url_from_container(engine: &Engine, container: &ContainerInfo) -> Option<Data
 }
 
 /// `2024-05-01T12:00:00Z` for seconds since the Unix epoch (UTC, proleptic Gregorian).
+/// Times past the year 9999, which RFC 3339 cannot write, are written as its last second.
 pub fn rfc3339(seconds: u64) -> String {
-    let time = std::time::UNIX_EPOCH + Duration::from_secs(seconds);
+    let time = std::time::UNIX_EPOCH + Duration::from_secs(seconds.min(LAST_RFC3339_SECOND));
     humantime::format_rfc3339_seconds(time).to_string()
 }
 
@@ -454,6 +523,8 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_735_689_599), "2024-12-31T23:59:59Z");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(999_999_999_999_999), "9999-12-31T23:59:59Z");
     }
 
     #[test]

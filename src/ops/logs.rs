@@ -49,7 +49,11 @@ pub async fn logs(
         });
     }
     let name = super::container_name(project, &service);
-    if engine.inspect_container(&name).await?.is_none() {
+    if engine
+        .inspect_own_container(&name, &project.name)
+        .await?
+        .is_none()
+    {
         return Err(LogsError::NotCreated { service });
     }
     Ok(engine.container_logs(&name, options.tail, options.follow))

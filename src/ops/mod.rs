@@ -29,8 +29,8 @@ pub use clone::{
 pub use down::{DownOptions, DownReport, down};
 pub use ephemeral::{
     DEFAULT_TTL, EphemeralDownReport, EphemeralError, EphemeralInfo, EphemeralOptions,
-    EphemeralReport, down_ephemeral, down_expired, list as list_ephemerals, rfc3339, unix_now,
-    up_ephemeral,
+    EphemeralReport, MAX_TTL, Unreadable, down_ephemeral, down_expired, list as list_ephemerals,
+    rfc3339, unix_now, up_ephemeral,
 };
 pub use logs::{LogsError, LogsOptions, logs};
 pub use migrate::{

@@ -27,6 +27,9 @@ pub struct StatusReport {
     /// Where the running database is against the migration files; `None` when it is not
     /// running or the files cannot be read.
     pub migrations: Option<super::CurrentReport>,
+    /// A container under the name of the project's database that does not carry the
+    /// project's label: shown so that nobody takes it for the project's, never touched.
+    pub not_ours: Option<String>,
 }
 
 pub async fn status(
@@ -36,6 +39,11 @@ pub async fn status(
 ) -> Result<StatusReport, EngineError> {
     let containers = engine.project_containers(&project.name).await?;
     let database = super::container_name(project, &project.settings.database);
+    let not_ours = match engine.inspect_own_container(&database, &project.name).await {
+        Err(EngineError::NotOurs { name, .. }) => Some(name),
+        Err(e) => return Err(e),
+        Ok(_) => None,
+    };
     let database_url = containers
         .iter()
         .find(|c| c.name == database && c.running)
@@ -71,5 +79,6 @@ pub async fn status(
         services,
         database_url,
         migrations,
+        not_ours,
     })
 }

@@ -30,6 +30,9 @@ pub struct UpOptions {
     pub migrate: bool,
     /// Extra labels on the container and network `up` creates (the ephemeral marks).
     pub labels: Vec<(String, String)>,
+    /// Wait for any other `up` of the project on this machine to finish first. Off only for
+    /// a project whose name no other run can have (an ephemeral one).
+    pub serialise: bool,
 }
 
 impl Default for UpOptions {
@@ -38,6 +41,7 @@ impl Default for UpOptions {
             timeout: Duration::from_secs(60),
             migrate: true,
             labels: Vec::new(),
+            serialise: true,
         }
     }
 }
@@ -90,6 +94,12 @@ pub enum UpError {
     MissingExternalVolume { name: String },
     #[error("interrupted; removed what this run created")]
     Interrupted,
+    #[error(
+        "an ephemeral database may live at most {} days, not {}",
+        max.as_secs() / 86_400,
+        humantime::format_duration(*ttl)
+    )]
+    TtlTooLong { ttl: Duration, max: Duration },
     /// The database is up but migrating or seeding it failed; the container stays.
     #[error(transparent)]
     Migrate(#[from] MigrateOpError),
@@ -112,6 +122,10 @@ impl UpError {
                 "create it with `docker volume create {name}`, or drop `external: true`"
             )),
             UpError::Interrupted => None,
+            UpError::TtlTooLong { max, .. } => Some(format!(
+                "give a --ttl of at most {}h; `devdb down --ephemeral ID` removes it earlier",
+                max.as_secs() / 3600
+            )),
             UpError::Migrate(e) => e.hint(),
         }
     }
@@ -126,8 +140,13 @@ struct Created {
     project_existed: bool,
 }
 
-/// Brings the project's database up. `cancel` resolving (Ctrl-C) stops the work and cleans
-/// up like a failure.
+/// Brings the project's database up. `cancel` resolving (Ctrl-C, SIGTERM) stops the work
+/// and cleans up like a failure.
+///
+/// Concurrent `up`s of one project take turns: the first makes the volume, network and
+/// container, migrates and seeds; the others wait, then find it all and reuse it. So a run
+/// that fails removes only what it made itself, and a new database is seeded by the run
+/// that made it, before any other run reports the database ready.
 pub async fn up(
     engine: &Engine,
     project: &Project,
@@ -135,19 +154,38 @@ pub async fn up(
     progress: &dyn Progress,
     cancel: impl Future<Output = ()>,
 ) -> Result<UpReport, UpError> {
+    let mut cancel = std::pin::pin!(cancel);
+    let _turn = if options.serialise {
+        Some(tokio::select! {
+            lock = engine.lock_project(&project.name, progress) => lock?,
+            () = cancel.as_mut() => return Err(UpError::Interrupted),
+        })
+    } else {
+        None
+    };
     let mut created = Created::default();
     let result = tokio::select! {
         result = bring_up(engine, project, options, progress, &mut created) => result,
-        () = cancel => Err(UpError::Interrupted),
+        () = cancel.as_mut() => Err(UpError::Interrupted),
     };
     if result.is_err() && !created.project_existed {
         remove_created(engine, &created, progress).await;
     }
     let mut report = result?;
     if options.migrate {
+        let migrated = tokio::select! {
+            migrated = migrate_and_seed(project, &report.url, report.new_database, progress) => migrated,
+            () = cancel.as_mut() => {
+                // A new database left half migrated and unseeded would pass for a finished
+                // one at the next `up`: it goes, like a failed first `up`.
+                if !created.project_existed {
+                    remove_created(engine, &created, progress).await;
+                }
+                return Err(UpError::Interrupted);
+            }
+        };
         // The database itself is fine: a failure here leaves the container running.
-        let (applied, seeded) =
-            migrate_and_seed(project, &report.url, report.new_database, progress).await?;
+        let (applied, seeded) = migrated?;
         report.applied = applied;
         report.seeded = seeded;
     }
@@ -163,16 +201,7 @@ async fn bring_up(
 ) -> Result<UpReport, UpError> {
     let service = project.database_service();
     let name = super::container_name(project, &service.name);
-    let existing = engine.inspect_container(&name).await?;
-    if let Some(container) = &existing
-        && container.labels.get(crate::engine::labels::PROJECT) != Some(&project.name)
-    {
-        return Err(EngineError::NotOurs {
-            name,
-            project: project.name.clone(),
-        }
-        .into());
-    }
+    let existing = engine.inspect_own_container(&name, &project.name).await?;
     created.project_existed = existing.is_some();
 
     let wanted_image = project

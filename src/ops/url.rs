@@ -174,7 +174,7 @@ pub enum UrlError {
 /// The URL of the project's running database.
 pub async fn database_url(engine: &Engine, project: &Project) -> Result<DatabaseUrl, UrlError> {
     let name = super::container_name(project, &project.settings.database);
-    let Some(container) = engine.inspect_container(&name).await? else {
+    let Some(container) = engine.inspect_own_container(&name, &project.name).await? else {
         return Err(UrlError::NotRunning {
             project: project.name.clone(),
         });

@@ -222,3 +222,82 @@ fn a_zero_ttl_and_a_ttl_without_ephemeral_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn a_ttl_past_thirty_days_is_refused_before_anything_is_made() {
+    let project = TestProject::new();
+    let guard = Ephemerals::of(&project);
+    for ttl in ["99999999999999h", "721h", "31d"] {
+        let output = project
+            .command(&["up", "--ephemeral", "--ttl", ttl, "--no-migrate"])
+            .output()
+            .unwrap();
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{ttl}: {err}");
+        assert!(!err.contains("panicked"), "{ttl}: {err}");
+        assert!(
+            err.contains("30 days") || err.contains("invalid duration"),
+            "{ttl}: {err}"
+        );
+        assert!(guard.containers().is_empty(), "{ttl}");
+    }
+    project.devdb_ok(&["up", "--ephemeral", "--ttl", "720h", "--no-migrate"]);
+    assert_eq!(guard.containers().len(), 1);
+}
+
+/// Expiry labels nobody can read (hand-made, or from a devdb that wrote what it could not
+/// read back) are reported and skipped: never a panic, never a removal.
+#[test]
+fn the_sweep_survives_expiry_labels_it_cannot_read() {
+    let project = TestProject::new();
+    let guard = Ephemerals::of(&project);
+    let image = crate::common::image();
+    let mut made = Vec::new();
+    for (i, expiry) in [
+        "garbage",
+        "999999999999999",
+        "99999999999999999999999",
+        "-5",
+        "",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = format!("{}-eph-bad{i}", project.name);
+        let labels = [
+            format!("com.docker.compose.project={id}"),
+            "dev.devdb.ephemeral=true".to_string(),
+            format!("dev.devdb.ephemeral.of={}", project.name),
+            "dev.devdb.ephemeral.purpose=ci".to_string(),
+            "dev.devdb.created=0".to_string(),
+            format!("dev.devdb.expires={expiry}"),
+        ];
+        let mut args = vec!["create".to_string(), "--name".into(), format!("{id}-db-1")];
+        for label in &labels {
+            args.extend(["--label".to_string(), label.clone()]);
+        }
+        args.push(image.to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let created = docker(&args);
+        assert!(created.status.success(), "{}", stderr(&created));
+        made.push(id);
+    }
+    // Only this project's: `--all-projects` would sweep other people's too.
+    for _ in 0..2 {
+        let args = ["down", "--ephemeral", "--expired"];
+        let output = project.devdb(&args);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            err.contains(&format!("{}-eph-bad0", project.name)) && err.contains("garbage"),
+            "the unreadable label is reported: {err}"
+        );
+    }
+    // The far-future one is simply not expired; none was removed.
+    assert_eq!(guard.containers().len(), made.len());
+    for id in &made {
+        project.devdb_ok(&["down", "--ephemeral", id]);
+    }
+    assert!(guard.containers().is_empty());
+}

@@ -373,40 +373,109 @@ async fn a_malformed_compose_file_is_reported_with_its_line() {
     assert_eq!(project.leftovers(), Vec::<String>::new());
 }
 
+/// Ctrl-C, and the signals CI runners, `timeout`, `docker stop` and Kubernetes send, during
+/// `up` of a new project: what it made is removed, and the exit code names the signal.
 #[tokio::test]
-async fn ctrl_c_during_up_removes_what_it_made() {
+async fn a_signal_during_up_removes_what_it_made() {
     let compose = simple_compose().replace(
         "volumes:\n      - pgdata",
         "command: [\"bash\", \"-c\", \"sleep 300\"]\n    volumes:\n      - pgdata",
     );
-    let project = TestProject::new().compose(&compose);
-    let mut child = project
-        .command(&["up", "--timeout", "120"])
-        .spawn()
-        .unwrap();
-    let container = project.container("db");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !stdout(&docker(&[
-        "inspect",
-        "--format",
-        "{{.State.Running}}",
-        &container,
-    ]))
-    .contains("true")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the container never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    for (signal, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        let project = TestProject::new().compose(&compose);
+        let mut child = project
+            .command(&["up", "--timeout", "120"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let container = project.container("db");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !stdout(&docker(&[
+            "inspect",
+            "--format",
+            "{{.State.Running}}",
+            &container,
+        ]))
+        .contains("true")
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the container never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}");
+        assert_eq!(project.leftovers(), Vec::<String>::new(), "SIG{signal}");
     }
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
+}
+
+/// Which addresses the engine listens on for the database's port.
+fn listening_addresses(container: &str) -> (Vec<String>, Vec<String>) {
+    let ips = |template: &str| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_str(&stdout(&docker(&[
+            "inspect", "--format", template, container,
+        ])))
         .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    assert_eq!(project.leftovers(), Vec::<String>::new());
+        let mut ips: Vec<String> = json["5432/tcp"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|b| b["HostIp"].as_str().unwrap_or("").to_string())
+            .collect();
+        ips.sort();
+        ips
+    };
+    (
+        ips("{{json .HostConfig.PortBindings}}"),
+        ips("{{json .NetworkSettings.Ports}}"),
+    )
+}
+
+#[test]
+fn ports_bind_where_the_compose_file_says_and_a_host_that_is_no_ip_is_refused() {
+    let with_port = |port: &str| simple_compose().replace("\"127.0.0.1::5432\"", port);
+    for (port, bound) in [
+        ("\"5432\"", &["127.0.0.1"][..]),
+        ("5432", &["127.0.0.1"]),
+        ("\"127.0.0.1::5432\"", &["127.0.0.1"]),
+        ("\"::5432\"", &["127.0.0.1"]),
+        ("{target: 5432, host_ip: 127.0.0.1}", &["127.0.0.1"]),
+        ("\"0.0.0.0::5432\"", &["0.0.0.0"]),
+    ] {
+        let project = TestProject::new().compose(&with_port(port));
+        project.devdb_ok(&["up", "--no-migrate"]);
+        let (configured, listening) = listening_addresses(&project.container("db"));
+        assert_eq!(configured, bound, "{port}: configured");
+        // Docker 20.10 reports an all-interfaces binding once per address family.
+        let listening: Vec<String> = listening.into_iter().filter(|ip| ip != "::").collect();
+        assert_eq!(listening, bound, "{port}: listening");
+        project.devdb_ok(&["down", "--volumes", "--yes"]);
+    }
+    for port in [
+        "\"localhost::5432\"",
+        "\"999.1.1.1::5432\"",
+        "\"127.0.0.1.5::5432\"",
+        "\"[localhost]::5432\"",
+        "{target: 5432, host_ip: localhost}",
+    ] {
+        let project = TestProject::new().compose(&with_port(port));
+        let output = project.devdb(&["up", "--no-migrate"]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{port}: {err}");
+        assert!(
+            err.contains("is not an IP address")
+                && err.contains("127.0.0.1")
+                && err.contains("0.0.0.0"),
+            "{port}: {err}"
+        );
+        assert!(err.contains("compose.yaml:"), "{port}: {err}");
+        assert_eq!(project.leftovers(), Vec::<String>::new(), "{port}");
+    }
 }
 
 #[tokio::test]
