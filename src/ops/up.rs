@@ -268,9 +268,28 @@ async fn bring_up(
                 engine.remove_container(&name, 10).await?;
             }
             check_ports_free(&spec.ports)?;
-            engine.create_container(&spec).await?;
-            if action == UpAction::Created {
-                created.container = Some(name.clone());
+            match engine.create_container(&spec).await {
+                Ok(_) => {
+                    if action == UpAction::Created {
+                        created.container = Some(name.clone());
+                    }
+                }
+                // The name was taken after the look above: the create of an `up` that was
+                // killed lands in the engine after its process died. Ours: take it as found.
+                Err(EngineError::Api {
+                    source:
+                        bollard::errors::Error::DockerResponseServerError {
+                            status_code: 409, ..
+                        },
+                    ..
+                }) if engine
+                    .inspect_own_container(&name, &project.name)
+                    .await?
+                    .is_some() =>
+                {
+                    progress.info(&format!("{name} appeared meanwhile: using it"));
+                }
+                Err(e) => return Err(e.into()),
             }
             progress.info(&format!("starting {name}"));
             engine.start_container(&name).await?;

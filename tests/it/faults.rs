@@ -35,7 +35,10 @@ fn kill_when(mut child: Child, what: &str, mut reached: impl FnMut() -> bool) {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("devdb ended ({status}) before {what}");
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "never reached {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never reached {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().expect("SIGKILL");
@@ -81,10 +84,21 @@ async fn assert_migrated_and_seeded_once(project: &TestProject) {
 async fn up_killed_at_each_step_is_recovered_by_the_next_up() {
     let points: [(&str, fn(&TestProject) -> bool); 3] = [
         ("the volume exists", |p| {
-            exists(&["volume", "ls", "-q", "--filter", &format!("name={}_pgdata", p.name)])
+            exists(&[
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("name={}_pgdata", p.name),
+            ])
         }),
         ("the container exists", |p| {
-            exists(&["ps", "-aq", "--filter", &format!("name={}", p.container("db"))])
+            exists(&[
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("name={}", p.container("db")),
+            ])
         }),
         ("the revision is running", |p| sleeping(p, 3)),
     ];
@@ -122,7 +136,9 @@ async fn migrate_killed_inside_a_revision_is_recovered_by_the_next_migrate() {
     });
     project.devdb_ok(&["migrate"]);
     assert_eq!(
-        query(&url, "SELECT id FROM devdb_revisions ORDER BY id").await.unwrap(),
+        query(&url, "SELECT id FROM devdb_revisions ORDER BY id")
+            .await
+            .unwrap(),
         ["0001", "0002"]
     );
 
@@ -136,7 +152,9 @@ async fn migrate_killed_inside_a_revision_is_recovered_by_the_next_migrate() {
     });
     project.devdb_ok(&["migrate"]);
     assert_eq!(
-        query(&url, "SELECT id FROM devdb_revisions ORDER BY id").await.unwrap(),
+        query(&url, "SELECT id FROM devdb_revisions ORDER BY id")
+            .await
+            .unwrap(),
         ["0001", "0002", "0003"]
     );
     assert_eq!(
@@ -145,9 +163,12 @@ async fn migrate_killed_inside_a_revision_is_recovered_by_the_next_migrate() {
         "no row lost"
     );
     assert_eq!(
-        query(&url, "SELECT indexname FROM pg_indexes WHERE tablename = 't'")
-            .await
-            .unwrap(),
+        query(
+            &url,
+            "SELECT indexname FROM pg_indexes WHERE tablename = 't'"
+        )
+        .await
+        .unwrap(),
         ["t_id"]
     );
 }

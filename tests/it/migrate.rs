@@ -295,10 +295,8 @@ async fn an_edited_applied_revision_is_reported_until_accepted() {
 
 #[tokio::test]
 async fn concurrent_migrate_runs_apply_each_revision_once() {
-    let project = linear(project(), 6).file(
-        "migrations/seeds/01_one.sql",
-        "INSERT INTO t1 VALUES (1);",
-    );
+    let project =
+        linear(project(), 6).file("migrations/seeds/01_one.sql", "INSERT INTO t1 VALUES (1);");
     project.devdb_ok(&["up", "--no-migrate"]);
     let url = project.url();
     let children: Vec<_> = (0..8)
