@@ -80,9 +80,12 @@ async fn assert_migrated_and_seeded_once(project: &TestProject) {
     assert_eq!(volumes.lines().count(), 1, "one labelled volume: {volumes}");
 }
 
+/// Whether a run of devdb got as far as a point worth killing it at.
+type Reached = fn(&TestProject) -> bool;
+
 #[tokio::test]
 async fn up_killed_at_each_step_is_recovered_by_the_next_up() {
-    let points: [(&str, fn(&TestProject) -> bool); 3] = [
+    let points: [(&str, Reached); 3] = [
         ("the volume exists", |p| {
             exists(&[
                 "volume",
