@@ -94,6 +94,13 @@ pub enum UpError {
     MissingExternalVolume { name: String },
     #[error("interrupted; removed what this run created")]
     Interrupted,
+    /// Someone paused the container (`docker pause`); resuming it is theirs to decide.
+    #[error("the database container {container} is paused")]
+    Paused {
+        container: String,
+        #[source]
+        source: super::NotAnswering,
+    },
     #[error(
         "an ephemeral database may live at most {} days, not {}",
         max.as_secs() / 86_400,
@@ -120,6 +127,9 @@ impl UpError {
             }),
             UpError::MissingExternalVolume { name } => Some(format!(
                 "create it with `docker volume create {name}`, or drop `external: true`"
+            )),
+            UpError::Paused { container, .. } => Some(format!(
+                "run `docker unpause {container}`, then `devdb up` again"
             )),
             UpError::Interrupted => None,
             UpError::TtlTooLong { max, .. } => Some(format!(
@@ -203,6 +213,12 @@ async fn bring_up(
     let name = super::container_name(project, &service.name);
     let existing = engine.inspect_own_container(&name, &project.name).await?;
     created.project_existed = existing.is_some();
+    if existing.as_ref().is_some_and(|c| c.state == "paused") {
+        return Err(UpError::Paused {
+            container: name,
+            source: super::NotAnswering,
+        });
+    }
 
     let wanted_image = project
         .settings

@@ -142,10 +142,20 @@ async fn a_paused_or_hung_server_is_an_error_with_exit_4_not_a_hang() {
     let container = project.container("db");
 
     // Paused: the engine says so; every command answers at once.
-    assert!(docker(&["pause", &container]).status.success());
+    // The engine may refuse a pause while it runs the container's healthcheck: try again.
+    let mut paused = docker(&["pause", &container]);
+    for _ in 0..20 {
+        if paused.status.success() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+        paused = docker(&["pause", &container]);
+    }
+    assert!(paused.status.success(), "{}", stderr(&paused));
     let resume = on_drop(&["unpause", &container]);
     for args in [
-        &["migrate"][..],
+        &["up"][..],
+        &["migrate"],
         &["current"],
         &["backup"],
         &["clone"],
