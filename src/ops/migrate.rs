@@ -73,6 +73,7 @@ pub async fn migrate(
 ) -> Result<MigrateReport, MigrateOpError> {
     let graph = graph_of(project)?;
     let mut conn = connect_project(engine, project).await?;
+    super::warn_restore_leftovers(&mut conn, progress).await;
     Ok(migrator(&graph, project, progress)
         .upgrade(&mut conn, target, options)
         .await?)
@@ -241,6 +242,7 @@ pub async fn migrate_and_seed(
     progress: &dyn Progress,
 ) -> Result<(Vec<String>, Vec<String>), MigrateOpError> {
     let mut conn = url.connect().await?;
+    super::warn_restore_leftovers(&mut conn, progress).await;
     let mut applied = Vec::new();
     if project.settings.migrations.is_dir() {
         let graph = graph_of(project)?;

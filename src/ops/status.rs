@@ -27,6 +27,8 @@ pub struct StatusReport {
     /// Where the running database is against the migration files; `None` when it is not
     /// running or the files cannot be read.
     pub migrations: Option<super::CurrentReport>,
+    /// What needs attention: databases an interrupted restore left.
+    pub warnings: Vec<String>,
 }
 
 pub async fn status(
@@ -36,11 +38,21 @@ pub async fn status(
 ) -> Result<StatusReport, EngineError> {
     let containers = engine.project_containers(&project.name).await?;
     let database = super::container_name(project, &project.settings.database);
-    let database_url = containers
+    let url = containers
         .iter()
         .find(|c| c.name == database && c.running)
-        .and_then(|c| url_of(engine, project, c))
-        .map(|url| url.render(show_password));
+        .and_then(|c| url_of(engine, project, c));
+    let database_url = url.as_ref().map(|url| url.render(show_password));
+    let mut warnings = Vec::new();
+    if let Some(url) = &url
+        && let Ok(mut conn) = url.connect().await
+    {
+        let name = project.credentials().database;
+        if let Ok(leftovers) = super::restore_leftovers(&mut conn, &name).await {
+            warnings.extend(leftovers.iter().map(|l| l.describe(&name)));
+        }
+        let _ = sqlx::Connection::close(conn).await;
+    }
     let services = containers
         .into_iter()
         .map(|c| ServiceStatus {
@@ -71,5 +83,6 @@ pub async fn status(
         services,
         database_url,
         migrations,
+        warnings,
     })
 }
