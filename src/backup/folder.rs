@@ -5,7 +5,7 @@
 //! A dump is all the data: folders are made `0700` and files `0600`.
 
 use std::fs::{DirBuilder, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -80,6 +80,7 @@ impl PartialFolder {
         let dir = tempfile::Builder::new()
             .prefix(&format!("{PARTIAL_PREFIX}{name}-"))
             .tempdir_in(folder)?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
         let lock = File::open(dir.path())?;
         lock.lock()?;
         drop(guard);
@@ -314,7 +315,7 @@ mod tests {
         std::fs::write(abandoned.join("database.dump"), "PGDMP").unwrap();
 
         let (second, removed) = PartialFolder::create(&folder, "20250101_000001").unwrap();
-        assert_eq!(removed, [abandoned.clone()]);
+        assert_eq!(removed, [abandoned]);
         assert!(running.path().is_dir(), "a running backup's folder is kept");
         let finished = folder.join("20250101_000001");
         second.finish(&finished).unwrap();

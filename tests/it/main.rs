@@ -11,6 +11,7 @@ mod engine;
 mod ephemeral;
 mod example;
 mod migrate;
+mod restore;
 mod revisions;
 mod scratch;
 mod services;
