@@ -44,8 +44,13 @@ pub async fn status(
         .and_then(|c| url_of(engine, project, c));
     let database_url = url.as_ref().map(|url| url.render(show_password));
     let mut warnings = Vec::new();
-    if let Some(url) = &url
-        && let Ok(mut conn) = url.connect().await
+    // From template1: the project's database may be the one that takes no connections.
+    let admin = url.as_ref().map(|url| super::url::DatabaseUrl {
+        database: "template1".into(),
+        ..url.clone()
+    });
+    if let Some(admin) = &admin
+        && let Ok(mut conn) = admin.connect().await
     {
         let name = project.credentials().database;
         if let Ok(leftovers) = super::restore_leftovers(&mut conn, &name).await {

@@ -54,6 +54,13 @@ async fn backup_then_change_then_restore_brings_every_row_back() {
     let url = project.url();
     let before = items(&url).await;
     assert!(before.starts_with("500:"), "{before}");
+    // Database-level properties, which live outside the database's own catalogs.
+    query(
+        &url,
+        "ALTER DATABASE appdb SET work_mem TO '8MB'; COMMENT ON DATABASE appdb IS 'the app''s'",
+    )
+    .await
+    .unwrap();
 
     let (dir, report) = backup(&project);
     assert!(dir.starts_with(project.path().join("backups")), "{dir:?}");
@@ -112,7 +119,8 @@ async fn backup_then_change_then_restore_brings_every_row_back() {
     query(
         &url,
         "DELETE FROM item WHERE id % 3 = 0; UPDATE item SET name = 'changed' WHERE id < 50; \
-         DROP VIEW item_names; CREATE TABLE extra (id int)",
+         DROP VIEW item_names; CREATE TABLE extra (id int); ALTER DATABASE appdb RESET work_mem; \
+         COMMENT ON DATABASE appdb IS NULL",
     )
     .await
     .unwrap();
@@ -137,6 +145,16 @@ async fn backup_then_change_then_restore_brings_every_row_back() {
     );
 
     assert_eq!(items(&url).await, before);
+    assert_eq!(query(&url, "SHOW work_mem").await.unwrap(), ["8MB"]);
+    assert_eq!(
+        query(
+            &url,
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'appdb'"
+        )
+        .await
+        .unwrap(),
+        ["the app's"]
+    );
     let view = query(&url, "SELECT count(*) FROM item_names")
         .await
         .unwrap();

@@ -309,4 +309,25 @@ async fn a_restore_killed_at_any_point_leaves_the_database_as_it_was() {
     project.devdb_ok(&["restore", "--clean"]);
     assert_eq!(databases(&url).await, STANDARD);
     assert!(!project.devdb_ok(&["status"]).contains("warning"));
+
+    // What a restore killed inside its swap may leave when sessions kept coming back: the
+    // database whole, under its name, closed to new sessions.
+    query(&admin, "ALTER DATABASE appdb WITH ALLOW_CONNECTIONS false")
+        .await
+        .unwrap();
+    let status = project.devdb_ok(&["status"]);
+    assert!(
+        status.contains(
+            "warning: database appdb takes no connections: a restore was interrupted as it \
+             swapped databases (the database is whole); `devdb restore --clean` opens it again"
+        ),
+        "{status}"
+    );
+    let output = project.devdb(&["restore", "--clean"]);
+    assert!(
+        stderr(&output).contains("database appdb takes connections again"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(state(&url).await, restored);
 }

@@ -181,6 +181,14 @@ pub enum RestoreError {
         source: std::io::Error,
         dropped: bool,
     },
+    #[error(
+        "giving the restored database the name {database} failed (the database was not changed): {source}"
+    )]
+    Swap {
+        database: String,
+        #[source]
+        source: Box<RestoreError>,
+    },
     #[error("{failure}; then dropping the partial database {partial} failed: {source}")]
     DropFailed {
         failure: Box<RestoreError>,
@@ -492,6 +500,10 @@ pub async fn restore(
     )
     .await
     {
+        let failure = RestoreError::Swap {
+            database: database.clone(),
+            source: Box::new(failure),
+        };
         return Err(match drop_database(&mut admin, &partial).await {
             Ok(()) => failure,
             Err(e) => RestoreError::DropFailed {

@@ -103,17 +103,12 @@ pub enum Leftover {
     Replaced(String),
     /// Left by an older devdb; it may hold the only whole copy.
     BeforeRestore(String),
+    /// The project's database itself, whole but closed to new sessions by a restore killed
+    /// as it swapped databases.
+    Closed(String),
 }
 
 impl Leftover {
-    pub fn name(&self) -> &str {
-        match self {
-            Leftover::Restoring(name)
-            | Leftover::Replaced(name)
-            | Leftover::BeforeRestore(name) => name,
-        }
-    }
-
     /// What it is and what to do about it, for `status`, `up`, `migrate` and `backup`.
     pub fn describe(&self, database: &str) -> String {
         match self {
@@ -130,6 +125,10 @@ impl Leftover {
                  hold {database} as it was before it; `devdb restore --clean` says how to look \
                  at it and put it back"
             ),
+            Leftover::Closed(name) => format!(
+                "database {name} takes no connections: a restore was interrupted as it swapped \
+                 databases (the database is whole); `devdb restore --clean` opens it again"
+            ),
         }
     }
 }
@@ -145,11 +144,14 @@ pub async fn restore_leftovers(
         replaced_name(database),
         before_restore_name(database),
     ];
-    let found: Vec<String> =
-        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname = ANY($1)")
-            .bind(&names[..])
-            .fetch_all(&mut *conn)
-            .await?;
+    let found: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname = ANY($1) \
+         OR (datname = $2 AND NOT datallowconn)",
+    )
+    .bind(&names[..])
+    .bind(database)
+    .fetch_all(&mut *conn)
+    .await?;
     if found.is_empty() || restore_running(conn, database).await? {
         return Ok(Vec::new());
     }
@@ -163,6 +165,9 @@ pub async fn restore_leftovers(
     }
     if found.contains(&before) {
         leftovers.push(Leftover::BeforeRestore(before));
+    }
+    if found.iter().any(|name| name == database) {
+        leftovers.push(Leftover::Closed(database.to_string()));
     }
     Ok(leftovers)
 }
