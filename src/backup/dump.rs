@@ -95,8 +95,9 @@ const fn version(major: u8, minor: u8) -> u32 {
     (major as u32) << 16 | (minor as u32) << 8
 }
 
-/// The archive versions this reader knows (pg_dump of Postgres 10 to 18 writes 1.12-1.16).
-const OLDEST: u32 = version(1, 10);
+/// The archive versions this reader knows (1.12, pg_dump of Postgres 9.0, to 1.16, which
+/// pg_dump of Postgres 17 to 19 writes).
+const OLDEST: u32 = version(1, 12);
 const NEWEST: u32 = version(1, 16);
 /// `archCustom` in pg_dump's format enum.
 const CUSTOM_FORMAT: u8 = 1;
@@ -170,7 +171,7 @@ fn parse<R: Read>(a: &mut Archive<R>) -> Result<DumpDatabase, ParseError> {
     a.version = version(major, minor) | revision as u32;
     if !(OLDEST..=NEWEST + 0xff).contains(&a.version) {
         return Err(bad(format!(
-            "archive version {major}.{minor} is not one devdb reads (1.10 to 1.16)"
+            "archive version {major}.{minor} is not one devdb reads (1.12 to 1.16)"
         )));
     }
     a.int_size = a.byte()?;
