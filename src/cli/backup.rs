@@ -139,6 +139,9 @@ pub async fn restore(
     let Some(spec) = &args.backup else {
         let engine = Engine::connect().await?;
         let done = ops::clean_restore_leftovers(&engine, &context.project).await?;
+        if args.json {
+            return output::json(&serde_json::json!({ "cleaned": done }));
+        }
         if done.is_empty() {
             eprintln!("no leftovers of interrupted restores");
         }

@@ -330,4 +330,7 @@ async fn a_restore_killed_at_any_point_leaves_the_database_as_it_was() {
         stderr(&output)
     );
     assert_eq!(state(&url).await, restored);
+    let json: serde_json::Value =
+        serde_json::from_str(&project.devdb_ok(&["restore", "--clean", "--json"])).unwrap();
+    assert_eq!(json, serde_json::json!({ "cleaned": [] }));
 }
