@@ -553,6 +553,7 @@ async fn a_killed_backup_leaves_the_database_alone_and_the_next_backup_removes_i
 
     assert_eq!(items(&url).await, before);
     project.devdb_ok(&["status"]);
+    project.devdb_ok(&["migrate"]);
     let list = project.devdb_ok(&["backup", "list", "--json"]);
     assert_eq!(list, "[]", "a partial folder is not a backup");
 
