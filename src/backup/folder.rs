@@ -1,6 +1,11 @@
-//! Backup folders on disk: their names (a UTC timestamp, never reused), the listing of
-//! `backup list`, and finding the folder `restore DIR|latest` means.
+//! Backup folders on disk: their names (a UTC timestamp, never reused), the hidden
+//! folder a backup is written in and the clean-up of those a killed backup left, the
+//! listing of `backup list`, and finding the folder `restore DIR|latest` means.
+//!
+//! A dump is all the data: folders are made `0700` and files `0600`.
 
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -28,6 +33,101 @@ pub fn unique_folder(parent: &Path, name: &str) -> PathBuf {
         .map(|n| parent.join(format!("{name}_{n}")))
         .find(|p| !p.exists())
         .expect("some suffix is free")
+}
+
+/// Creates `path` and its missing parents, each only its owner can enter.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    DirBuilder::new().recursive(true).mode(0o700).create(path)
+}
+
+/// Creates (or truncates) the file at `path`, readable by its owner only.
+pub fn create_private_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Serializes starting backups in one backups folder with the clean-up of partial folders,
+/// so a partial folder is never seen before its backup holds its lock.
+const FOLDER_LOCK: &str = ".devdb-lock";
+
+/// The hidden folder a backup is written in. It stays locked (an exclusive `flock` on the
+/// folder itself) while its backup runs, so another backup can tell it from one a killed
+/// backup left; it is removed when dropped unless [`PartialFolder::finish`] renamed it.
+pub struct PartialFolder {
+    dir: Option<tempfile::TempDir>,
+    _lock: File,
+}
+
+impl PartialFolder {
+    /// Creates `folder/.partial-<name>-<random>` (and `folder` if missing), after removing
+    /// the partial folders of backups that are no longer running. Returns it and the
+    /// folders it removed.
+    pub fn create(folder: &Path, name: &str) -> std::io::Result<(PartialFolder, Vec<PathBuf>)> {
+        create_private_dir(folder)?;
+        let guard = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(folder.join(FOLDER_LOCK))?;
+        guard.lock()?;
+        let removed = remove_abandoned(folder)?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{PARTIAL_PREFIX}{name}-"))
+            .tempdir_in(folder)?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+        let lock = File::open(dir.path())?;
+        lock.lock()?;
+        drop(guard);
+        Ok((
+            PartialFolder {
+                dir: Some(dir),
+                _lock: lock,
+            },
+            removed,
+        ))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().expect("not finished yet").path()
+    }
+
+    /// Renames the finished folder to `to`; on failure the folder is removed.
+    pub fn finish(mut self, to: &Path) -> std::io::Result<()> {
+        let kept = self.dir.take().expect("not finished yet").keep();
+        std::fs::rename(&kept, to).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&kept);
+        })
+    }
+}
+
+/// Removes the partial folders in `folder` whose backup is gone (nobody holds their lock).
+fn remove_abandoned(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        let path = entry.path();
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(PARTIAL_PREFIX)
+            || !path.is_dir()
+        {
+            continue;
+        }
+        let Ok(dir) = File::open(&path) else { continue };
+        if dir.try_lock().is_ok() {
+            std::fs::remove_dir_all(&path)?;
+            removed.push(path);
+        }
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 /// One backup as `backup list` shows it.
@@ -197,5 +297,31 @@ mod tests {
             dir.path().join("20250101_000000")
         );
         assert!(resolve_backup(dir.path(), "nope").is_err());
+    }
+
+    #[test]
+    fn partial_folders_of_running_backups_are_kept_and_abandoned_ones_removed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("backups");
+        let (running, removed) = PartialFolder::create(&folder, "20250101_000000").unwrap();
+        assert!(removed.is_empty());
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(running.path()), 0o700);
+        // What a killed backup leaves: a partial folder nobody holds.
+        let abandoned = folder.join(".partial-20240101_000000-abc");
+        std::fs::create_dir(&abandoned).unwrap();
+        std::fs::write(abandoned.join("database.dump"), "PGDMP").unwrap();
+
+        let (second, removed) = PartialFolder::create(&folder, "20250101_000001").unwrap();
+        assert_eq!(removed, [abandoned]);
+        assert!(running.path().is_dir(), "a running backup's folder is kept");
+        let finished = folder.join("20250101_000001");
+        second.finish(&finished).unwrap();
+        assert!(finished.is_dir());
+        let path = running.path().to_path_buf();
+        drop(running);
+        assert!(!path.exists());
     }
 }

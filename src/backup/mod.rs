@@ -10,16 +10,20 @@
 //! - `history.json`: the rows of devdb's record table (applied revisions);
 //! - `current.txt`: the revision(s) the database was at, one a line (`base` when none);
 //! - `manifest.json`: every other file's size and SHA-256, the Postgres version and the
-//!   revisions. A restore checks every file against it before it changes anything.
+//!   revisions. A restore checks every file against it before it changes anything, and
+//!   takes which database the backup holds from the dump's own table of contents.
 //!
 //! The dump, the schema and the history are read in one snapshot, so they agree.
 
+mod dump;
 mod folder;
 mod manifest;
 
+pub use dump::{DumpDatabase, DumpError, read_dump_database};
+
 pub use folder::{
-    BackupSummary, FolderError, PARTIAL_PREFIX, backup_name, list_backups, resolve_backup,
-    unique_folder,
+    BackupSummary, FolderError, PARTIAL_PREFIX, PartialFolder, backup_name, create_private_dir,
+    create_private_file, list_backups, resolve_backup, unique_folder,
 };
 pub use manifest::{
     CURRENT_FILE, DUMP_FILE, FORMAT, HISTORY_FILE, MANIFEST_FILE, MIGRATIONS_DIR, Manifest,

@@ -12,7 +12,7 @@ use super::output;
 use super::services::interrupted;
 use crate::backup::{list_backups, resolve_backup};
 use crate::engine::Engine;
-use crate::ops::{self, BackupOptions};
+use crate::ops::{self, BackupOptions, RestoreOptions};
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Args)]
@@ -54,7 +54,14 @@ pub struct ListArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RestoreArgs {
     /// A backup folder, the name of one in the backups folder, or `latest`
-    pub backup: String,
+    #[arg(required_unless_present = "clean")]
+    pub backup: Option<String>,
+    /// Restore a backup that another project (this one) took
+    #[arg(long, value_name = "PROJECT")]
+    pub from_project: Option<String>,
+    /// Drop what interrupted restores left on the server, and restore nothing
+    #[arg(long, conflicts_with_all = ["backup", "from_project"])]
+    pub clean: bool,
     #[command(flatten)]
     pub folder: FolderArgs,
     /// Replace the database without asking
@@ -129,10 +136,28 @@ pub async fn restore(
     args: &RestoreArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
-    let dir = resolve_backup(&folder(context, &args.folder), &args.backup)?;
-    // Checked before the question: a damaged backup is refused without asking.
+    let Some(spec) = &args.backup else {
+        let engine = Engine::connect().await?;
+        let done = ops::clean_restore_leftovers(&engine, &context.project).await?;
+        if args.json {
+            return output::json(&serde_json::json!({ "cleaned": done }));
+        }
+        if done.is_empty() {
+            eprintln!("no leftovers of interrupted restores");
+        }
+        for line in done {
+            eprintln!("{line}");
+        }
+        return Ok(());
+    };
+    let dir = resolve_backup(&folder(context, &args.folder), spec)?;
+    // Checked before the question: a damaged backup, or one of another database or
+    // project, is refused without asking.
     let verified = ops::verify_backup(&dir).await?;
-    verified.check_database(&context.project)?;
+    let options = RestoreOptions {
+        from_project: args.from_project.clone(),
+    };
+    verified.check_for(&context.project, options.from_project.as_deref())?;
     let manifest = verified.manifest();
     confirm(
         &format!(
@@ -144,13 +169,14 @@ pub async fn restore(
             manifest.created_at
         ),
         args.yes,
-        &format!("devdb restore {}", args.backup),
+        &format!("devdb restore {spec}"),
     )?;
     let engine = Engine::connect().await?;
     let report = ops::restore(
         &engine,
         &context.project,
         &verified,
+        &options,
         progress,
         interrupted(),
     )

@@ -2,6 +2,7 @@
 //! [`crate::ops`].
 
 use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -171,9 +172,11 @@ fn print_ephemeral(report: &EphemeralReport, args: &StartArgs) -> anyhow::Result
 
 /// Appends `KEY=value` lines to a file (created if missing), the format of `$GITHUB_ENV`.
 fn append_env(path: &Path, pairs: &[(&str, String)]) -> anyhow::Result<()> {
+    // A URL with its password: only the user may read a file devdb creates.
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot open {} to append DATABASE_URL", path.display()))?;
     let text: String = pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
@@ -363,6 +366,9 @@ pub async fn status(context: &Context, args: &StatusArgs) -> anyhow::Result<()> 
                 migrations.unknown.join(", ")
             ))?;
         }
+    }
+    for warning in &report.warnings {
+        output::line(&format!("warning: {warning}"))?;
     }
     Ok(())
 }

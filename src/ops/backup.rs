@@ -5,8 +5,10 @@
 //! match, and its output is streamed to disk through the engine's exec API chunk by chunk:
 //! devdb's memory does not grow with the database. The folder is written under a hidden
 //! `.partial-` name and renamed at the end, so a failed backup leaves nothing that looks
-//! complete (and the partial folder is removed).
+//! complete (and the partial folder is removed; the next backup removes the one a killed
+//! backup left). Folders are `0700` and files `0600`: a dump is all the data.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -19,8 +21,8 @@ use tokio::io::AsyncWriteExt;
 use super::url::{ConnectError, UrlError, database_url};
 use crate::backup::{
     CURRENT_FILE, DUMP_FILE, FORMAT, HISTORY_FILE, MANIFEST_FILE, MIGRATIONS_DIR, Manifest,
-    ManifestFile, ManifestRevisions, PARTIAL_PREFIX, SCHEMA_FILE, backup_name, file_entry,
-    unique_folder,
+    ManifestFile, ManifestRevisions, PartialFolder, SCHEMA_FILE, backup_name, create_private_dir,
+    create_private_file, file_entry, unique_folder,
 };
 use crate::config::{Credentials, Project};
 use crate::engine::{Engine, EngineError, ExecChunk, ExecSpec, StderrTail};
@@ -126,16 +128,21 @@ pub async fn backup(
         .folder
         .clone()
         .unwrap_or_else(|| project.settings.backups.clone());
-    std::fs::create_dir_all(&folder).map_err(io("creating the backups folder", &folder))?;
     let (name, created_at) = backup_name(SystemTime::now());
-    // Removed on drop: an error anywhere below leaves no partial folder behind.
-    let partial = tempfile::Builder::new()
-        .prefix(&format!("{PARTIAL_PREFIX}{name}-"))
-        .tempdir_in(&folder)
-        .map_err(io("creating a folder in", &folder))?;
+    // Removed on drop: an error anywhere below leaves no partial folder behind, and the
+    // next backup removes the one a killed backup left.
+    let (partial, abandoned) =
+        PartialFolder::create(&folder, &name).map_err(io("creating a folder in", &folder))?;
+    for path in abandoned {
+        progress.info(&format!(
+            "removed {}, left by an interrupted backup",
+            path.display()
+        ));
+    }
     let dir = partial.path();
 
     let mut conn = url.connect().await?;
+    super::warn_restore_leftovers(&mut conn, progress).await;
     // The dump, the schema and the history are all read in this one snapshot.
     store::execute(
         &mut conn,
@@ -219,15 +226,9 @@ pub async fn backup(
     write(dir, MANIFEST_FILE, &manifest_json)?;
 
     let path = unique_folder(&folder, &name);
-    let kept = partial.keep();
-    if let Err(source) = std::fs::rename(&kept, &path) {
-        let _ = std::fs::remove_dir_all(&kept);
-        return Err(BackupError::Io {
-            step: "renaming the finished backup to",
-            path,
-            source,
-        });
-    }
+    partial
+        .finish(&path)
+        .map_err(io("renaming the finished backup to", &path))?;
     Ok(BackupReport {
         path,
         manifest,
@@ -271,9 +272,7 @@ async fn dump(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let file = tokio::fs::File::create(path)
-        .await
-        .map_err(io("creating", path))?;
+    let file = tokio::fs::File::from_std(create_private_file(path).map_err(io("creating", path))?);
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut exec = engine.exec(container, &spec).await?;
     let mut hasher = Sha256::new();
@@ -361,7 +360,9 @@ pub(crate) fn current_revisions(project: &Project, applied: &[String]) -> Vec<St
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), BackupError> {
     let path = dir.join(name);
-    std::fs::write(&path, text).map_err(io("writing", &path))
+    create_private_file(&path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(io("writing", &path))
 }
 
 /// Copies the migrations folder (seeds and all) into `dir/migrations`; returns the copied
@@ -374,7 +375,7 @@ fn copy_migrations(source: &Path, dir: &Path) -> Result<Vec<String>, BackupError
     let mut pending = vec![(source.to_path_buf(), MIGRATIONS_DIR.to_string())];
     while let Some((from, relative)) = pending.pop() {
         let to = dir.join(&relative);
-        std::fs::create_dir_all(&to).map_err(io("creating", &to))?;
+        create_private_dir(&to).map_err(io("creating", &to))?;
         let entries = std::fs::read_dir(&from).map_err(io("reading", &from))?;
         let mut entries: Vec<_> = entries
             .collect::<Result<_, _>>()
@@ -387,7 +388,13 @@ fn copy_migrations(source: &Path, dir: &Path) -> Result<Vec<String>, BackupError
             if path.is_dir() {
                 pending.push((path, child));
             } else if path.is_file() {
-                std::fs::copy(&path, dir.join(&child)).map_err(io("copying", &path))?;
+                // Not fs::copy, which would copy the source's permissions too.
+                std::fs::File::open(&path)
+                    .and_then(|mut from| {
+                        let mut to = create_private_file(&dir.join(&child))?;
+                        std::io::copy(&mut from, &mut to)
+                    })
+                    .map_err(io("copying", &path))?;
                 copied.push(child);
             }
         }

@@ -73,6 +73,7 @@ pub async fn migrate(
 ) -> Result<MigrateReport, MigrateOpError> {
     let graph = graph_of(project)?;
     let mut conn = connect_project(engine, project).await?;
+    super::warn_restore_leftovers(&mut conn, progress).await;
     let schema = &project.settings.version_schema;
     let due =
         !options.dry_run && seeds_due(&mut conn, &project.settings.seeds, schema, false).await?;
@@ -259,6 +260,7 @@ pub async fn migrate_and_seed(
     progress: &dyn Progress,
 ) -> Result<(Vec<String>, Vec<String>), MigrateOpError> {
     let mut conn = url.connect().await?;
+    super::warn_restore_leftovers(&mut conn, progress).await;
     let due = seeds_due(
         &mut conn,
         &project.settings.seeds,

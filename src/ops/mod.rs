@@ -37,7 +37,10 @@ pub use migrate::{
     CurrentReport, MigrateOpError, RevisionInfo, applied_ids, current, downgrade, downgrade_sql,
     migrate, seed, stamp, upgrade_sql,
 };
-pub use restore::{RestoreError, RestoreReport, VerifiedBackup, restore, verify_backup};
+pub use restore::{
+    Leftover, RestoreError, RestoreOptions, RestoreReport, VerifiedBackup, clean_restore_leftovers,
+    restore, restore_leftovers, verify_backup, warn_restore_leftovers,
+};
 pub use squash::{SquashError, SquashOptions, SquashPlan, SquashReport, squash, squash_plan};
 pub use status::{ServiceStatus, StatusReport, status};
 pub use up::{UpAction, UpError, UpOptions, UpReport, up};

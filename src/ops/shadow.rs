@@ -1,10 +1,13 @@
 //! Shadow databases: scratch databases in the project's own server, where `check` and
 //! `squash` rebuild a schema from migration files to compare it with another.
 //!
-//! A shadow is named `devdb_shadow_<random>` and is always dropped: explicitly with
+//! A shadow is named `devdb_shadow_<pid>_<random>` and is always dropped: explicitly with
 //! [`ShadowDatabase::remove`] on the normal path, and by its guard when an error or a
 //! panic ends the work early (the guard drops it from a thread of its own, because a
-//! `Drop` cannot await).
+//! `Drop` cannot await). A killed devdb cannot drop its shadow, so the `<pid>` in the name
+//! is that of a session the shadow's creator keeps open for the shadow's whole life: a
+//! shadow whose session is gone is abandoned, and the next shadow created on the server
+//! drops it, while the shadows of runs still going are left alone.
 
 use std::collections::BTreeSet;
 
@@ -53,16 +56,26 @@ pub struct ShadowDatabase {
     /// The project's own database, through which the shadow is created and dropped.
     server: DatabaseUrl,
     pub url: DatabaseUrl,
+    /// The session whose pid the name carries: while it lives, the shadow is in use.
+    holder: Option<PgConnection>,
     removed: bool,
 }
 
 impl ShadowDatabase {
     /// Creates an empty shadow database next to `server`'s database (from `template1`,
-    /// like the project's own database).
+    /// like the project's own database), after dropping the shadows killed runs left.
     pub async fn create(server: &DatabaseUrl) -> Result<ShadowDatabase, ShadowError> {
-        let suffix: u64 = rand::random();
-        let name = format!("{SHADOW_PREFIX}{:012x}", suffix & 0xffff_ffff_ffff);
         let mut conn = server.connect().await?;
+        drop_abandoned(&mut conn).await;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|source| ShadowError::Create {
+                name: SHADOW_PREFIX.to_string(),
+                source,
+            })?;
+        let suffix: u32 = rand::random();
+        let name = format!("{SHADOW_PREFIX}{pid}_{suffix:08x}");
         sqlx::raw_sql(AssertSqlSafe(format!(
             "CREATE DATABASE {}",
             quote_ident(&name)
@@ -73,12 +86,12 @@ impl ShadowDatabase {
             name: name.clone(),
             source,
         })?;
-        let _ = conn.close().await;
         let mut url = server.clone();
         url.database = name;
         Ok(ShadowDatabase {
             server: server.clone(),
             url,
+            holder: Some(conn),
             removed: false,
         })
     }
@@ -94,7 +107,11 @@ impl ShadowDatabase {
     /// Drops the shadow database, ending any session still connected to it.
     pub async fn remove(mut self) -> Result<(), ShadowError> {
         self.removed = true;
-        drop_database(&self.server, self.name()).await
+        let dropped = drop_database(&self.server, self.name()).await;
+        if let Some(holder) = self.holder.take() {
+            let _ = holder.close().await;
+        }
+        dropped
     }
 }
 
@@ -116,6 +133,50 @@ impl Drop for ShadowDatabase {
         })
         .join();
     }
+}
+
+/// Drops the shadows on the server whose creator's session is gone (and those of an
+/// older devdb, whose names carry no pid, when nobody is connected to them). Best effort:
+/// a shadow that cannot be dropped now is tried again next time.
+async fn drop_abandoned(conn: &mut PgConnection) {
+    let Ok(names) = sqlx::query_scalar::<_, String>(
+        "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1)",
+    )
+    .bind(SHADOW_PREFIX)
+    .fetch_all(&mut *conn)
+    .await
+    else {
+        return;
+    };
+    for name in names {
+        let owner = shadow_owner(&name);
+        let alive = match owner {
+            Some(pid) => sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)",
+            )
+            .bind(pid)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_or(true),
+            None => false,
+        };
+        if alive {
+            continue;
+        }
+        let force = if owner.is_some() { " WITH (FORCE)" } else { "" };
+        let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {}{force}",
+            quote_ident(&name)
+        )))
+        .execute(&mut *conn)
+        .await;
+    }
+}
+
+/// The pid of the session that owns the shadow `name` (`devdb_shadow_<pid>_<random>`).
+fn shadow_owner(name: &str) -> Option<i32> {
+    let (pid, _) = name.strip_prefix(SHADOW_PREFIX)?.split_once('_')?;
+    pid.parse().ok()
 }
 
 async fn drop_database(server: &DatabaseUrl, name: &str) -> Result<(), ShadowError> {
@@ -174,4 +235,17 @@ pub async fn snapshot(
             what: what.to_string(),
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_is_read_from_the_name() {
+        assert_eq!(shadow_owner("devdb_shadow_1234_0badcafe"), Some(1234));
+        assert_eq!(shadow_owner("devdb_shadow_0123456789ab"), None);
+        assert_eq!(shadow_owner("devdb_shadow_x_1"), None);
+        assert_eq!(shadow_owner("other_1_2"), None);
+    }
 }

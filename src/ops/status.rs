@@ -30,6 +30,8 @@ pub struct StatusReport {
     /// A container under the name of the project's database that does not carry the
     /// project's label: shown so that nobody takes it for the project's, never touched.
     pub not_ours: Option<String>,
+    /// What needs attention: databases an interrupted restore left.
+    pub warnings: Vec<String>,
 }
 
 pub async fn status(
@@ -44,11 +46,26 @@ pub async fn status(
         Err(e) => return Err(e),
         Ok(_) => None,
     };
-    let database_url = containers
+    let url = containers
         .iter()
         .find(|c| c.name == database && c.running)
-        .and_then(|c| url_of(engine, project, c))
-        .map(|url| url.render(show_password));
+        .and_then(|c| url_of(engine, project, c));
+    let database_url = url.as_ref().map(|url| url.render(show_password));
+    let mut warnings = Vec::new();
+    // From template1: the project's database may be the one that takes no connections.
+    let admin = url.as_ref().map(|url| super::url::DatabaseUrl {
+        database: "template1".into(),
+        ..url.clone()
+    });
+    if let Some(admin) = &admin
+        && let Ok(mut conn) = admin.connect().await
+    {
+        let name = project.credentials().database;
+        if let Ok(leftovers) = super::restore_leftovers(&mut conn, &name).await {
+            warnings.extend(leftovers.iter().map(|l| l.describe(&name)));
+        }
+        let _ = sqlx::Connection::close(conn).await;
+    }
     let services = containers
         .into_iter()
         .map(|c| ServiceStatus {
@@ -80,5 +97,6 @@ pub async fn status(
         database_url,
         migrations,
         not_ours,
+        warnings,
     })
 }

@@ -7,7 +7,7 @@ use std::process::Stdio;
 
 use crate::common::{TestProject, query, simple_compose, stderr};
 
-const SCHEMA: &str = "-- devdb:revision 0001
+pub(crate) const SCHEMA: &str = "-- devdb:revision 0001
 -- devdb:parents
 -- devdb:message items, a view and a function
 
@@ -18,14 +18,14 @@ CREATE FUNCTION item_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) F
 INSERT INTO item SELECT g, 'item ' || g FROM generate_series(1, 500) g;
 ";
 
-fn project() -> TestProject {
+pub(crate) fn project() -> TestProject {
     TestProject::new()
         .compose(&simple_compose())
         .file("migrations/0001_items.sql", SCHEMA)
 }
 
 /// A summary of every row of `item`, to compare before and after.
-async fn items(url: &str) -> String {
+pub(crate) async fn items(url: &str) -> String {
     query(
         url,
         "SELECT count(*)::text || ':' || coalesce(sum(hashtext(id::text || name)::bigint), 0)::text FROM item",
@@ -35,13 +35,13 @@ async fn items(url: &str) -> String {
     .remove(0)
 }
 
-async fn databases(url: &str) -> Vec<String> {
+pub(crate) async fn databases(url: &str) -> Vec<String> {
     query(url, "SELECT datname::text FROM pg_database ORDER BY 1")
         .await
         .unwrap()
 }
 
-fn backup(project: &TestProject) -> (PathBuf, serde_json::Value) {
+pub(crate) fn backup(project: &TestProject) -> (PathBuf, serde_json::Value) {
     let json = project.devdb_ok(&["backup", "--json"]);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     (PathBuf::from(report["path"].as_str().unwrap()), report)
@@ -54,6 +54,13 @@ async fn backup_then_change_then_restore_brings_every_row_back() {
     let url = project.url();
     let before = items(&url).await;
     assert!(before.starts_with("500:"), "{before}");
+    // Database-level properties, which live outside the database's own catalogs.
+    query(
+        &url,
+        "ALTER DATABASE appdb SET work_mem TO '8MB'; COMMENT ON DATABASE appdb IS 'the app''s'",
+    )
+    .await
+    .unwrap();
 
     let (dir, report) = backup(&project);
     assert!(dir.starts_with(project.path().join("backups")), "{dir:?}");
@@ -112,7 +119,8 @@ async fn backup_then_change_then_restore_brings_every_row_back() {
     query(
         &url,
         "DELETE FROM item WHERE id % 3 = 0; UPDATE item SET name = 'changed' WHERE id < 50; \
-         DROP VIEW item_names; CREATE TABLE extra (id int)",
+         DROP VIEW item_names; CREATE TABLE extra (id int); ALTER DATABASE appdb RESET work_mem; \
+         COMMENT ON DATABASE appdb IS NULL",
     )
     .await
     .unwrap();
@@ -137,6 +145,16 @@ async fn backup_then_change_then_restore_brings_every_row_back() {
     );
 
     assert_eq!(items(&url).await, before);
+    assert_eq!(query(&url, "SHOW work_mem").await.unwrap(), ["8MB"]);
+    assert_eq!(
+        query(
+            &url,
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'appdb'"
+        )
+        .await
+        .unwrap(),
+        ["the app's"]
+    );
     let view = query(&url, "SELECT count(*) FROM item_names")
         .await
         .unwrap();
@@ -329,47 +347,9 @@ async fn a_large_database_is_backed_up_and_restored_in_flat_memory() {
 }
 
 /// The URL of the same server's `template1` database.
-fn template1(url: &str) -> String {
+pub(crate) fn template1(url: &str) -> String {
     let (server, _) = url.rsplit_once('/').unwrap();
     format!("{server}/template1")
-}
-
-#[tokio::test]
-async fn a_backup_of_another_database_is_refused_with_nothing_changed() {
-    let project = project();
-    project.devdb_ok(&["up"]);
-    let url = project.url();
-    let (dir, _) = backup(&project);
-    query(
-        &url,
-        "INSERT INTO item VALUES (1000, 'added after the backup')",
-    )
-    .await
-    .unwrap();
-    let after = items(&url).await;
-
-    // As if POSTGRES_DB had changed since, or the backup came from another project:
-    // pg_restore --create would build otherdb and the project's appdb would be dropped.
-    let manifest = dir.join("manifest.json");
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-    json["database"] = "otherdb".into();
-    std::fs::write(&manifest, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-
-    let output = project.devdb(&["restore", dir.to_str().unwrap(), "--yes"]);
-    let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("the backup is of database otherdb, and this project's database is appdb"),
-        "{err}"
-    );
-    assert!(err.contains("POSTGRES_DB is otherdb"), "{err}");
-    assert!(err.contains("nothing was changed"), "{err}");
-    assert_eq!(items(&url).await, after);
-    assert_eq!(
-        databases(&url).await,
-        ["appdb", "postgres", "template0", "template1"]
-    );
 }
 
 #[tokio::test]
@@ -478,4 +458,118 @@ async fn a_database_past_a_squashed_chain_is_recorded_at_its_baseline() {
         std::fs::read_to_string(dir.join("current.txt")).unwrap(),
         "0100\n"
     );
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Every folder and file under `dir`, `dir` included.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = vec![dir.to_path_buf()];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn backups_and_the_env_file_are_readable_by_their_owner_only() {
+    let project = project().file("migrations/seeds/01_more.sql", "SELECT 1;");
+    let env_file = project.path().join("ci.env");
+    project.devdb_ok(&["up", "--env-file", env_file.to_str().unwrap()]);
+    assert_eq!(mode(&env_file), 0o600, "the file with DATABASE_URL");
+
+    let (dir, _) = backup(&project);
+    assert_eq!(mode(&project.path().join("backups")), 0o700);
+    let found = walk(&dir);
+    assert!(found.len() >= 9, "{found:?}");
+    for path in found {
+        let expected = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&path), expected, "{}", path.display());
+    }
+}
+
+/// The hidden folders of unfinished backups in the project's backups folder.
+fn partial_folders(project: &TestProject) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(project.path().join("backups")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".partial-")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_killed_backup_leaves_the_database_alone_and_the_next_backup_removes_its_folder() {
+    let project = project();
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    query(
+        &url,
+        "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload \
+         FROM generate_series(1, 400000) g",
+    )
+    .await
+    .unwrap();
+    let before = items(&url).await;
+
+    let mut child = project
+        .command(&["backup"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    // Mid-dump: the dump file has started to grow.
+    while !partial_folders(&project)
+        .iter()
+        .any(|p| std::fs::metadata(p.join("database.dump")).is_ok_and(|m| m.len() > 0))
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backup ended first"
+        );
+        assert!(std::time::Instant::now() < deadline, "no dump was written");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = partial_folders(&project);
+    assert_eq!(left.len(), 1, "{left:?}");
+
+    assert_eq!(items(&url).await, before);
+    project.devdb_ok(&["status"]);
+    project.devdb_ok(&["migrate"]);
+    let list = project.devdb_ok(&["backup", "list", "--json"]);
+    assert_eq!(list, "[]", "a partial folder is not a backup");
+
+    let output = project.devdb(&["backup"]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "removed {}, left by an interrupted backup",
+            left[0].display()
+        )),
+        "{err}"
+    );
+    assert_eq!(partial_folders(&project), Vec::<PathBuf>::new());
+    let list: serde_json::Value =
+        serde_json::from_str(&project.devdb_ok(&["backup", "list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["ok"], true, "{list}");
 }

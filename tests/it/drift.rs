@@ -352,3 +352,81 @@ async fn squash_to_a_revision_keeps_the_later_ones_on_the_baseline() {
     assert!(output.status.success(), "{}", stdout(&output));
     assert_eq!(shadow_databases(&url_after).await, Vec::<String>::new());
 }
+
+/// The names of the shadow databases on the server of `url`.
+async fn shadows(url: &str) -> Vec<String> {
+    query(
+        url,
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'devdb\\_shadow\\_%' ORDER BY 1",
+    )
+    .await
+    .unwrap()
+}
+
+/// Waits until the shadows on the server satisfy `done`; panics if `child` ends first.
+async fn wait_for_shadows(
+    child: &mut std::process::Child,
+    url: &str,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let found = shadows(url).await;
+        if done(&found) {
+            return found;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "check ended first");
+        assert!(std::time::Instant::now() < deadline, "no shadow: {found:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_killed_check_leaves_a_shadow_the_next_check_drops_and_running_checks_keep_theirs() {
+    let project = TestProject::new().compose(&simple_compose()).file(
+        "migrations/0001_slow.sql",
+        &rev(
+            "0001",
+            "",
+            "slow",
+            "CREATE TABLE item (id int);\nSELECT pg_sleep(4);",
+        ),
+    );
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    let spawn = || {
+        project
+            .command(&["check"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+
+    let mut killed = spawn();
+    let left = wait_for_shadows(&mut killed, &url, |found| !found.is_empty()).await;
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert_eq!(
+        shadows(&url).await,
+        left,
+        "a killed check cannot drop its shadow"
+    );
+
+    // The next check drops it; while it builds its own, another check runs to its end
+    // and leaves that one alone.
+    let mut running = spawn();
+    wait_for_shadows(&mut running, &url, |found| {
+        !found.is_empty() && !found.contains(&left[0])
+    })
+    .await;
+    let output = project.devdb(&["check"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let status = running.wait().unwrap();
+    assert!(
+        status.success(),
+        "the running check's shadow was kept: {status}"
+    );
+    assert_eq!(shadows(&url).await, Vec::<String>::new());
+}

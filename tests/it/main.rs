@@ -13,6 +13,7 @@ mod example;
 mod exposure;
 mod faults;
 mod migrate;
+mod restore;
 mod revisions;
 mod scratch;
 mod services;
