@@ -171,6 +171,8 @@ fn offline_worker(
     }
 }
 
+/// With `DEVDB_CORPUS_SHOW` set, every case is reported with its output, passing or not:
+/// a way to read today's messages when writing fragments.
 pub(crate) fn record(failures: &Mutex<Vec<String>>, case: &Case, problems: Vec<String>) {
     if !problems.is_empty() {
         failures.lock().unwrap().push(format!(
@@ -271,7 +273,7 @@ pub(crate) fn check_output(case: &Case, output: &Output) -> Vec<String> {
             problems.push(format!("stderr has {fragment:?}"));
         }
     }
-    if !problems.is_empty() {
+    if !problems.is_empty() || std::env::var_os("DEVDB_CORPUS_SHOW").is_some() {
         problems.push(describe(output));
     }
     problems
