@@ -74,9 +74,10 @@ fn database_problem(
         (Err(e), _) => Some(format!("cannot fingerprint the database before: {e}")),
         (_, Err(e)) => Some(format!("cannot fingerprint the database after: {e}")),
         (Ok(before), Ok(after)) => {
-            let changed: Vec<String> = before
-                .keys()
-                .chain(after.keys())
+            let keys: std::collections::BTreeSet<&String> =
+                before.keys().chain(after.keys()).collect();
+            let changed: Vec<String> = keys
+                .into_iter()
                 .filter(|k| before.get(*k) != after.get(*k))
                 .map(|k| {
                     format!(
@@ -86,11 +87,8 @@ fn database_problem(
                     )
                 })
                 .collect();
-            (!changed.is_empty()).then(|| {
-                let mut changed = changed;
-                changed.dedup();
-                format!("changed the database: {}", changed.join("; "))
-            })
+            (!changed.is_empty())
+                .then(|| format!("changed the database: {}", changed.join("; ")))
         }
     }
 }

@@ -61,6 +61,13 @@ fn corpus_files_parse_and_name_their_cases_once() {
     assert!(loaded >= 130, "only {loaded} cases in the corpus");
 }
 
+/// The escapes cases use for special bytes are YAML's own, and the YAML reader keeps them.
+#[test]
+fn corpus_yaml_escapes_give_the_bytes_they_name() {
+    let text: String = serde_saphyr::from_str(r#""a\0b\uFEFFc\x01""#).unwrap();
+    assert_eq!(text, "a\u{0}b\u{feff}c\u{1}");
+}
+
 #[test]
 fn corpus_offline() {
     run_cases(load(&FILES), |c| c.needs != Needs::Database);
