@@ -111,6 +111,10 @@ pub struct Case {
     /// Paths (or folder prefixes) the command may create, change or remove.
     #[serde(default)]
     pub may_change: Vec<String>,
+    /// With `needs: database`: cases of one corpus file, base and group share a database.
+    /// A case that may damage it (a pending one) gets a group of its own.
+    #[serde(default)]
+    pub group: String,
     /// Run without `-p <test project>` (for cases about the project name itself).
     #[serde(default)]
     pub no_project_name: bool,

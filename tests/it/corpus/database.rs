@@ -60,7 +60,11 @@ pub fn run_group(
                 &files_before,
             ));
             let after = runtime.block_on(fingerprint(&url));
-            problems.extend(database_problem(&before, &after));
+            let databases = match &after {
+                Ok(_) => String::new(),
+                Err(_) => runtime.block_on(databases_on_server(&url)),
+            };
+            problems.extend(database_problem(&before, &after, &databases));
         }
         super::record(failures, case, problems);
     }
@@ -69,10 +73,14 @@ pub fn run_group(
 fn database_problem(
     before: &Result<BTreeMap<String, String>, String>,
     after: &Result<BTreeMap<String, String>, String>,
+    databases: &str,
 ) -> Option<String> {
     match (before, after) {
         (Err(e), _) => Some(format!("cannot fingerprint the database before: {e}")),
-        (_, Err(e)) => Some(format!("cannot fingerprint the database after: {e}")),
+        (_, Err(e)) => Some(format!(
+            "cannot fingerprint the database after: {e}; the server has the databases {}",
+            databases
+        )),
         (Ok(before), Ok(after)) => {
             let keys: std::collections::BTreeSet<&String> =
                 before.keys().chain(after.keys()).collect();
@@ -87,9 +95,19 @@ fn database_problem(
                     )
                 })
                 .collect();
-            (!changed.is_empty())
-                .then(|| format!("changed the database: {}", changed.join("; ")))
+            (!changed.is_empty()).then(|| format!("changed the database: {}", changed.join("; ")))
         }
+    }
+}
+
+/// The server's databases, through its `postgres` database: for a report when the
+/// project's own database is gone.
+async fn databases_on_server(url: &str) -> String {
+    let (server, _) = url.rsplit_once('/').unwrap();
+    let sql = "SELECT string_agg(datname, ', ' ORDER BY datname) FROM pg_database";
+    match query(&format!("{server}/postgres"), sql).await {
+        Ok(rows) => rows.join(""),
+        Err(e) => format!("(unknown: {e})"),
     }
 }
 

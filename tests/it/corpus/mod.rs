@@ -93,10 +93,10 @@ fn run_cases(cases: Vec<Case>, select: impl Fn(&Case) -> bool) {
     let failures = Mutex::new(Vec::new());
     let (offline, database): (Vec<&Case>, Vec<&Case>) =
         cases.iter().partition(|c| c.needs != Needs::Database);
-    let mut groups: BTreeMap<(String, String), Vec<&Case>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, String), Vec<&Case>> = BTreeMap::new();
     for case in database {
         groups
-            .entry((case.source.clone(), case.base.clone()))
+            .entry((case.source.clone(), case.base.clone(), case.group.clone()))
             .or_default()
             .push(case);
     }
@@ -105,7 +105,7 @@ fn run_cases(cases: Vec<Case>, select: impl Fn(&Case) -> bool) {
         for _ in 0..4 {
             scope.spawn(|| offline_worker(&bases, &next, &failures));
         }
-        for ((_, base), cases) in &groups {
+        for ((_, base, _), cases) in &groups {
             let (bases, failures) = (&bases, &failures);
             scope.spawn(move || database::run_group(bases, base, cases, failures));
         }
@@ -208,13 +208,18 @@ pub(crate) fn run(project: &TestProject, case: &Case, args: &[String], setup: bo
         .env_remove("DEVDB_EPHEMERAL_ID")
         .stdin(Stdio::null());
     if case.needs == Needs::Nothing {
-        command.env("DOCKER_HOST", NO_ENGINE).env_remove("DEVDB_IMAGE");
+        command
+            .env("DOCKER_HOST", NO_ENGINE)
+            .env_remove("DEVDB_IMAGE");
     } else {
         command.env("DEVDB_IMAGE", image());
     }
     if !setup {
         for (key, value) in &case.env {
-            command.env(key, value.replace("{{dir}}", &project.path().display().to_string()));
+            command.env(
+                key,
+                value.replace("{{dir}}", &project.path().display().to_string()),
+            );
         }
     }
     output_within(command, CASE_TIMEOUT)
@@ -251,7 +256,9 @@ fn describe(output: &Output) -> String {
         "exit {:?}\n    stdout: {}\n    stderr: {}",
         output.status.code(),
         String::from_utf8_lossy(&output.stdout).trim(),
-        String::from_utf8_lossy(&output.stderr).trim().replace('\n', "\n            ")
+        String::from_utf8_lossy(&output.stderr)
+            .trim()
+            .replace('\n', "\n            ")
     )
 }
 
