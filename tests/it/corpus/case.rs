@@ -222,8 +222,9 @@ fn fill_placeholders(files: &mut BTreeMap<String, Vec<u8>>, project: &str) {
     }
 }
 
-/// Removes everything inside `dir` and writes `files` there.
-pub fn lay_out(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
+/// Removes everything inside `dir` and writes `files` there; a case whose files cannot
+/// be written (a file and a folder of one name) is the case's failure, not the runner's.
+pub fn lay_out(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<(), String> {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
@@ -234,9 +235,11 @@ pub fn lay_out(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
     }
     for (relative, bytes) in files {
         let path = dir.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap())
+            .and_then(|()| std::fs::write(&path, bytes))
+            .map_err(|e| format!("cannot lay out {relative}: {e}"))?;
     }
+    Ok(())
 }
 
 /// Every file (by SHA-256) and folder under `dir`, by relative path.

@@ -16,7 +16,7 @@ pub fn run_group(
 ) {
     let project = TestProject::new();
     let base_files = case::base_files(bases, base);
-    case::lay_out(project.path(), &base_files);
+    case::lay_out(project.path(), &base_files).expect("the base's files");
     let up = project.devdb(&["up"]);
     if !up.status.success() {
         for case in cases {
@@ -38,9 +38,16 @@ pub fn run_group(
         .unwrap();
     for case in cases {
         let files = case::case_files(bases, case, &project.name);
-        case::lay_out(project.path(), &files);
-        let mut problems = Vec::new();
-        for args in &case.setup {
+        let mut problems: Vec<String> = case::lay_out(project.path(), &files)
+            .err()
+            .into_iter()
+            .collect();
+        let setup = if problems.is_empty() {
+            &case.setup[..]
+        } else {
+            &[]
+        };
+        for args in setup {
             let output = super::run(&project, case, args, true);
             if !output.status.success() {
                 problems.push(format!(

@@ -146,9 +146,16 @@ fn offline_worker(
             &shared
         };
         let files = case::case_files(bases, case, &project.name);
-        case::lay_out(project.path(), &files);
-        let mut problems = Vec::new();
-        for args in &case.setup {
+        let mut problems: Vec<String> = case::lay_out(project.path(), &files)
+            .err()
+            .into_iter()
+            .collect();
+        let setup = if problems.is_empty() {
+            &case.setup[..]
+        } else {
+            &[]
+        };
+        for args in setup {
             let output = run(project, case, args, true);
             if !output.status.success() {
                 problems.push(format!("setup {args:?} failed: {}", describe(&output)));
