@@ -121,7 +121,7 @@ async fn databases_on_server(url: &str) -> String {
 const NOT_SYSTEM: &str = "NOT IN ('pg_catalog', 'information_schema', 'pg_toast')";
 
 /// The schema (tables, columns, constraints, indexes, functions, sequences), every table's
-/// row count and the md5 of its rows in order, and the server's databases.
+/// row count and the md5 of its rows in order, and the server's databases and roles.
 async fn fingerprint(url: &str) -> Result<BTreeMap<String, String>, String> {
     let one = |sql: String| async move {
         query(url, &sql)
@@ -133,6 +133,10 @@ async fn fingerprint(url: &str) -> Result<BTreeMap<String, String>, String> {
     found.insert(
         "databases".to_string(),
         one("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database".into()).await?,
+    );
+    found.insert(
+        "roles".to_string(),
+        one("SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles".into()).await?,
     );
     let schema = format!(
         "SELECT md5(coalesce(string_agg(x, E'\\n' ORDER BY x), '')) FROM (
