@@ -6,6 +6,7 @@ mod autogen_snapshot;
 mod backup;
 mod clone;
 mod common;
+mod corpus;
 mod drift;
 mod engine;
 mod ephemeral;
