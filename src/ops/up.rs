@@ -298,11 +298,7 @@ async fn bring_up(
                             status_code: 409, ..
                         },
                     ..
-                }) if engine
-                    .inspect_own_container(&name, &project.name)
-                    .await?
-                    .is_some() =>
-                {
+                }) if appeared(engine, &name, &project.name).await? => {
                     progress.info(&format!("{name} appeared meanwhile: using it"));
                 }
                 Err(e) => return Err(e.into()),
@@ -345,6 +341,19 @@ async fn bring_up(
         applied: Vec::new(),
         seeded: Vec::new(),
     })
+}
+
+/// Whether the project's container `name` exists after all. The engine reserves a name
+/// before the container it names can be inspected, so a create that is still under way
+/// elsewhere is given a few seconds to finish.
+async fn appeared(engine: &Engine, name: &str, project: &str) -> Result<bool, EngineError> {
+    for _ in 0..40 {
+        if engine.inspect_own_container(name, project).await?.is_some() {
+            return Ok(true);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(false)
 }
 
 /// The image to run and what it declares. An image that is absent and cannot be pulled is

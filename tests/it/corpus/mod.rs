@@ -22,7 +22,7 @@ use crate::common::{TestProject, image};
 
 /// The corpus files the runner loads. `pending.yaml` holds the cases of behaviour being
 /// changed elsewhere; it is loaded only by the ignored `corpus_pending`.
-const FILES: [&str; 7] = [
+const FILES: [&str; 8] = [
     "migration_files.yaml",
     "targets.yaml",
     "compose.yaml",
@@ -30,6 +30,7 @@ const FILES: [&str; 7] = [
     "restore_folders.yaml",
     "engine_unreachable.yaml",
     "commands.yaml",
+    "attacks.yaml",
 ];
 
 /// Where offline cases point the engine: a socket that does not exist.
