@@ -175,3 +175,100 @@ async fn migrate_killed_inside_a_revision_is_recovered_by_the_next_migrate() {
         ["t_id"]
     );
 }
+
+/// Every file under `dir` with its contents, to show that nothing was rewritten.
+fn files_under(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn psql(project: &TestProject, sql: &str) -> String {
+    let container = project.container("db");
+    stdout(&docker(&[
+        "exec", &container, "psql", "-U", "app", "-d", "appdb", "-tAc", sql,
+    ]))
+}
+
+#[tokio::test]
+async fn squash_killed_while_it_builds_or_backs_up_changes_no_file_and_the_next_squash_cleans_up() {
+    let mut project = TestProject::new().compose(&simple_compose());
+    for (i, parent) in [(1, ""), (2, "0001"), (3, "0002")] {
+        project = project.file(
+            &format!("migrations/000{i}_t{i}.sql"),
+            &format!(
+                "-- devdb:revision 000{i}\n-- devdb:parents {parent}\n-- devdb:up\nCREATE TABLE t{i} (id int);\nINSERT INTO t{i} SELECT generate_series(1, 50000);\n-- devdb:down\nDROP TABLE t{i};\n"
+            ),
+        );
+    }
+    project.devdb_ok(&["up"]);
+    let migrations = project.path().join("migrations");
+    let backups = project.path().join("backups");
+    let before = files_under(&migrations);
+    let shadows = "SELECT count(*) FROM pg_database WHERE datname LIKE 'devdb\\_shadow\\_%'";
+
+    let points: [(&str, Box<dyn Fn() -> bool>); 2] = [
+        (
+            "a shadow database exists",
+            Box::new(|| psql(&project, shadows) != "0"),
+        ),
+        (
+            "the backup is being written",
+            Box::new(|| {
+                std::fs::read_dir(&backups).is_ok_and(|entries| {
+                    entries
+                        .flatten()
+                        .any(|e| e.file_name().to_string_lossy().starts_with(".partial-"))
+                })
+            }),
+        ),
+    ];
+    for (what, reached) in points {
+        kill_when(
+            spawn(&project, &["squash", "-m", "baseline", "--yes"]),
+            what,
+            &*reached,
+        );
+        assert_eq!(files_under(&migrations), before, "killed when {what}");
+        assert_eq!(
+            psql(
+                &project,
+                "SELECT string_agg(id, ' ' ORDER BY id) FROM devdb_revisions"
+            ),
+            "0001 0002 0003"
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&project.devdb_ok(&["squash", "-m", "baseline", "--yes", "--json"]))
+            .unwrap();
+    assert_eq!(
+        report["replaces"],
+        serde_json::json!(["0001", "0002", "0003"])
+    );
+    assert_eq!(
+        psql(&project, shadows),
+        "0",
+        "the next squash drops the shadows left"
+    );
+    let partial = std::fs::read_dir(&backups)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".partial-"))
+        .count();
+    assert_eq!(
+        partial, 0,
+        "the next backup removes the killed one's folder"
+    );
+    assert_eq!(psql(&project, "SELECT count(*) FROM t3"), "50000");
+}
