@@ -218,27 +218,11 @@ async fn squash_killed_while_it_builds_or_backs_up_changes_no_file_and_the_next_
     let before = files_under(&migrations);
     let shadows = "SELECT count(*) FROM pg_database WHERE datname LIKE 'devdb\\_shadow\\_%'";
 
-    let points: [(&str, Box<dyn Fn() -> bool>); 2] = [
-        (
-            "a shadow database exists",
-            Box::new(|| psql(&project, shadows) != "0"),
-        ),
-        (
-            "the backup is being written",
-            Box::new(|| {
-                std::fs::read_dir(&backups).is_ok_and(|entries| {
-                    entries
-                        .flatten()
-                        .any(|e| e.file_name().to_string_lossy().starts_with(".partial-"))
-                })
-            }),
-        ),
-    ];
-    for (what, reached) in points {
+    let kill_squash_when = |what: &str, reached: &dyn Fn() -> bool| {
         kill_when(
             spawn(&project, &["squash", "-m", "baseline", "--yes"]),
             what,
-            &*reached,
+            reached,
         );
         assert_eq!(files_under(&migrations), before, "killed when {what}");
         assert_eq!(
@@ -248,7 +232,17 @@ async fn squash_killed_while_it_builds_or_backs_up_changes_no_file_and_the_next_
             ),
             "0001 0002 0003"
         );
-    }
+    };
+    kill_squash_when("a shadow database exists", &|| {
+        psql(&project, shadows) != "0"
+    });
+    kill_squash_when("the backup is being written", &|| {
+        std::fs::read_dir(&backups).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".partial-"))
+        })
+    });
     let report: serde_json::Value =
         serde_json::from_str(&project.devdb_ok(&["squash", "-m", "baseline", "--yes", "--json"]))
             .unwrap();
