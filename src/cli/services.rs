@@ -13,7 +13,7 @@ use super::Context;
 use super::confirm::confirm;
 use super::exit::UsageError;
 use super::output;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError};
 use crate::ops::{self, DownOptions, EphemeralOptions, EphemeralReport, UpOptions, UpReport};
 use crate::progress::Progress;
 
@@ -230,6 +230,18 @@ pub async fn down(
         progress,
     )
     .await?;
+    if args.volumes {
+        // Someone else's volume under the project's name stays, and the next `up` will
+        // refuse it: say so now, while the user expects the data to be gone.
+        for foreign in ops::foreign_resources(&engine, &context.project).await? {
+            if let EngineError::NotOurs { kind, name, .. } = &foreign {
+                eprintln!("left {kind} {name} alone: it has this project's name but not its label");
+                if let Some(hint) = foreign.hint() {
+                    eprintln!("hint: {hint}");
+                }
+            }
+        }
+    }
     if args.json {
         return output::json(&report);
     }
@@ -285,6 +297,15 @@ pub async fn reset(
         "devdb reset",
     )?;
     let engine = Engine::connect().await?;
+    // Refused before anything is removed: the `up` after the `down` would refuse anyway,
+    // and the data would be gone by then.
+    if let Some(foreign) = ops::foreign_resources(&engine, &context.project)
+        .await?
+        .into_iter()
+        .next()
+    {
+        return Err(foreign.into());
+    }
     ops::down(&engine, project, &DownOptions { volumes: true }, progress).await?;
     let options = UpOptions {
         timeout: Duration::from_secs(args.up.timeout),

@@ -488,6 +488,17 @@ impl Engine {
         Ok(true)
     }
 
+    /// Whether the volume called `name` exists and belongs to `project`; one of that name
+    /// without the project's label is [`EngineError::NotOurs`].
+    pub async fn inspect_own_volume(&self, name: &str, project: &str) -> Result<bool, EngineError> {
+        match self.docker.inspect_volume(name).await {
+            Ok(volume) if is_ours(&volume.labels, project) => Ok(true),
+            Ok(_) => Err(not_ours(ResourceKind::Volume, name, project)),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(api(format!("inspecting volume {name}"))(e)),
+        }
+    }
+
     /// Whether a volume called `name` exists.
     pub async fn volume_exists(&self, name: &str) -> Result<bool, EngineError> {
         match self.docker.inspect_volume(name).await {

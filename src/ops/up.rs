@@ -427,6 +427,37 @@ fn keeps_data(service: &Service) -> bool {
 }
 
 /// The named volumes the service mounts: (top-level key, engine name).
+/// The container and data volumes under the names the project uses that are someone
+/// else's (they lack its label), each as an [`EngineError::NotOurs`]: what a `reset` must
+/// refuse before it removes anything, and what `down --volumes` leaves alone.
+pub async fn foreign_resources(
+    engine: &Engine,
+    project: &Project,
+) -> Result<Vec<EngineError>, EngineError> {
+    let service = project.database_service();
+    let mut foreign = Vec::new();
+    let container = super::container_name(project, &service.name);
+    match engine
+        .inspect_own_container(&container, &project.name)
+        .await
+    {
+        Err(e @ EngineError::NotOurs { .. }) => foreign.push(e),
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    for (key, name) in volumes_of(project, service) {
+        if project.volumes.get(&key).is_some_and(|d| d.external) {
+            continue;
+        }
+        match engine.inspect_own_volume(&name, &project.name).await {
+            Err(e @ EngineError::NotOurs { .. }) => foreign.push(e),
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+    }
+    Ok(foreign)
+}
+
 fn volumes_of(project: &Project, service: &Service) -> Vec<(String, String)> {
     let keys: BTreeSet<&String> = service
         .volumes

@@ -218,6 +218,56 @@ fn a_hand_made_volume_or_network_with_the_project_name_makes_up_refuse() {
     assert_eq!(project.leftovers(), Vec::<String>::new());
 }
 
+/// A volume the compose file now asks for, under a name someone else's volume has: `reset`
+/// must refuse before it removes the data it has, and `down --volumes` says what it left.
+#[tokio::test]
+async fn reset_refuses_before_removing_anything_when_a_volume_name_is_taken() {
+    let project = TestProject::new().compose(&crate::common::simple_compose());
+    project.devdb_ok(&["up"]);
+    query(
+        &project.url(),
+        "CREATE TABLE kept (v int); INSERT INTO kept VALUES (1)",
+    )
+    .await
+    .unwrap();
+    let extra = format!("{}_extra", project.name);
+    let _extra = HandMade {
+        kind: "volume",
+        name: extra.clone(),
+    };
+    assert!(docker(&["volume", "create", &extra]).status.success());
+    let project = project.compose(&crate::common::compose_with(
+        "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: app-secret\n      POSTGRES_DB: appdb",
+        "      - extra:/extra\n",
+    ).replace("volumes:\n  pgdata:\n", "volumes:\n  pgdata:\n  extra:\n"));
+
+    let output = project.devdb(&["reset", "--yes"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "volume {extra} exists but does not belong to project"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        query(&project.url(), "SELECT v FROM kept").await.unwrap(),
+        ["1"],
+        "the data is still there"
+    );
+
+    let output = project.devdb(&["down", "--volumes", "--yes"]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("left volume {extra} alone"))
+            && err.contains(&format!("docker volume rm {extra}")),
+        "{err}"
+    );
+    assert!(docker(&["volume", "inspect", &extra]).status.success());
+    assert_eq!(project.leftovers(), Vec::<String>::new());
+}
+
 /// Four `up`s of one new project at once, ten times over (and now and then four more of it
 /// stopped): one creates, the others wait and reuse it; one network, a labelled volume, a
 /// database migrated and seeded once.
