@@ -68,6 +68,18 @@ pub fn diagnose(error: &anyhow::Error) -> Diagnosis {
             logs: None,
         };
     }
+    if error.chain().any(is_closed_database) {
+        return Diagnosis {
+            code: code::FAILURE,
+            hint: Some(
+                "the database is whole but takes no connections, which a restore killed as it \
+                 swapped databases leaves behind: `devdb restore --clean` opens it again \
+                 (`devdb status` shows what else is left)"
+                    .into(),
+            ),
+            logs: None,
+        };
+    }
     // thiserror's `transparent` hides the wrapped error from the cause chain, so each
     // wrapper is unpacked here rather than found by walking the chain.
     let mut diagnosis = error.chain().find_map(diagnose_one).unwrap_or(Diagnosis {
@@ -88,6 +100,18 @@ fn is_not_answering(cause: &(dyn std::error::Error + 'static)) -> bool {
             cause.downcast_ref::<sqlx::Error>(),
             Some(sqlx::Error::Io(io)) if io.kind() == std::io::ErrorKind::TimedOut
         )
+}
+
+/// Postgres refusing a connection because the database takes none (`ALLOW_CONNECTIONS
+/// false`, 55000), wherever the error was wrapped.
+fn is_closed_database(cause: &(dyn std::error::Error + 'static)) -> bool {
+    cause
+        .downcast_ref::<sqlx::Error>()
+        .and_then(sqlx::Error::as_database_error)
+        .is_some_and(|db| {
+            db.code().as_deref() == Some("55000")
+                && db.message().contains("not currently accepting connections")
+        })
 }
 
 fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {

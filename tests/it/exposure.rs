@@ -204,3 +204,26 @@ async fn a_paused_or_hung_server_is_an_error_with_exit_4_not_a_hang() {
     assert!(message.contains("did not answer within"), "{message}");
     assert!(took < Duration::from_secs(40), "current took {took:?}");
 }
+
+#[tokio::test]
+async fn a_database_closed_to_connections_names_the_command_that_opens_it() {
+    let project = one_revision_project();
+    project.devdb_ok(&["up"]);
+    let container = project.container("db");
+    let close = "ALTER DATABASE appdb WITH ALLOW_CONNECTIONS false";
+    let closed = docker(&[
+        "exec", &container, "psql", "-U", "app", "-d", "postgres", "-c", close,
+    ]);
+    assert!(closed.status.success(), "{}", stderr(&closed));
+    for args in [&["migrate"][..], &["backup"], &["current"]] {
+        let output = project.devdb(args);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "devdb {args:?}: {message}");
+        assert!(
+            message.contains("`devdb restore --clean` opens it again"),
+            "devdb {args:?}: {message}"
+        );
+    }
+    project.devdb_ok(&["restore", "--clean"]);
+    project.devdb_ok(&["migrate"]);
+}
