@@ -172,9 +172,18 @@ pub async fn history(context: &Context, args: &ReportArgs) -> anyhow::Result<()>
     let graph = load(context)?;
     // The graph is the files' business; the database, when it runs, only adds the marks.
     let applied = match Engine::connect().await {
-        Ok(engine) => ops::applied_ids(&engine, &context.project)
-            .await
-            .unwrap_or_default(),
+        Ok(engine) => match ops::applied_state(&engine, &context.project, &graph).await {
+            Ok(state) => state.ids().clone(),
+            // A database partly through a squashed chain is worth a word; one that is not
+            // running is not.
+            Err(ops::MigrateOpError::Migrate(migrate::MigrateError::Plan(
+                e @ migrate::PlanError::PartlySquashed { .. },
+            ))) => {
+                eprintln!("warning: {e}");
+                BTreeSet::new()
+            }
+            Err(_) => BTreeSet::new(),
+        },
         Err(_) => BTreeSet::new(),
     };
     if args.json {

@@ -18,6 +18,7 @@
 //! - [`render`] prints a plan as the SQL a live run sends (`--sql`);
 //! - [`runner`] runs plans on a connection under an advisory lock.
 
+mod applied;
 pub mod author;
 mod error;
 pub mod file;
@@ -29,6 +30,7 @@ pub mod runner;
 pub mod split;
 pub mod store;
 
+pub use applied::AppliedState;
 pub use author::{AuthorError, merge_heads, new_revision, new_revision_with_sql};
 pub use file::{
     EmptyUp, FileError, Revision, file_name, is_valid_id, load_dir, load_dir_with, new_revision_id,
@@ -38,12 +40,12 @@ pub use graph::{GraphError, MultipleHeads, RevisionGraph};
 pub use history::{HistoryEntry, history_entries, render_history};
 pub use plan::{
     PlanError, Target, current, plan_downgrade, plan_upgrade, reached_baselines, stamp_set,
-    unknown_applied, with_reached_baselines,
+    unknown_applied,
 };
 pub use render::{render_downgrade_sql, render_upgrade_sql};
 pub use runner::{
     MigrateError, MigrateReport, Migrator, RevisionFailure, RevisionRun, UpgradeOptions,
-    load_graph, read_current, validate,
+    load_graph, validate,
 };
 pub use split::{
     Statement, char_position_to_offset, file_line_of_position, line_of_offset, split_statements,

@@ -175,20 +175,6 @@ pub fn reached_baselines<'g>(
     Ok(reached)
 }
 
-/// The applied set with the baselines the database reached (see [`reached_baselines`]).
-pub fn with_reached_baselines(
-    graph: &RevisionGraph,
-    applied: &BTreeSet<String>,
-) -> Result<BTreeSet<String>, PlanError> {
-    let mut set = applied.clone();
-    set.extend(
-        reached_baselines(graph, applied)?
-            .into_iter()
-            .map(|r| r.id.clone()),
-    );
-    Ok(set)
-}
-
 /// The revisions to apply, in order, to reach `target`.
 pub fn plan_upgrade<'g>(
     graph: &'g RevisionGraph,

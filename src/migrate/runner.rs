@@ -13,11 +13,12 @@ use std::time::Instant;
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
+use super::applied::AppliedState;
 pub use super::error::{MigrateError, RevisionFailure};
 use super::error::{database, failure};
 use super::file::Revision;
 use super::graph::RevisionGraph;
-use super::plan::{Target, current, plan_downgrade, plan_upgrade, reached_baselines, stamp_set};
+use super::plan::{Target, current, plan_downgrade, plan_upgrade, stamp_set};
 use super::render::{Direction, RevisionSteps, revision_steps};
 use super::store;
 use crate::progress::Progress;
@@ -123,19 +124,14 @@ impl Migrator<'_> {
                 .map_err(database("reading the applied revisions"))?;
             let accepted = self.accept(&mut applied, &options.accept_changed)?;
             validate(self.graph, &applied)?;
-            let mut ids: BTreeSet<String> = applied.into_keys().collect();
-            let baselines: Vec<String> = reached_baselines(self.graph, &ids)?
-                .into_iter()
-                .map(|r| r.id.clone())
-                .collect();
-            ids.extend(baselines.iter().cloned());
-            let plan = plan_upgrade(self.graph, &ids, target)?;
+            let state = AppliedState::new(self.graph, applied)?;
+            let plan = plan_upgrade(self.graph, state.ids(), target)?;
             return Ok(MigrateReport {
                 dry_run: true,
                 applied: plan.iter().map(|r| RevisionRun::of(r, 0)).collect(),
                 accepted: accepted.into_iter().map(|(id, _)| id).collect(),
-                baselines,
-                current: current(self.graph, &ids),
+                current: state.current(self.graph),
+                baselines: state.reached,
                 ..MigrateReport::default()
             });
         }
@@ -150,9 +146,10 @@ impl Migrator<'_> {
                     .info(&format!("accepted the edited file of {id}"));
             }
             validate(this.graph, &applied)?;
-            let mut ids: BTreeSet<String> = applied.into_keys().collect();
-            let baselines = this.record_baselines(conn, &ids).await?;
-            ids.extend(baselines.iter().cloned());
+            let state = AppliedState::new(this.graph, applied)?;
+            this.record_baselines(conn, &state.reached).await?;
+            let mut ids = state.ids().clone();
+            let baselines = state.reached;
             let plan = plan_upgrade(this.graph, &ids, target)?;
             let mut report = MigrateReport {
                 accepted: accepted.into_iter().map(|(id, _)| id).collect(),
@@ -287,10 +284,9 @@ impl Migrator<'_> {
     async fn record_baselines(
         &self,
         conn: &mut PgConnection,
-        applied: &BTreeSet<String>,
-    ) -> Result<Vec<String>, MigrateError> {
-        let mut recorded = Vec::new();
-        for baseline in reached_baselines(self.graph, applied)? {
+        reached: &[String],
+    ) -> Result<(), MigrateError> {
+        for baseline in reached.iter().filter_map(|id| self.graph.get(id)) {
             let sql = store::insert_sql(
                 self.schema,
                 &baseline.id,
@@ -306,9 +302,8 @@ impl Migrator<'_> {
                 baseline.message,
                 baseline.replaces.len()
             ));
-            recorded.push(baseline.id.clone());
         }
-        Ok(recorded)
+        Ok(())
     }
 
     /// Ensures the record table and reads it.
@@ -433,22 +428,6 @@ pub fn load_graph(dir: &std::path::Path) -> Result<RevisionGraph, MigrateError> 
     }
     let revisions = super::file::load_dir(dir)?;
     Ok(RevisionGraph::new(revisions)?)
-}
-
-/// Where the database is: its current revisions, read without taking the lock or
-/// creating anything. Also returns every applied id.
-pub async fn read_current(
-    conn: &mut PgConnection,
-    graph: &RevisionGraph,
-    schema: &str,
-) -> Result<(Vec<String>, BTreeMap<String, String>), MigrateError> {
-    let applied = store::applied(conn, schema)
-        .await
-        .map_err(database("reading the applied revisions"))?;
-    let ids: BTreeSet<String> = applied.keys().cloned().collect();
-    // A database past a squashed chain is at its baseline even before `migrate` records it.
-    let ids = super::plan::with_reached_baselines(graph, &ids).unwrap_or(ids);
-    Ok((current(graph, &ids), applied))
 }
 
 #[cfg(test)]

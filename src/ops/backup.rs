@@ -8,6 +8,7 @@
 //! complete (and the partial folder is removed; the next backup removes the one a killed
 //! backup left). Folders are `0700` and files `0600`: a dump is all the data.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
@@ -26,7 +27,7 @@ use crate::backup::{
 };
 use crate::config::{Credentials, Project};
 use crate::engine::{Engine, EngineError, ExecChunk, ExecSpec, StderrTail};
-use crate::migrate::{load_graph, store};
+use crate::migrate::{AppliedState, load_graph, store};
 use crate::progress::Progress;
 
 /// How `backup` runs.
@@ -197,7 +198,11 @@ pub async fn backup(
         .map_err(db("ending the snapshot transaction"))?;
 
     let applied: Vec<String> = history.iter().map(|r| r.id.clone()).collect();
-    let current = current_revisions(project, &applied);
+    let recorded = history
+        .iter()
+        .map(|r| (r.id.clone(), r.checksum.clone()))
+        .collect();
+    let current = current_revisions(project, recorded, progress);
     let history_json = serde_json::to_string_pretty(&history).expect("plain data serializes");
     write(dir, HISTORY_FILE, &history_json)?;
     let current_text = if current.is_empty() {
@@ -344,17 +349,25 @@ async fn read_history(
         .map_err(db(step))
 }
 
-/// The applied revisions no applied revision descends from, by the project's revision
-/// files (a database past a squashed chain is at its baseline, as `devdb current` says);
-/// every applied revision when the files cannot be read as a graph.
-pub(crate) fn current_revisions(project: &Project, applied: &[String]) -> Vec<String> {
-    let ids = applied.iter().cloned().collect();
-    match load_graph(&project.settings.migrations) {
-        Ok(graph) => {
-            let ids = crate::migrate::with_reached_baselines(&graph, &ids).unwrap_or(ids);
+/// Where a database whose record is `recorded` is, by the project's revision files (a
+/// database past a squashed chain is at its baseline, as `devdb current` says); every
+/// recorded revision when the files cannot be read as a graph. A database partly through a
+/// squashed chain is reported as a warning: a backup or restore of it must still succeed.
+pub(crate) fn current_revisions(
+    project: &Project,
+    recorded: BTreeMap<String, String>,
+    progress: &dyn Progress,
+) -> Vec<String> {
+    let Ok(graph) = load_graph(&project.settings.migrations) else {
+        return recorded.into_keys().collect();
+    };
+    let ids: BTreeSet<String> = recorded.keys().cloned().collect();
+    match AppliedState::new(&graph, recorded) {
+        Ok(state) => state.current(&graph),
+        Err(e) => {
+            progress.info(&format!("warning: {e}"));
             crate::migrate::current(&graph, &ids)
         }
-        Err(_) => ids.into_iter().collect(),
     }
 }
 

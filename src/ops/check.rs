@@ -21,7 +21,7 @@ use crate::catalog::{Difference, Sides, diff};
 use crate::config::Project;
 use crate::engine::Engine;
 use crate::migrate::{
-    FileError, Revision, RevisionGraph, current, parse_revision, store, with_reached_baselines,
+    AppliedState, FileError, Revision, RevisionGraph, current, parse_revision, store,
 };
 use crate::progress::Progress;
 
@@ -142,9 +142,8 @@ pub async fn check(
     let Some(graph) = graph else {
         return Ok(finish(report));
     };
-    let ids: BTreeSet<String> = recorded.keys().cloned().collect();
-    let applied = match with_reached_baselines(&graph, &ids) {
-        Ok(set) => set,
+    let state = match AppliedState::new(&graph, recorded) {
+        Ok(state) => state,
         Err(e) => {
             report
                 .problems
@@ -152,9 +151,11 @@ pub async fn check(
             return Ok(finish(report));
         }
     };
-    let applied: BTreeSet<String> = applied
-        .into_iter()
+    let applied: BTreeSet<String> = state
+        .ids()
+        .iter()
         .filter(|id| graph.get(id).is_some())
+        .cloned()
         .collect();
     report.current = current(&graph, &applied);
     report.applied = applied.len();

@@ -11,9 +11,8 @@ use super::url::{ConnectError, DatabaseUrl, UrlError, database_url};
 use crate::config::Project;
 use crate::engine::Engine;
 use crate::migrate::{
-    MigrateError, MigrateReport, Migrator, RevisionGraph, Target, UpgradeOptions, load_graph,
-    plan_upgrade, read_current, render_downgrade_sql, render_upgrade_sql, stamp_set,
-    unknown_applied, with_reached_baselines,
+    AppliedState, MigrateError, MigrateReport, Migrator, RevisionGraph, Target, UpgradeOptions,
+    load_graph, plan_upgrade, render_downgrade_sql, render_upgrade_sql, stamp_set,
 };
 use crate::progress::Progress;
 use crate::seed::{SeedError, run_due_seeds, run_seeds, seeds_due};
@@ -145,16 +144,14 @@ pub struct CurrentReport {
 pub async fn current(engine: &Engine, project: &Project) -> Result<CurrentReport, MigrateOpError> {
     let graph = graph_of(project)?;
     let mut conn = connect_project(engine, project).await?;
-    let (current, applied) =
-        read_current(&mut conn, &graph, &project.settings.version_schema).await?;
-    let ids: BTreeSet<String> = applied.into_keys().collect();
-    let ids = with_reached_baselines(&graph, &ids).unwrap_or(ids);
+    let state = AppliedState::read(&mut conn, &graph, &project.settings.version_schema).await?;
     let heads: Vec<String> = graph.heads().iter().map(|r| r.id.clone()).collect();
-    let pending = plan_upgrade(&graph, &ids, &Target::Heads)
+    let pending = plan_upgrade(&graph, state.ids(), &Target::Heads)
         .map(|plan| plan.len())
         .unwrap_or(0);
     Ok(CurrentReport {
-        current: current
+        current: state
+            .current(&graph)
             .into_iter()
             .map(|id| RevisionInfo {
                 message: graph
@@ -167,23 +164,18 @@ pub async fn current(engine: &Engine, project: &Project) -> Result<CurrentReport
             .collect(),
         heads,
         pending,
-        unknown: unknown_applied(&graph, &ids),
+        unknown: state.unknown(&graph),
     })
 }
 
-/// The ids recorded as applied in the project's running database.
-pub async fn applied_ids(
+/// What the project's running database has applied, by the revisions of `graph`.
+pub async fn applied_state(
     engine: &Engine,
     project: &Project,
-) -> Result<BTreeSet<String>, MigrateOpError> {
+    graph: &RevisionGraph,
+) -> Result<AppliedState, MigrateOpError> {
     let mut conn = connect_project(engine, project).await?;
-    let applied = crate::migrate::store::applied(&mut conn, &project.settings.version_schema)
-        .await
-        .map_err(|source| MigrateError::Database {
-            step: "reading the applied revisions",
-            source,
-        })?;
-    Ok(applied.into_keys().collect())
+    Ok(AppliedState::read(&mut conn, graph, &project.settings.version_schema).await?)
 }
 
 /// Runs the project's seed files.

@@ -34,7 +34,7 @@ pub use ephemeral::{
 };
 pub use logs::{LogsError, LogsOptions, logs};
 pub use migrate::{
-    CurrentReport, MigrateOpError, RevisionInfo, applied_ids, current, downgrade, downgrade_sql,
+    CurrentReport, MigrateOpError, RevisionInfo, applied_state, current, downgrade, downgrade_sql,
     migrate, seed, stamp, upgrade_sql,
 };
 pub use restore::{

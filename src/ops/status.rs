@@ -87,7 +87,15 @@ pub async fn status(
         .collect();
     let migrations = match database_url {
         Some(_) if project.settings.migrations.is_dir() => {
-            super::current(engine, project).await.ok()
+            match super::current(engine, project).await {
+                Ok(report) => Some(report),
+                // A broken revision file, a database partly through a squashed chain: said
+                // here in the words every other command uses.
+                Err(e) => {
+                    warnings.push(e.to_string());
+                    None
+                }
+            }
         }
         _ => None,
     };

@@ -303,6 +303,43 @@ async fn squash_refuses_a_database_partway_through_the_chain() {
     assert!(!project.path().join("migrations/archive").exists());
 }
 
+/// A database partly through a squashed chain (it has 0001 and 0002; the baseline replaces
+/// 0001 to 0003): every command that works out where it is says so in the same words.
+#[tokio::test]
+async fn a_database_partly_through_a_squashed_chain_is_one_error_everywhere() {
+    let project = project();
+    project.devdb_ok(&["up", "--no-migrate"]);
+    project.devdb_ok(&["migrate", "0002"]);
+    let migrations = project.path().join("migrations");
+    for name in sql_files(&migrations) {
+        std::fs::remove_file(migrations.join(name)).unwrap();
+    }
+    let project = project.file(
+        "migrations/b0_baseline.sql",
+        "-- devdb:revision b0\n-- devdb:replaces 0001 0002 0003\n-- devdb:up\nSELECT 1;\n",
+    );
+    let words =
+        "the database applied only part of the revisions that baseline b0 replaces (it lacks 0003)";
+    for (args, code) in [
+        (&["migrate"][..], 5),
+        (&["migrate", "--dry-run"], 5),
+        (&["current"], 5),
+        (&["check"], 7),
+    ] {
+        let output = project.devdb(args);
+        let all = format!("{}{}", stdout(&output), stderr(&output));
+        assert_eq!(output.status.code(), Some(code), "devdb {args:?}: {all}");
+        assert!(all.contains(words), "devdb {args:?}: {all}");
+    }
+    // Reports and backups still work, and say it.
+    for args in [&["status"][..], &["history"], &["backup"]] {
+        let output = project.devdb(args);
+        let all = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(output.status.success(), "devdb {args:?}: {all}");
+        assert!(all.contains(words), "devdb {args:?}: {all}");
+    }
+}
+
 #[tokio::test]
 async fn squash_to_a_revision_keeps_the_later_ones_on_the_baseline() {
     let project = project();

@@ -522,17 +522,16 @@ pub async fn restore(
     let _ = admin.close().await;
 
     let mut conn = url.connect().await?;
-    let applied: Vec<String> = store::applied(&mut conn, &project.settings.version_schema)
+    let recorded = store::applied(&mut conn, &project.settings.version_schema)
         .await
-        .map_err(db("reading the applied revisions"))?
-        .into_keys()
-        .collect();
+        .map_err(db("reading the applied revisions"))?;
     let _ = conn.close().await;
+    let applied: Vec<String> = recorded.keys().cloned().collect();
     Ok(RestoreReport {
         path: backup.path.clone(),
         database,
         manifest: backup.manifest.clone(),
-        current: current_revisions(project, &applied),
+        current: current_revisions(project, recorded, progress),
         applied,
         bytes: expected.size,
         seconds: started.elapsed().as_secs_f64(),
