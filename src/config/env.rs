@@ -37,7 +37,7 @@ pub(crate) fn read_env_file(
     for item in iter {
         let (key, value) = item.map_err(|err| match err {
             dotenvy::Error::Io(source) => read_error(source),
-            other => env_error(shown, &text, other),
+            other => env_error(shown, text, other),
         })?;
         values.insert(key, value);
     }
