@@ -136,7 +136,13 @@ impl<R: Read> Archive<R> {
                 value |= b << (8 * shift as u32);
             }
         }
-        Ok(if negative { -value } else { value })
+        if negative {
+            value
+                .checked_neg()
+                .ok_or_else(|| bad(format!("an integer out of range ({value})")))
+        } else {
+            Ok(value)
+        }
     }
 
     /// `ReadStr`: a length (-1 for NULL), then that many bytes.

@@ -155,7 +155,8 @@ impl MigrateError {
                 let file = path.display();
                 Some(match (failure.connection_lost, statement, failure.ends_transaction_at) {
                     (true, _, _) => format!(
-                        "the server stopped or restarted under the run; {file} is not to blame. \
+                        "the server stopped or restarted under the run, or another command (a \
+                         `devdb restore`) ended its sessions; {file} is not to blame. \
                          Whether {id} was committed is not known: once the database is back \
                          (`devdb status`, `devdb up`), `devdb current` says where it is, and \
                          `devdb migrate` goes on from there"
@@ -173,14 +174,23 @@ impl MigrateError {
                             ran => format!("the {ran} statements before the failing one are kept"),
                         }
                     ),
-                    (false, None, Some(line)) => format!(
-                        "{id} ends its transaction itself ({file}:{line}): the SQL before that \
-                         line was committed and is kept although the record still says \
-                         {at}{done}; look with `devdb psql`, undo it by hand, and either take the \
-                         transaction statement out or mark the revision \
-                         `-- devdb:no-transaction`"
-                    ),
-                    (false, None, None) => format!(
+                    // Only a failure after the COMMIT (or at an unknown line) kept anything.
+                    (false, None, Some(line))
+                        if failure.line.is_none_or(|failed| failed > line) =>
+                    {
+                        format!(
+                            "{id} ends its transaction itself ({file}:{line}): the SQL before \
+                             that line {} although the record still says {at}{done}; look with \
+                             `devdb psql`, undo it by hand, and either take the transaction \
+                             statement out or mark the revision `-- devdb:no-transaction`",
+                            if failure.line.is_some() {
+                                "was committed and is kept"
+                            } else {
+                                "may have been committed and kept"
+                            }
+                        )
+                    }
+                    (false, None, _) => format!(
                         "nothing of {id} was kept: the database is at {at}{done}; fix {file} and run again"
                     ),
                 })

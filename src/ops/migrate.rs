@@ -293,8 +293,8 @@ async fn seed_due(
     .await?;
     if !expected && !files.is_empty() {
         progress.info(
-            "the database had not been seeded yet (an earlier `devdb up` stopped before its \
-             seeds ran): seeding it now",
+            "the database had not been seeded yet (its first migration did not get that \
+             far): seeding it now",
         );
     }
     let mut seeded = Vec::new();

@@ -184,9 +184,8 @@ async fn drop_database(server: &DatabaseUrl, name: &str) -> Result<(), ShadowErr
         name: name.to_string(),
         source,
     };
-    let mut conn = PgConnection::connect_with(&server.connect_options())
-        .await
-        .map_err(failed)?;
+    // With the connect timeout: this runs from a drop guard, which must not hang.
+    let mut conn = server.connect().await.map_err(|e| failed(e.source))?;
     sqlx::raw_sql(AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
         quote_ident(name)

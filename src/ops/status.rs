@@ -52,11 +52,8 @@ pub async fn status(
         .and_then(|c| url_of(engine, project, c));
     let database_url = url.as_ref().map(|url| url.render(show_password));
     let mut warnings = Vec::new();
-    // From template1: the project's database may be the one that takes no connections.
-    let admin = url.as_ref().map(|url| super::url::DatabaseUrl {
-        database: "template1".into(),
-        ..url.clone()
-    });
+    // From the maintenance database: the project's may be the one that takes no connections.
+    let admin = url.as_ref().map(super::url::DatabaseUrl::maintenance);
     if let Some(admin) = &admin
         && let Ok(mut conn) = admin.connect().await
     {

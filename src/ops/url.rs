@@ -64,8 +64,23 @@ impl DatabaseUrl {
             };
             let _ = url.set_password(Some(&shown));
         }
-        url.set_path(&self.database);
+        url.set_path(&escape_userinfo(&self.database));
         url.to_string()
+    }
+
+    /// The same server's maintenance database, for work on other databases: `postgres`, or
+    /// `template1` when the project's database is `postgres` itself. Never `template1`
+    /// otherwise: a session there makes every `CREATE DATABASE` from it fail.
+    pub fn maintenance(&self) -> DatabaseUrl {
+        let database = if self.database == "postgres" {
+            "template1"
+        } else {
+            "postgres"
+        };
+        DatabaseUrl {
+            database: database.into(),
+            ..self.clone()
+        }
     }
 
     /// Opens one connection, giving up when the server does not answer within

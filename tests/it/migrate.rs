@@ -413,6 +413,23 @@ async fn hints_after_a_failure_say_what_may_have_been_kept() {
     );
     std::fs::remove_file(project.path().join("migrations/0002_unique.sql")).unwrap();
 
+    // A failure before the COMMIT of a revision keeps nothing, and says so.
+    let project = project.file(
+        "migrations/0002_commit.sql",
+        &rev(
+            "0002",
+            "0001",
+            "commits",
+            "CREATE TABLE early (id int);\nSELECT 'x'::int;\nCOMMIT;",
+            None,
+        ),
+    );
+    let output = project.devdb(&["migrate"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert!(err.contains("nothing of 0002 was kept"), "{err}");
+    assert!(!table_exists(&url, "early").await, "the hint is true");
+
     // A COMMIT inside a revision commits what came before it.
     let project = project.file(
         "migrations/0002_commit.sql",

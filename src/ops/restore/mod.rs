@@ -276,7 +276,11 @@ pub async fn verify_backup(dir: &Path) -> Result<VerifiedBackup, RestoreError> {
         Ok::<_, RestoreError>((manifest, dump))
     })
     .await
-    .expect("the verification thread does not panic")?;
+    .map_err(|e| RestoreError::Io {
+        path: dir.join(DUMP_FILE),
+        source: std::io::Error::other(format!("verifying the backup stopped: {e}")),
+        dropped: false,
+    })??;
     Ok(VerifiedBackup {
         path: dir.to_path_buf(),
         manifest,
@@ -356,13 +360,9 @@ async fn stream_into(
     })
 }
 
-/// The server's `template1`, from where databases are created, renamed and dropped.
+/// The server's maintenance database, from where databases are created, renamed and dropped.
 async fn connect_admin(url: &DatabaseUrl) -> Result<PgConnection, RestoreError> {
-    let admin_url = DatabaseUrl {
-        database: "template1".into(),
-        ..url.clone()
-    };
-    Ok(admin_url.connect().await?)
+    Ok(url.maintenance().connect().await?)
 }
 
 /// Takes the restore lock and removes what an interrupted restore left; returns what it
