@@ -3,9 +3,10 @@
 //!
 //! Whether a database has been seeded is recorded in the database itself, in the one-row
 //! table `devdb_seeds` beside the revision record, in the same transaction as the seeds.
-//! A database becomes due for seeding when devdb made it (a new volume), or when devdb finds
-//! it holding no relation at all before its first migration; the record says `pending`
-//! until the seeds have run. So an `up` whose first migration failed, or that was killed,
+//! A database becomes due for seeding when devdb made it (its data volume carries the
+//! `dev.devdb.seeds-due` label, set when devdb creates it, so a database a killed `up` left
+//! half made still counts), or when devdb finds it holding no relation at all before its
+//! first migration; the record says `pending` until the seeds have run. So an `up` whose first migration failed, or that was killed,
 //! leaves the database due, and the next successful `up` or `migrate` seeds it. A database
 //! devdb finds with data and no record (made before seeds were recorded, or by another
 //! tool) is recorded as seeded and never seeded behind the user's back.

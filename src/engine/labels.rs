@@ -28,6 +28,9 @@ pub const EPHEMERAL_PURPOSE: &str = "dev.devdb.ephemeral.purpose";
 pub const EPHEMERAL_CREATED: &str = "dev.devdb.created";
 /// When an ephemeral project may be removed, in seconds since the Unix epoch.
 pub const EPHEMERAL_EXPIRES: &str = "dev.devdb.expires";
+/// Set (to `true`) on every data volume devdb creates: the database in it is due for its
+/// seeds until it records them itself, even when a killed `up` left it half made.
+pub const SEEDS_DUE: &str = "dev.devdb.seeds-due";
 
 /// The compose version devdb's labels mimic; compose reads it to decide compatibility.
 const COMPOSE_COMPAT_VERSION: &str = "2.20.0";

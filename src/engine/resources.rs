@@ -499,6 +499,15 @@ impl Engine {
         }
     }
 
+    /// The labels of the volume called `name` (none when it does not exist).
+    pub async fn volume_labels(&self, name: &str) -> Result<HashMap<String, String>, EngineError> {
+        match self.docker.inspect_volume(name).await {
+            Ok(volume) => Ok(volume.labels),
+            Err(e) if is_not_found(&e) => Ok(HashMap::new()),
+            Err(e) => Err(api(format!("inspecting volume {name}"))(e)),
+        }
+    }
+
     /// Whether a volume called `name` exists.
     pub async fn volume_exists(&self, name: &str) -> Result<bool, EngineError> {
         match self.docker.inspect_volume(name).await {

@@ -4,7 +4,7 @@
 //! A project that did not exist before `up` and fails (or is interrupted) is removed again,
 //! so a failed first `up` leaves nothing half-made behind.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use super::migrate::{MigrateOpError, migrate_and_seed};
 use super::url::{DatabaseUrl, POSTGRES_PORT, url_of};
 use crate::config::{Mount, Project, Service};
 use crate::engine::{
-    ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome,
+    ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome, labels,
 };
 use crate::health::{HealthError, wait_until_ready};
 use crate::image_build::{self, BuildOptions, ImageBuildError};
@@ -70,6 +70,10 @@ pub struct UpReport {
     pub action: UpAction,
     /// True when the data volume was created by this run: a new, empty database.
     pub new_database: bool,
+    /// True when the database is one devdb made, this run or an earlier one that may have
+    /// stopped before seeding it (its data volume carries [`labels::SEEDS_DUE`]).
+    #[serde(skip)]
+    pub made_by_devdb: bool,
     pub url: DatabaseUrl,
     pub ready_after_ms: u128,
     /// Revisions applied by this run.
@@ -184,7 +188,7 @@ pub async fn up(
     let mut report = result?;
     if options.migrate {
         let migrated = tokio::select! {
-            migrated = migrate_and_seed(project, &report.url, report.new_database, progress) => migrated,
+            migrated = migrate_and_seed(project, &report.url, report.made_by_devdb, progress) => migrated,
             () = cancel.as_mut() => {
                 // A new database left half migrated and unseeded would pass for a finished
                 // one at the next `up`: it goes, like a failed first `up`.
@@ -235,6 +239,8 @@ async fn bring_up(
         created.network = Some(network.clone());
     }
     let mut new_database = false;
+    let mut made_by_devdb = false;
+    let data_keys = data_volume_keys(service, &facts);
     for (key, name) in volumes_of(project, service) {
         let def = project.volumes.get(&key);
         if def.is_some_and(|d| d.external) {
@@ -243,16 +249,26 @@ async fn bring_up(
             }
             continue;
         }
-        let extra = def
+        let is_data = data_keys.contains(&key);
+        let mut extra: HashMap<String, String> = def
             .map(|d| d.labels.clone().into_iter().collect())
             .unwrap_or_default();
+        if is_data {
+            extra.insert(labels::SEEDS_DUE.to_string(), "true".to_string());
+        }
         if engine
             .ensure_volume(&project.name, &key, &name, &extra)
             .await?
         {
             progress.info(&format!("created volume {name}"));
             new_database = true;
+            made_by_devdb = true;
             created.volumes.push(name);
+        } else if is_data {
+            made_by_devdb |= engine
+                .volume_labels(&name)
+                .await?
+                .contains_key(labels::SEEDS_DUE);
         }
     }
 
@@ -277,6 +293,7 @@ async fn bring_up(
             // Without a named volume or a bind mount, a new container has new data (on a
             // tmpfs or an anonymous volume): it must be seeded like a new volume.
             new_database |= !keeps_data(service);
+            made_by_devdb |= !keeps_data(service);
             if action == UpAction::Recreated {
                 progress.info(&format!(
                     "configuration changed: recreating {name} (the data volume stays)"
@@ -336,6 +353,7 @@ async fn bring_up(
         image,
         action,
         new_database,
+        made_by_devdb,
         url,
         ready_after_ms: waited.elapsed().as_millis(),
         applied: Vec::new(),
@@ -476,6 +494,27 @@ fn volumes_of(project: &Project, service: &Service) -> Vec<(String, String)> {
 /// volume, and goes where this image wants it.
 const DATA_PATHS: [&str; 2] = ["/var/lib/postgresql/data", "/var/lib/postgresql"];
 
+/// The top-level keys of the named volumes the service mounts where this image keeps its
+/// data.
+fn data_volume_keys(service: &Service, facts: &ImageFacts) -> BTreeSet<String> {
+    service
+        .volumes
+        .iter()
+        .filter_map(|mount| match mount {
+            Mount::Volume { source, target, .. } if is_data_path(facts, target) => {
+                Some(source.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn is_data_path(facts: &ImageFacts, target: &str) -> bool {
+    DATA_PATHS.contains(&target)
+        || facts.volumes.iter().any(|v| v == target)
+        || facts.pgdata.as_deref() == Some(target)
+}
+
 fn container_spec(
     project: &Project,
     service: &Service,
@@ -484,11 +523,7 @@ fn container_spec(
     network: &str,
 ) -> ContainerSpec {
     let data_target = facts.data_mount_target();
-    let is_data_path = |target: &str| {
-        DATA_PATHS.contains(&target)
-            || facts.volumes.iter().any(|v| v == target)
-            || facts.pgdata.as_deref() == Some(target)
-    };
+    let is_data_path = |target: &str| is_data_path(facts, target);
     let mounts = service
         .volumes
         .iter()

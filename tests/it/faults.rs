@@ -4,13 +4,18 @@
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{TestProject, docker, query, simple_compose, stderr, stdout};
+use crate::common::{TestProject, compose_with, docker, query, simple_compose, stderr, stdout};
 
 /// A project whose one revision takes a few seconds, so that a kill can land inside it,
-/// and whose seed makes a second seeding visible.
+/// whose seed makes a second seeding visible, and whose init script makes a new database
+/// hold a table before devdb migrates it (so that it does not look empty).
 fn slow_project() -> TestProject {
     TestProject::new()
-        .compose(&simple_compose())
+        .compose(&compose_with(
+            "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: app-secret\n      POSTGRES_DB: appdb",
+            "      - ./init:/docker-entrypoint-initdb.d\n",
+        ))
+        .file("compose/init/01_audit.sql", "CREATE TABLE audit (id int);\n")
         .file(
             "migrations/0001_items.sql",
             "-- devdb:revision 0001\n-- devdb:up\nCREATE TABLE items (id int PRIMARY KEY);\nSELECT pg_sleep(3);\n-- devdb:down\nDROP TABLE items;\n",
