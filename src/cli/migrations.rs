@@ -7,7 +7,7 @@ use super::Context;
 use super::confirm::confirm;
 use super::output;
 use crate::engine::Engine;
-use crate::migrate::{MigrateReport, RevisionRun, Target, UpgradeOptions};
+use crate::migrate::{DowngradeOptions, MigrateReport, RevisionRun, Target, UpgradeOptions};
 use crate::ops;
 use crate::progress::Progress;
 
@@ -98,9 +98,18 @@ pub async fn downgrade(
         return output::bytes(sql.as_bytes());
     }
     let engine = Engine::connect().await?;
+    let mut options = DowngradeOptions {
+        dry_run: args.dry_run,
+        approved: None,
+    };
     if !args.dry_run && !args.yes {
-        // Reverting drops what the revisions made: plan first, and ask about that plan.
-        let plan = ops::downgrade(&engine, &context.project, &target, true, progress).await?;
+        // Reverting drops what the revisions made: plan first, ask about that plan, and
+        // revert only that plan.
+        let dry = DowngradeOptions {
+            dry_run: true,
+            approved: None,
+        };
+        let plan = ops::downgrade(&engine, &context.project, &target, &dry, progress).await?;
         if !plan.reverted.is_empty() {
             confirm(
                 &revert_question(&context.project.credentials().database, &plan.reverted),
@@ -108,8 +117,9 @@ pub async fn downgrade(
                 &format!("devdb downgrade {}", args.target),
             )?;
         }
+        options.approved = Some(plan.reverted.iter().map(|r| r.id.clone()).collect());
     }
-    let report = ops::downgrade(&engine, &context.project, &target, args.dry_run, progress).await?;
+    let report = ops::downgrade(&engine, &context.project, &target, &options, progress).await?;
     print_report(&report, args.json, &report.reverted, "revert")
 }
 

@@ -36,6 +36,16 @@ pub enum MigrateError {
     Changed { revisions: Vec<(String, PathBuf)> },
     #[error("cannot accept changes to {id}: it is not applied to this database")]
     AcceptNotApplied { id: String },
+    #[error(
+        "the revisions to revert changed while the question was asked: the answer was about {}, \
+         and now it would be {}; nothing was reverted",
+        approved.join(", "),
+        if planned.is_empty() { "none".to_string() } else { planned.join(", ") }
+    )]
+    PlanChanged {
+        approved: Vec<String>,
+        planned: Vec<String>,
+    },
     #[error("{0}")]
     Failed(Box<RevisionFailure>),
     #[error("database error while {step}: {source}")]
@@ -129,6 +139,11 @@ impl MigrateError {
                 "restore the file as it was applied, or run `devdb migrate --accept-changed {}` to accept the edit (it is not re-run)",
                 revisions[0].0
             )),
+            MigrateError::PlanChanged { .. } => Some(
+                "another command changed the database or its migration files meanwhile: run \
+                 the downgrade again to see what it would revert now"
+                    .into(),
+            ),
             MigrateError::UnknownApplied { .. } => Some(
                 "update your checkout to a version with those migration files, or `devdb downgrade` from there"
                     .into(),

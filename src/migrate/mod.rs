@@ -44,8 +44,8 @@ pub use plan::{
 };
 pub use render::{render_downgrade_sql, render_upgrade_sql};
 pub use runner::{
-    MigrateError, MigrateReport, Migrator, RevisionFailure, RevisionRun, UpgradeOptions,
-    load_graph, validate,
+    DowngradeOptions, MigrateError, MigrateReport, Migrator, RevisionFailure, RevisionRun,
+    UpgradeOptions, load_graph, validate,
 };
 pub use split::{
     Statement, char_position_to_offset, file_line_of_position, line_of_offset, split_statements,

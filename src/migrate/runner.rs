@@ -63,6 +63,16 @@ pub struct MigrateReport {
     pub seeded: Vec<String>,
 }
 
+/// Options of a downgrade.
+#[derive(Debug, Clone, Default)]
+pub struct DowngradeOptions {
+    /// Plan against the live database but change nothing.
+    pub dry_run: bool,
+    /// The revisions the user agreed to revert, newest first: the run refuses, reverting
+    /// nothing, when the plan under the migration lock is another one.
+    pub approved: Option<Vec<String>>,
+}
+
 /// Options of an upgrade.
 #[derive(Debug, Clone, Default)]
 pub struct UpgradeOptions {
@@ -173,9 +183,9 @@ impl Migrator<'_> {
         &self,
         conn: &mut PgConnection,
         target: &Target,
-        dry_run: bool,
+        options: &DowngradeOptions,
     ) -> Result<MigrateReport, MigrateError> {
-        if dry_run {
+        if options.dry_run {
             let applied = store::applied(conn, self.schema)
                 .await
                 .map_err(database("reading the applied revisions"))?;
@@ -194,6 +204,15 @@ impl Migrator<'_> {
             validate(this.graph, &applied)?;
             let mut ids: BTreeSet<String> = applied.into_keys().collect();
             let plan = plan_downgrade(this.graph, &ids, target)?;
+            if let Some(approved) = &options.approved {
+                let planned: Vec<String> = plan.iter().map(|r| r.id.clone()).collect();
+                if &planned != approved {
+                    return Err(MigrateError::PlanChanged {
+                        approved: approved.clone(),
+                        planned,
+                    });
+                }
+            }
             let mut report = MigrateReport::default();
             for revision in plan {
                 let done: Vec<String> = report.reverted.iter().map(|r| r.id.clone()).collect();

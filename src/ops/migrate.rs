@@ -11,8 +11,8 @@ use super::url::{ConnectError, DatabaseUrl, UrlError, database_url};
 use crate::config::Project;
 use crate::engine::Engine;
 use crate::migrate::{
-    AppliedState, MigrateError, MigrateReport, Migrator, RevisionGraph, Target, UpgradeOptions,
-    load_graph, plan_upgrade, render_downgrade_sql, render_upgrade_sql, stamp_set,
+    AppliedState, DowngradeOptions, MigrateError, MigrateReport, Migrator, RevisionGraph, Target,
+    UpgradeOptions, load_graph, plan_upgrade, render_downgrade_sql, render_upgrade_sql, stamp_set,
 };
 use crate::progress::Progress;
 use crate::seed::{SeedError, run_due_seeds, run_seeds, seeds_due};
@@ -96,13 +96,13 @@ pub async fn downgrade(
     engine: &Engine,
     project: &Project,
     target: &Target,
-    dry_run: bool,
+    options: &DowngradeOptions,
     progress: &dyn Progress,
 ) -> Result<MigrateReport, MigrateOpError> {
     let graph = graph_of(project)?;
     let mut conn = connect_project(engine, project).await?;
     Ok(migrator(&graph, project, progress)
-        .downgrade(&mut conn, target, dry_run)
+        .downgrade(&mut conn, target, options)
         .await?)
 }
 

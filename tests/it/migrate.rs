@@ -801,3 +801,41 @@ async fn a_misspelt_down_marker_stops_migrate_before_its_down_sql_runs_as_up() {
         stderr(&check)
     );
 }
+
+#[tokio::test]
+async fn a_downgrade_reverts_only_the_plan_that_was_agreed_to() {
+    let project = linear(project(), 3);
+    project.devdb_ok(&["up"]);
+    let url = project.url();
+    let loaded = devdb::config::load(&devdb::config::LoadOptions {
+        dir: project.path().to_path_buf(),
+        file: None,
+        project_name: Some(project.name.clone()),
+        env_files: Vec::new(),
+        environment: std::env::vars().collect(),
+    })
+    .unwrap();
+    let engine = devdb::engine::Engine::connect().await.unwrap();
+    // The user agreed to revert 0003 alone; meanwhile the target became base.
+    let options = devdb::migrate::DowngradeOptions {
+        dry_run: false,
+        approved: Some(vec!["0003".into()]),
+    };
+    let target: devdb::migrate::Target = "base".parse().unwrap();
+    let error = devdb::ops::downgrade(
+        &engine,
+        &loaded,
+        &target,
+        &options,
+        &devdb::progress::Silent,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "the answer was about 0003, and now it would be 0003, 0002, 0001; nothing was reverted"
+        ),
+        "{error}"
+    );
+    assert_eq!(records(&url).await, ["0001", "0002", "0003"]);
+}
