@@ -16,6 +16,8 @@ pub mod ops;
 pub mod progress;
 pub mod redact;
 pub mod seed;
+pub(crate) mod sql_files;
+pub(crate) mod suggest;
 pub mod template;
 pub mod testing;
 

@@ -17,6 +17,7 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::migrate::split::SqlFailure;
 use crate::migrate::store::{quote_ident, quote_literal};
+use crate::sql_files::{MissingFolder, sql_files};
 
 /// Name of the seed record inside the version schema.
 pub const TABLE: &str = "devdb_seeds";
@@ -42,30 +43,10 @@ pub enum SeedError {
 
 /// The seed files of `dir` in name order; none when the folder does not exist.
 pub fn seed_files(dir: &Path) -> Result<Vec<PathBuf>, SeedError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(SeedError::Unreadable {
-                path: dir.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|source| SeedError::Unreadable {
-                path: dir.to_path_buf(),
-                source,
-            })?
-            .path();
-        if path.extension().is_some_and(|e| e == "sql") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    Ok(files)
+    sql_files(dir, MissingFolder::IsEmpty).map_err(|source| SeedError::Unreadable {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 fn table(schema: &str) -> String {

@@ -27,6 +27,7 @@ use crate::migrate::{MigrateError, Migrator, Target, UpgradeOptions, load_graph}
 use crate::ops::{ConnectError, DatabaseUrl};
 use crate::progress::Progress;
 use crate::seed::{SeedError, run_seeds, seed_files};
+use crate::sql_files::MissingFolder;
 
 /// Every template's name starts with this.
 pub const TEMPLATE_PREFIX: &str = "devdb_tpl_";
@@ -132,24 +133,12 @@ impl TemplateSource {
 
 /// The `*.sql` files directly in `dir`, by name; none when it does not exist.
 fn sql_files(dir: &Path) -> Result<Vec<PathBuf>, CloneError> {
-    let unreadable = |source| CloneError::Unreadable {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(unreadable(e)),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(unreadable)?.path();
-        if path.extension().is_some_and(|e| e == "sql") && path.is_file() {
-            files.push(path);
+    crate::sql_files::sql_files(dir, MissingFolder::IsEmpty).map_err(|source| {
+        CloneError::Unreadable {
+            path: dir.to_path_buf(),
+            source,
         }
-    }
-    files.sort();
-    Ok(files)
+    })
 }
 
 /// A template ready to be copied.

@@ -5,10 +5,16 @@
 //! object starts with what Postgres gives every object of its kind (its owner holds every
 //! privilege; functions and procedures can also be executed by PUBLIC), so that is what
 //! its declared grants are compared with.
+//!
+//! [`Gen::grants`] writes the statements for every object of the new catalog, last in
+//! the script, once every object they name exists.
 
 use std::collections::BTreeMap;
 
-use crate::catalog::AclItem;
+use super::tables::regenerated_columns;
+use super::views::function_signature;
+use super::{Gen, qualified, table_name};
+use crate::catalog::{AclItem, Catalog};
 use crate::migrate::store::quote_ident;
 
 /// Privilege letters in the order Postgres prints them, with their SQL names.
@@ -176,6 +182,124 @@ pub(super) fn statements(
     }
     revokes.append(&mut grants);
     revokes
+}
+
+/// What an object of `to` holds when the statements before the grants have run, to be
+/// compared with its declared grants: its grants in `from` if it was kept, the grants
+/// Postgres gives a new object otherwise.
+struct Baseline {
+    /// Whoever owns the objects of `to`, for objects whose grants do not say.
+    fallback_owner: Option<String>,
+    server_version: u32,
+}
+
+impl Baseline {
+    fn of(to: &Catalog) -> Baseline {
+        let fallback_owner = to
+            .tables
+            .values()
+            .map(|t| &t.grants)
+            .chain(to.functions.values().map(|f| &f.grants))
+            .chain(to.sequences.values().map(|s| &s.grants))
+            .find_map(|g| owner_of(g));
+        Baseline {
+            fallback_owner,
+            server_version: to.server_version,
+        }
+    }
+
+    /// With no owner to be found there is nothing to compare with: no statements.
+    fn before(&self, kind: AclKind, kept: Option<&Vec<String>>, now: &[String]) -> Vec<String> {
+        kept.cloned().unwrap_or_else(|| {
+            match owner_of(now).or_else(|| self.fallback_owner.clone()) {
+                Some(owner) => default_grants(kind, &owner, self.server_version),
+                None => now.to_vec(),
+            }
+        })
+    }
+}
+
+impl Gen<'_> {
+    /// GRANT and REVOKE for every object of `to` whose grants differ from what it has
+    /// when the statements before have run (dropped objects need no revokes).
+    pub(super) fn grants(&mut self) {
+        let baseline = Baseline::of(self.to);
+        self.schema_and_sequence_grants(&baseline);
+        self.table_grants(&baseline);
+        self.view_and_function_grants(&baseline);
+    }
+
+    fn schema_and_sequence_grants(&mut self, baseline: &Baseline) {
+        let (from, to) = (self.from, self.to);
+        for (key, s) in &to.schemas {
+            let kept = from.schemas.get(key).map(|o| &o.grants);
+            let before = baseline.before(AclKind::Schema, kept, &s.grants);
+            let target = format!("SCHEMA {}", quote_ident(&s.name));
+            self.push_all(statements(&target, None, &before, &s.grants));
+        }
+        for (key, s) in &to.sequences {
+            let kept = from.sequences.get(key).map(|o| &o.grants);
+            let before = baseline.before(AclKind::Sequence, kept, &s.grants);
+            let target = format!("SEQUENCE {}", qualified(&s.schema, &s.name));
+            self.push_all(statements(&target, None, &before, &s.grants));
+        }
+    }
+
+    /// Each table's grants, then its columns'.
+    fn table_grants(&mut self, baseline: &Baseline) {
+        let (from, to) = (self.from, self.to);
+        for (key, t) in &to.tables {
+            let old = from.tables.get(key);
+            let before = baseline.before(AclKind::Relation, old.map(|o| &o.grants), &t.grants);
+            let target = format!("TABLE {}", table_name(t));
+            self.push_all(statements(&target, None, &before, &t.grants));
+            for c in &t.columns {
+                // A column dropped and added again (a changed generation, or a generated
+                // column over a retyped one) starts bare.
+                let regenerated =
+                    old.is_some_and(|o| regenerated_columns(o, t).iter().any(|r| r.name == c.name));
+                let kept = old
+                    .and_then(|o| o.column(&c.name))
+                    .filter(|b| b.generated == c.generated && !regenerated);
+                let before = kept.map(|b| b.grants.clone()).unwrap_or_default();
+                self.push_all(statements(&target, Some(&c.name), &before, &c.grants));
+            }
+        }
+    }
+
+    /// Views' and functions' grants; one dropped and created again starts as a new one.
+    fn view_and_function_grants(&mut self, baseline: &Baseline) {
+        let (from, to) = (self.from, self.to);
+        let dropped_views = self.dropped_view_keys();
+        for (key, v) in &to.views {
+            let kept = from.views.get(key).filter(|_| !dropped_views.contains(key));
+            let before = baseline.before(AclKind::Relation, kept.map(|o| &o.grants), &v.grants);
+            let target = format!("TABLE {}", qualified(&v.schema, &v.name));
+            self.push_all(statements(&target, None, &before, &v.grants));
+        }
+        let dropped_functions = self.dropped_function_keys();
+        for (key, f) in &to.functions {
+            let kept = from
+                .functions
+                .get(key)
+                .filter(|_| !dropped_functions.contains(key));
+            let before = baseline.before(AclKind::Routine, kept.map(|o| &o.grants), &f.grants);
+            // GRANT has no AGGREGATE: an aggregate is granted on as a function.
+            let keyword = if f.kind == "procedure" {
+                "PROCEDURE"
+            } else {
+                "FUNCTION"
+            };
+            let target = format!("{keyword} {}", function_signature(f));
+            self.push_all(statements(&target, None, &before, &f.grants));
+        }
+    }
+
+    fn push_all(&mut self, statements: Vec<String>) {
+        for statement in statements {
+            self.out.push(statement);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
+use super::enums::labels_only_added;
 use super::*;
 use crate::catalog::{Column, Function, Index, Table, View};
 

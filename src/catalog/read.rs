@@ -81,20 +81,21 @@ macro_rules! grants {
 }
 
 const SCHEMAS: &str = concat!(
-    "SELECT n.nspname, obj_description(n.oid, 'pg_namespace'), ",
+    "SELECT n.nspname AS name, obj_description(n.oid, 'pg_namespace') AS comment, ",
     grants!("n.nspacl", "n", "n.nspowner"),
-    " FROM pg_namespace n WHERE ",
+    " AS grants FROM pg_namespace n WHERE ",
     user_namespace!(),
     " AND ",
     not_in_extension!("pg_namespace", "n.oid"),
 );
 
-const EXTENSIONS: &str = "SELECT e.extname, n.nspname, e.extversion \
+const EXTENSIONS: &str = "SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version \
      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace";
 
 const ENUMS: &str = concat!(
-    "SELECT n.nspname, t.typname, array_agg(l.enumlabel::text ORDER BY l.enumsortorder), \
-     obj_description(t.oid, 'pg_type') \
+    "SELECT n.nspname AS schema, t.typname AS name, \
+     array_agg(l.enumlabel::text ORDER BY l.enumsortorder) AS labels, \
+     obj_description(t.oid, 'pg_type') AS comment \
      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
      JOIN pg_enum l ON l.enumtypid = t.oid WHERE ",
     user_namespace!(),
@@ -104,15 +105,16 @@ const ENUMS: &str = concat!(
 );
 
 const SEQUENCES: &str = concat!(
-    "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, \
-     s.seqmin, s.seqmax, s.seqcache, s.seqcycle, \
+    "SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type, \
+     s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, \
+     s.seqcache AS cache, s.seqcycle AS cycle, \
      (SELECT tn.nspname || '.' || tc.relname || '.' || a.attname FROM pg_depend d \
        JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
        JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
-       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1), ",
+       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by, ",
     grants!("c.relacl", "s", "c.relowner"),
-    " FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
+    " AS grants FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ",
     user_namespace!(),
     " AND ",
@@ -120,14 +122,15 @@ const SEQUENCES: &str = concat!(
 );
 
 const TABLES: &str = concat!(
-    "SELECT n.nspname, c.relname, c.relkind::text, obj_description(c.oid, 'pg_class'), ",
+    "SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
+     obj_description(c.oid, 'pg_class') AS comment, ",
     grants!("c.relacl", "r", "c.relowner"),
-    ", c.relrowsecurity, \
-     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
-     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
+    " AS grants, c.relrowsecurity AS row_security, \
+     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key, \
+     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, \
      (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits h \
        JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
-       WHERE h.inhrelid = c.oid AND c.relispartition) \
+       WHERE h.inhrelid = c.oid AND c.relispartition) AS partition_of \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p') AND ",
     user_namespace!(),
@@ -138,14 +141,16 @@ const TABLES: &str = concat!(
 );
 
 const COLUMNS: &str = concat!(
-    "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), \
-     a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, \
-     a.attgenerated::text, \
+    "SELECT n.nspname AS schema, c.relname AS relation, a.attname AS name, \
+     format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, \
+     pg_get_expr(d.adbin, d.adrelid) AS expression, a.attidentity::text AS identity, \
+     a.attgenerated::text AS generated, \
      CASE WHEN a.attcollation <> t.typcollation THEN \
        CASE WHEN con.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
-       ELSE quote_ident(con.nspname) || '.' || quote_ident(co.collname) END END, \
-     col_description(c.oid, a.attnum), \
+       ELSE quote_ident(con.nspname) || '.' || quote_ident(co.collname) END END AS collation, \
+     col_description(c.oid, a.attnum) AS comment, \
      (SELECT coalesce(array_agg(g::text ORDER BY g::text), '{}') FROM unnest(a.attacl) g) \
+       AS grants \
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
@@ -161,8 +166,10 @@ const COLUMNS: &str = concat!(
 );
 
 const CONSTRAINTS: &str = concat!(
-    "SELECT n.nspname, c.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid), \
-     obj_description(k.oid, 'pg_constraint'), k.conparentid <> 0 OR NOT k.conislocal \
+    "SELECT n.nspname AS schema, c.relname AS relation, k.conname AS name, \
+     k.contype::text AS kind, pg_get_constraintdef(k.oid) AS definition, \
+     obj_description(k.oid, 'pg_constraint') AS comment, \
+     k.conparentid <> 0 OR NOT k.conislocal AS inherited \
      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p') AND ",
@@ -174,8 +181,9 @@ const CONSTRAINTS: &str = concat!(
 );
 
 const INDEXES: &str = concat!(
-    "SELECT n.nspname, ic.relname, tn.nspname || '.' || c.relname, \
-     pg_get_indexdef(i.indexrelid), obj_description(ic.oid, 'pg_class'), ic.relispartition \
+    "SELECT n.nspname AS schema, ic.relname AS name, tn.nspname || '.' || c.relname AS table, \
+     pg_get_indexdef(i.indexrelid) AS definition, obj_description(ic.oid, 'pg_class') AS comment, \
+     ic.relispartition AS inherited \
      FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
      JOIN pg_class c ON c.oid = i.indrelid \
      JOIN pg_namespace tn ON tn.oid = c.relnamespace \
@@ -256,13 +264,14 @@ macro_rules! depends_on {
 }
 
 const VIEWS: &str = concat!(
-    "SELECT n.nspname, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid), \
-     obj_description(c.oid, 'pg_class'), c.relispopulated, ",
+    "SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized, \
+     pg_get_viewdef(c.oid) AS definition, obj_description(c.oid, 'pg_class') AS comment, \
+     c.relispopulated AS populated, ",
     grants!("c.relacl", "r", "c.relowner"),
-    ", (SELECT coalesce(array_agg(DISTINCT dep ORDER BY dep), '{}') \
+    " AS grants, (SELECT coalesce(array_agg(DISTINCT dep ORDER BY dep), '{}') \
          FROM pg_rewrite r, unnest(",
     depends_on!("pg_rewrite", "r.oid"),
-    ") dep WHERE r.ev_class = c.oid AND dep <> n.nspname || '.' || c.relname)",
+    ") dep WHERE r.ev_class = c.oid AND dep <> n.nspname || '.' || c.relname) AS depends_on",
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('v', 'm') AND ",
     user_namespace!(),
@@ -271,14 +280,16 @@ const VIEWS: &str = concat!(
 );
 
 const FUNCTIONS: &str = concat!(
-    "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind::text, \
-     CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END, l.lanname, p.prosrc, \
-     CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END, \
-     obj_description(p.oid, 'pg_proc'), ",
+    "SELECT n.nspname AS schema, p.proname AS name, \
+     pg_get_function_identity_arguments(p.oid) AS arguments, p.prokind::text AS kind, \
+     CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS result, \
+     l.lanname AS language, p.prosrc AS body, \
+     CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition, \
+     obj_description(p.oid, 'pg_proc') AS comment, ",
     grants!("p.proacl", "f", "p.proowner"),
-    ", ",
+    " AS grants, ",
     depends_on!("pg_proc", "p.oid"),
-    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+    " AS depends_on FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
      JOIN pg_language l ON l.oid = p.prolang WHERE ",
     user_namespace!(),
     " AND ",
@@ -298,28 +309,32 @@ macro_rules! function_name {
 }
 
 const AGGREGATES: &str = concat!(
-    "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), \
-     pg_get_function_arguments(p.oid), a.aggkind::text, ",
+    "SELECT n.nspname AS schema, p.proname AS name, \
+     pg_get_function_identity_arguments(p.oid) AS identity_arguments, \
+     pg_get_function_arguments(p.oid) AS arguments, a.aggkind::text AS kind, ",
     function_name!("a.aggtransfn"),
-    ", format_type(a.aggtranstype, NULL), a.aggtransspace, ",
+    " AS sfunc, format_type(a.aggtranstype, NULL) AS stype, a.aggtransspace AS sspace, ",
     function_name!("a.aggfinalfn"),
-    ", a.aggfinalextra, a.aggfinalmodify::text, ",
+    " AS finalfunc, a.aggfinalextra AS finalfunc_extra, \
+     a.aggfinalmodify::text AS finalfunc_modify, ",
     function_name!("a.aggcombinefn"),
-    ", ",
+    " AS combinefunc, ",
     function_name!("a.aggserialfn"),
-    ", ",
+    " AS serialfunc, ",
     function_name!("a.aggdeserialfn"),
-    ", a.agginitval, ",
+    " AS deserialfunc, a.agginitval AS initcond, ",
     function_name!("a.aggmtransfn"),
-    ", ",
+    " AS msfunc, ",
     function_name!("a.aggminvtransfn"),
-    ", CASE WHEN a.aggmtranstype <> 0 THEN format_type(a.aggmtranstype, NULL) END, \
-     a.aggmtransspace, ",
+    " AS minvfunc, \
+     CASE WHEN a.aggmtranstype <> 0 THEN format_type(a.aggmtranstype, NULL) END AS mstype, \
+     a.aggmtransspace AS msspace, ",
     function_name!("a.aggmfinalfn"),
-    ", a.aggmfinalextra, a.aggmfinalmodify::text, a.aggminitval, \
+    " AS mfinalfunc, a.aggmfinalextra AS mfinalfunc_extra, \
+     a.aggmfinalmodify::text AS mfinalfunc_modify, a.aggminitval AS minitcond, \
      (SELECT format('OPERATOR(%I.%s)', opn.nspname, o.oprname) FROM pg_operator o \
-       JOIN pg_namespace opn ON opn.oid = o.oprnamespace WHERE o.oid = a.aggsortop), \
-     p.proparallel::text \
+       JOIN pg_namespace opn ON opn.oid = o.oprnamespace WHERE o.oid = a.aggsortop) AS sortop, \
+     p.proparallel::text AS parallel \
      FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid \
      JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ",
     user_namespace!(),
@@ -330,8 +345,9 @@ const AGGREGATES: &str = concat!(
 /// Triggers, without the clones Postgres makes on partitions of a partitioned table's
 /// trigger (`tgparentid`): they come with the parent's.
 const TRIGGERS: &str = concat!(
-    "SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled::text, \
-     obj_description(t.oid, 'pg_trigger') \
+    "SELECT n.nspname AS schema, c.relname AS relation, t.tgname AS name, \
+     pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled, \
+     obj_description(t.oid, 'pg_trigger') AS comment \
      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ",
@@ -373,107 +389,110 @@ pub async fn read_catalog(
     catalog.server_version = version.parse().unwrap_or_default();
     for row in rows(conn, SCHEMAS, options).await? {
         let schema = Schema {
-            name: row.try_get(0)?,
-            comment: row.try_get(1)?,
-            grants: row.try_get(2)?,
+            name: row.try_get("name")?,
+            comment: row.try_get("comment")?,
+            grants: row.try_get("grants")?,
         };
         catalog.schemas.insert(schema.name.clone(), schema);
     }
     for row in sqlx::query(EXTENSIONS).fetch_all(&mut *conn).await? {
         let extension = Extension {
-            name: row.try_get(0)?,
-            schema: row.try_get(1)?,
-            version: row.try_get(2)?,
+            name: row.try_get("name")?,
+            schema: row.try_get("schema")?,
+            version: row.try_get("version")?,
         };
         catalog.extensions.insert(extension.name.clone(), extension);
     }
     for row in rows(conn, ENUMS, options).await? {
         let e = Enum {
-            schema: row.try_get(0)?,
-            name: row.try_get(1)?,
-            labels: row.try_get(2)?,
-            comment: row.try_get(3)?,
+            schema: row.try_get("schema")?,
+            name: row.try_get("name")?,
+            labels: row.try_get("labels")?,
+            comment: row.try_get("comment")?,
         };
         catalog.enums.insert(qualified(&e.schema, &e.name), e);
     }
     for row in rows(conn, SEQUENCES, options).await? {
         let s = Sequence {
-            schema: row.try_get(0)?,
-            name: row.try_get(1)?,
-            data_type: row.try_get(2)?,
-            start: row.try_get(3)?,
-            increment: row.try_get(4)?,
-            min: row.try_get(5)?,
-            max: row.try_get(6)?,
-            cache: row.try_get(7)?,
-            cycle: row.try_get(8)?,
-            owned_by: row.try_get(9)?,
-            grants: row.try_get(10)?,
+            schema: row.try_get("schema")?,
+            name: row.try_get("name")?,
+            data_type: row.try_get("data_type")?,
+            start: row.try_get("start")?,
+            increment: row.try_get("increment")?,
+            min: row.try_get("min")?,
+            max: row.try_get("max")?,
+            cache: row.try_get("cache")?,
+            cycle: row.try_get("cycle")?,
+            owned_by: row.try_get("owned_by")?,
+            grants: row.try_get("grants")?,
         };
         catalog.sequences.insert(qualified(&s.schema, &s.name), s);
     }
     read_tables(conn, options, &mut catalog).await?;
     for row in rows(conn, INDEXES, options).await? {
         let i = Index {
-            schema: row.try_get(0)?,
-            name: row.try_get(1)?,
-            table: row.try_get(2)?,
-            definition: row.try_get(3)?,
-            comment: row.try_get(4)?,
-            inherited: row.try_get(5)?,
+            schema: row.try_get("schema")?,
+            name: row.try_get("name")?,
+            table: row.try_get("table")?,
+            definition: row.try_get("definition")?,
+            comment: row.try_get("comment")?,
+            inherited: row.try_get("inherited")?,
         };
         catalog.indexes.insert(qualified(&i.schema, &i.name), i);
     }
     for row in rows(conn, VIEWS, options).await? {
         let v = View {
-            schema: row.try_get(0)?,
-            name: row.try_get(1)?,
-            materialized: row.try_get(2)?,
-            populated: row.try_get(5)?,
-            definition: row.try_get(3)?,
+            schema: row.try_get("schema")?,
+            name: row.try_get("name")?,
+            materialized: row.try_get("materialized")?,
+            populated: row.try_get("populated")?,
+            definition: row.try_get("definition")?,
             triggers: BTreeMap::new(),
-            comment: row.try_get(4)?,
-            grants: row.try_get(6)?,
-            depends_on: row.try_get(7)?,
+            comment: row.try_get("comment")?,
+            grants: row.try_get("grants")?,
+            depends_on: row.try_get("depends_on")?,
         };
         catalog.views.insert(qualified(&v.schema, &v.name), v);
     }
     for row in rows(conn, FUNCTIONS, options).await? {
-        let kind: String = row.try_get(3)?;
+        let kind: String = row.try_get("kind")?;
         let f = Function {
-            schema: row.try_get(0)?,
-            name: row.try_get(1)?,
-            arguments: row.try_get(2)?,
+            schema: row.try_get("schema")?,
+            name: row.try_get("name")?,
+            arguments: row.try_get("arguments")?,
             kind: function_kind(&kind).to_string(),
-            result: row.try_get(4)?,
-            language: row.try_get(5)?,
-            body: row.try_get(6)?,
-            definition: row.try_get(7)?,
-            comment: row.try_get(8)?,
-            grants: row.try_get(9)?,
-            depends_on: row.try_get(10)?,
+            result: row.try_get("result")?,
+            language: row.try_get("language")?,
+            body: row.try_get("body")?,
+            definition: row.try_get("definition")?,
+            comment: row.try_get("comment")?,
+            grants: row.try_get("grants")?,
+            depends_on: row.try_get("depends_on")?,
         };
         let key = format!("{}({})", qualified(&f.schema, &f.name), f.arguments);
         catalog.functions.insert(key, f);
     }
     for row in rows(conn, AGGREGATES, options).await? {
-        let (schema, name): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let (schema, name): (String, String) = (row.try_get("schema")?, row.try_get("name")?);
         let key = format!(
             "{}({})",
             qualified(&schema, &name),
-            row.try_get::<String, _>(2)?
+            row.try_get::<String, _>("identity_arguments")?
         );
         if let Some(f) = catalog.functions.get_mut(&key) {
             f.definition = Some(aggregate_definition(&row)?);
         }
     }
     for row in rows(conn, TRIGGERS, options).await? {
-        let relation = qualified(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?);
+        let relation = qualified(
+            &row.try_get::<String, _>("schema")?,
+            &row.try_get::<String, _>("relation")?,
+        );
         let t = Trigger {
-            name: row.try_get(2)?,
-            definition: row.try_get(3)?,
-            enabled: row.try_get(4)?,
-            comment: row.try_get(5)?,
+            name: row.try_get("name")?,
+            definition: row.try_get("definition")?,
+            enabled: row.try_get("enabled")?,
+            comment: row.try_get("comment")?,
         };
         if let Some(table) = catalog.tables.get_mut(&relation) {
             table.triggers.insert(t.name.clone(), t);
@@ -490,36 +509,39 @@ async fn read_tables(
     catalog: &mut Catalog,
 ) -> Result<(), sqlx::Error> {
     for row in rows(conn, TABLES, options).await? {
-        let kind: String = row.try_get(2)?;
+        let kind: String = row.try_get("kind")?;
         let t = Table {
-            schema: row.try_get(0)?,
-            name: row.try_get(1)?,
+            schema: row.try_get("schema")?,
+            name: row.try_get("name")?,
             kind: if kind == "p" {
                 "partitioned table"
             } else {
                 "table"
             }
             .to_string(),
-            comment: row.try_get(3)?,
-            grants: row.try_get(4)?,
-            row_security: row.try_get(5)?,
-            partition_key: row.try_get(6)?,
-            partition_bound: row.try_get(7)?,
-            partition_of: row.try_get(8)?,
+            comment: row.try_get("comment")?,
+            grants: row.try_get("grants")?,
+            row_security: row.try_get("row_security")?,
+            partition_key: row.try_get("partition_key")?,
+            partition_bound: row.try_get("partition_bound")?,
+            partition_of: row.try_get("partition_of")?,
             ..Table::default()
         };
         catalog.tables.insert(qualified(&t.schema, &t.name), t);
     }
     for row in rows(conn, COLUMNS, options).await? {
-        let relation = qualified(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?);
-        let expression: Option<String> = row.try_get(5)?;
-        let identity: String = row.try_get(6)?;
-        let generated: String = row.try_get(7)?;
+        let relation = qualified(
+            &row.try_get::<String, _>("schema")?,
+            &row.try_get::<String, _>("relation")?,
+        );
+        let expression: Option<String> = row.try_get("expression")?;
+        let identity: String = row.try_get("identity")?;
+        let generated: String = row.try_get("generated")?;
         let is_generated = !generated.is_empty();
         let column = Column {
-            name: row.try_get(2)?,
-            data_type: row.try_get(3)?,
-            not_null: row.try_get(4)?,
+            name: row.try_get("name")?,
+            data_type: row.try_get("data_type")?,
+            not_null: row.try_get("not_null")?,
             default: if is_generated {
                 None
             } else {
@@ -531,23 +553,26 @@ async fn read_tables(
                 _ => None,
             },
             generated: if is_generated { expression } else { None },
-            collation: row.try_get(8)?,
-            comment: row.try_get(9)?,
-            grants: row.try_get(10)?,
+            collation: row.try_get("collation")?,
+            comment: row.try_get("comment")?,
+            grants: row.try_get("grants")?,
         };
         if let Some(table) = catalog.tables.get_mut(&relation) {
             table.columns.push(column);
         }
     }
     for row in rows(conn, CONSTRAINTS, options).await? {
-        let relation = qualified(&row.try_get::<String, _>(0)?, &row.try_get::<String, _>(1)?);
-        let kind: String = row.try_get(3)?;
+        let relation = qualified(
+            &row.try_get::<String, _>("schema")?,
+            &row.try_get::<String, _>("relation")?,
+        );
+        let kind: String = row.try_get("kind")?;
         let constraint = Constraint {
-            name: row.try_get(2)?,
+            name: row.try_get("name")?,
             kind: constraint_kind(&kind).to_string(),
-            definition: row.try_get(4)?,
-            comment: row.try_get(5)?,
-            inherited: row.try_get(6)?,
+            definition: row.try_get("definition")?,
+            comment: row.try_get("comment")?,
+            inherited: row.try_get("inherited")?,
         };
         // A foreign key to a partitioned table has copies of the same name for each
         // partition it references: the one written by hand is the one kept.
@@ -568,74 +593,78 @@ async fn read_tables(
 /// The `CREATE OR REPLACE AGGREGATE` statement of a row of [`AGGREGATES`]: every option
 /// that is set, in a fixed order, so that equal aggregates give equal text.
 fn aggregate_definition(row: &PgRow) -> Result<String, sqlx::Error> {
-    let text = |index: usize| row.try_get::<Option<String>, _>(index);
-    let modify = |index: usize| -> Result<&'static str, sqlx::Error> {
-        Ok(match row.try_get::<String, _>(index)?.as_str() {
+    let text = |column: &str| row.try_get::<Option<String>, _>(column);
+    let modify = |column: &str| -> Result<&'static str, sqlx::Error> {
+        Ok(match row.try_get::<String, _>(column)?.as_str() {
             "s" => "SHAREABLE",
             "w" => "READ_WRITE",
             _ => "READ_ONLY",
         })
     };
     let mut options: Vec<String> = Vec::new();
-    // The plain and the moving-aggregate halves have the same shape at different columns.
-    for (prefix, first) in [("S", 5), ("MS", 15)] {
-        let m = if prefix == "S" { "" } else { "M" };
-        if let Some(function) = text(first)? {
-            options.push(format!("{prefix}FUNC = {function}"));
+    // The plain and the moving-aggregate halves have the same shape: the moving one's
+    // columns are named with an `m` in front, as its options are.
+    for m in ["", "m"] {
+        let prefix = format!("{m}s");
+        let option = |name: &str| format!("{m}{name}").to_uppercase();
+        if let Some(function) = text(&format!("{prefix}func"))? {
+            options.push(format!("{} = {function}", option("sfunc")));
         }
-        let (type_at, space_at) = if prefix == "S" { (6, 7) } else { (17, 18) };
-        if prefix == "MS"
-            && let Some(inverse) = text(16)?
+        if m == "m"
+            && let Some(inverse) = text("minvfunc")?
         {
             options.push(format!("MINVFUNC = {inverse}"));
         }
-        if let Some(state) = text(type_at)? {
-            options.push(format!("{prefix}TYPE = {state}"));
+        if let Some(state) = text(&format!("{prefix}type"))? {
+            options.push(format!("{} = {state}", option("stype")));
         }
-        let space: i32 = row.try_get(space_at)?;
+        let space: i32 = row.try_get(format!("{prefix}space").as_str())?;
         if space != 0 {
-            options.push(format!("{prefix}SPACE = {space}"));
+            options.push(format!("{} = {space}", option("sspace")));
         }
-        let final_at = if prefix == "S" { 8 } else { 19 };
-        if let Some(function) = text(final_at)? {
-            options.push(format!("{m}FINALFUNC = {function}"));
-            if row.try_get::<bool, _>(final_at + 1)? {
-                options.push(format!("{m}FINALFUNC_EXTRA"));
+        let finalfunc = format!("{m}finalfunc");
+        if let Some(function) = text(&finalfunc)? {
+            options.push(format!("{} = {function}", option("finalfunc")));
+            if row.try_get::<bool, _>(format!("{finalfunc}_extra").as_str())? {
+                options.push(option("finalfunc_extra"));
             }
-            options.push(format!("{m}FINALFUNC_MODIFY = {}", modify(final_at + 2)?));
+            options.push(format!(
+                "{} = {}",
+                option("finalfunc_modify"),
+                modify(&format!("{finalfunc}_modify"))?
+            ));
         }
-        if prefix == "S" {
-            for (option, index) in [
-                ("COMBINEFUNC", 11),
-                ("SERIALFUNC", 12),
-                ("DESERIALFUNC", 13),
-            ] {
-                if let Some(function) = text(index)? {
-                    options.push(format!("{option} = {function}"));
+        if m.is_empty() {
+            for column in ["combinefunc", "serialfunc", "deserialfunc"] {
+                if let Some(function) = text(column)? {
+                    options.push(format!("{} = {function}", column.to_uppercase()));
                 }
             }
         }
-        let initial_at = if prefix == "S" { 14 } else { 22 };
-        if let Some(initial) = text(initial_at)? {
-            options.push(format!("{m}INITCOND = {}", quote_literal(&initial)));
+        if let Some(initial) = text(&format!("{m}initcond"))? {
+            options.push(format!(
+                "{} = {}",
+                option("initcond"),
+                quote_literal(&initial)
+            ));
         }
     }
-    if let Some(operator) = text(23)? {
+    if let Some(operator) = text("sortop")? {
         options.push(format!("SORTOP = {operator}"));
     }
-    match row.try_get::<String, _>(24)?.as_str() {
+    match row.try_get::<String, _>("parallel")?.as_str() {
         "s" => options.push("PARALLEL = SAFE".into()),
         "r" => options.push("PARALLEL = RESTRICTED".into()),
         _ => {}
     }
-    if row.try_get::<String, _>(4)? == "h" {
+    if row.try_get::<String, _>("kind")? == "h" {
         options.push("HYPOTHETICAL".into());
     }
     Ok(format!(
         "CREATE OR REPLACE AGGREGATE {}.{}({}) (\n    {}\n)",
-        quote_ident(&row.try_get::<String, _>(0)?),
-        quote_ident(&row.try_get::<String, _>(1)?),
-        row.try_get::<String, _>(3)?,
+        quote_ident(&row.try_get::<String, _>("schema")?),
+        quote_ident(&row.try_get::<String, _>("name")?),
+        row.try_get::<String, _>("arguments")?,
         options.join(",\n    ")
     ))
 }

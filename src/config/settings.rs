@@ -9,6 +9,7 @@ use super::mounts::normalize;
 use super::project::Service;
 use super::reader::Reader;
 use super::yaml::Node;
+use crate::suggest::closest;
 
 const KEYS: [&str; 6] = [
     "database",
@@ -63,29 +64,10 @@ pub(crate) fn read_devdb_block(
 }
 
 fn suggest(key: &str) -> String {
-    let closest = KEYS
-        .iter()
-        .map(|known| (edit_distance(key, known), known))
-        .min()
-        .filter(|(distance, _)| *distance <= 2);
-    match closest {
-        Some((_, known)) => format!("did you mean `{known}`?"),
+    match closest(key, KEYS, |_| 2) {
+        Some(known) => format!("did you mean `{known}`?"),
         None => format!("known keys: {}", KEYS.join(", ")),
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// The Postgres service: `x-devdb.database`, else the only service, else the one named `db`,

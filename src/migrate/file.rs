@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::split::split_statements;
+use crate::sql_files::{MissingFolder, sql_files};
+use crate::suggest::closest;
 
 /// One revision as written in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -506,35 +508,7 @@ impl Header {
 /// The known directive closest to a misspelt one, if it is close enough to be a typo.
 fn suggest(name: &str) -> Option<String> {
     let name = name.to_ascii_lowercase();
-    DIRECTIVES
-        .iter()
-        .map(|d| (edit_distance(&name, d), *d))
-        .filter(|(distance, d)| *distance <= (d.len() / 3).max(1))
-        .min()
-        .map(|(_, d)| d.to_string())
-}
-
-/// Levenshtein distance counting an adjacent transposition as one edit, so that
-/// `parnets` is one step from `parents`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut rows: Vec<Vec<usize>> = (0..=a.len())
-        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
-        .collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    rows[a.len()][b.len()]
+    closest(&name, DIRECTIVES.iter().copied(), |d| (d.len() / 3).max(1)).map(str::to_string)
 }
 
 /// Loads every `*.sql` file directly in `dir` (subfolders such as `seeds/` and other
@@ -549,14 +523,7 @@ pub fn load_dir_with(dir: &Path, empty_up: EmptyUp) -> Result<Vec<Revision>, Fil
         let path = path.to_path_buf();
         move |source| FileError::Unreadable { path, source }
     };
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(unreadable(dir))? {
-        let path = entry.map_err(unreadable(dir))?.path();
-        if path.extension().is_some_and(|e| e == "sql") && path.is_file() {
-            paths.push(path);
-        }
-    }
-    paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    let paths = sql_files(dir, MissingFolder::IsAnError).map_err(unreadable(dir))?;
     let mut revisions: Vec<Revision> = Vec::with_capacity(paths.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     for path in paths {

@@ -3,7 +3,7 @@
 //! project's running server, or of a scratch server when it is not running.
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sqlx::AssertSqlSafe;
 
@@ -20,6 +20,7 @@ use crate::migrate::split::SqlFailure;
 use crate::migrate::store::quote_ident;
 use crate::migrate::{AuthorError, RevisionGraph, author};
 use crate::progress::{AsNotes, Progress};
+use crate::sql_files::sql_files_under;
 
 /// How the two sides of `check --schema` are named.
 pub const SCHEMA_SIDES: Sides<'static> = Sides {
@@ -190,26 +191,10 @@ pub fn schema_files(project: &Project) -> Result<Vec<PathBuf>, AutogenError> {
     if path.is_file() {
         return Ok(vec![path.clone()]);
     }
-    let mut files = Vec::new();
-    collect_sql(path, &mut files)?;
-    files.sort();
-    Ok(files)
-}
-
-fn collect_sql(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), AutogenError> {
-    let unreadable = |source| AutogenError::SchemaUnreadable {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
-        let path = entry.map_err(unreadable)?.path();
-        if path.is_dir() {
-            collect_sql(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "sql") {
-            files.push(path);
-        }
-    }
-    Ok(())
+    sql_files_under(path).map_err(|e| AutogenError::SchemaUnreadable {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// Builds both shadows, in the project's running server or a scratch server (see

@@ -24,6 +24,7 @@ use crate::migrate::{
     AppliedState, FileError, Revision, RevisionGraph, current, parse_revision, store,
 };
 use crate::progress::Progress;
+use crate::sql_files::{MissingFolder, sql_files};
 
 /// How the two sides of a drift report are named.
 pub const DRIFT_SIDES: Sides<'static> = Sides {
@@ -229,14 +230,7 @@ fn load_all(dir: &Path) -> Result<(Vec<Revision>, Vec<Problem>), CheckError> {
         path: dir.to_path_buf(),
         source,
     };
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(folder)? {
-        let path = entry.map_err(folder)?.path();
-        if path.extension().is_some_and(|e| e == "sql") && path.is_file() {
-            paths.push(path);
-        }
-    }
-    paths.sort();
+    let paths = sql_files(dir, MissingFolder::IsAnError).map_err(folder)?;
     let mut problems = Vec::new();
     let mut revisions: Vec<Revision> = Vec::new();
     for path in paths {
