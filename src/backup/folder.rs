@@ -107,6 +107,8 @@ impl PartialFolder {
 }
 
 /// Removes the partial folders in `folder` whose backup is gone (nobody holds their lock).
+/// Best effort: one that cannot be removed (another user's, say) is left for `backup` to
+/// name, and never stops a new backup.
 fn remove_abandoned(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for entry in std::fs::read_dir(folder)? {
@@ -121,8 +123,7 @@ fn remove_abandoned(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
             continue;
         }
         let Ok(dir) = File::open(&path) else { continue };
-        if dir.try_lock().is_ok() {
-            std::fs::remove_dir_all(&path)?;
+        if dir.try_lock().is_ok() && std::fs::remove_dir_all(&path).is_ok() {
             removed.push(path);
         }
     }
