@@ -14,7 +14,9 @@ use super::confirm::confirm;
 use super::exit::UsageError;
 use super::output;
 use crate::engine::{Engine, EngineError};
-use crate::ops::{self, DownOptions, EphemeralOptions, EphemeralReport, UpOptions, UpReport};
+use crate::ops::{
+    self, DownOptions, EphemeralOptions, EphemeralReport, ResetOptions, UpOptions, UpReport,
+};
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Args)]
@@ -297,23 +299,15 @@ pub async fn reset(
         "devdb reset",
     )?;
     let engine = Engine::connect().await?;
-    // Refused before anything is removed: the `up` after the `down` would refuse anyway,
-    // and the data would be gone by then.
-    if let Some(foreign) = ops::foreign_resources(&engine, &context.project)
-        .await?
-        .into_iter()
-        .next()
-    {
-        return Err(foreign.into());
-    }
-    ops::down(&engine, project, &DownOptions { volumes: true }, progress).await?;
-    let options = UpOptions {
-        timeout: Duration::from_secs(args.up.timeout),
-        migrate: !args.up.no_migrate,
-        ..Default::default()
+    let options = ResetOptions {
+        up: UpOptions {
+            timeout: Duration::from_secs(args.up.timeout),
+            migrate: !args.up.no_migrate,
+            ..Default::default()
+        },
     };
-    let report = ops::up(&engine, &context.project, &options, progress, interrupted()).await?;
-    print_up(&report, &args.up)
+    let report = ops::reset(&engine, &context.project, &options, progress, interrupted()).await?;
+    print_up(&report.up, &args.up)
 }
 
 pub async fn status(context: &Context, args: &StatusArgs) -> anyhow::Result<()> {
