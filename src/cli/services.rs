@@ -1,4 +1,4 @@
-//! `up`, `down`, `reset` and `status`: arguments and printing around the operations in
+//! `up`, `down`, `reset`, `status` and `url`: arguments and printing around the operations in
 //! [`crate::ops`].
 
 use std::io::Write as _;
@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::Context;
+use super::args::{ConfirmArgs, OutputArgs, PasswordArgs};
 use super::confirm::confirm;
 use super::exit::UsageError;
 use super::output;
@@ -54,12 +55,10 @@ pub struct StartArgs {
     /// Seconds to wait for Postgres to answer
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
-    /// Print one JSON document instead of the URL
-    #[arg(long)]
-    pub json: bool,
-    /// Show the password in the printed URL
-    #[arg(long)]
-    pub show_password: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub password: PasswordArgs,
     /// Do not migrate to head nor seed a new database
     #[arg(long)]
     pub no_migrate: bool,
@@ -70,11 +69,10 @@ pub struct DownArgs {
     /// Also remove the project's volumes: its data
     #[arg(short = 'v', long)]
     pub volumes: bool,
-    /// Do not ask before removing data
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Remove an ephemeral database (no confirmation): the ID given, else $DEVDB_EPHEMERAL_ID
     #[arg(long, conflicts_with = "volumes")]
     pub ephemeral: bool,
@@ -91,20 +89,18 @@ pub struct DownArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ResetArgs {
-    /// Do not ask before removing data
-    #[arg(short = 'y', long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
     #[command(flatten)]
     pub up: StartArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
-    #[arg(long)]
-    pub json: bool,
-    /// Show the password in the database URL
-    #[arg(long)]
-    pub show_password: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub password: PasswordArgs,
 }
 
 /// Resolves on Ctrl-C, SIGTERM or SIGHUP: the `cancel` of the operations that clean up
@@ -161,7 +157,7 @@ async fn up_ephemeral(
 }
 
 fn print_ephemeral(report: &EphemeralReport, args: &StartArgs) -> anyhow::Result<()> {
-    if args.json {
+    if args.output.json {
         return output::json(report);
     }
     let id = &report.info.id;
@@ -169,7 +165,7 @@ fn print_ephemeral(report: &EphemeralReport, args: &StartArgs) -> anyhow::Result
         "ephemeral database {id} ready in {} ms, expires {}; remove it with `devdb down --ephemeral {id}`",
         report.ready_after_ms, report.info.expires
     );
-    output::line(&report.url.render(args.show_password))
+    output::line(&report.url.render(args.password.show_password))
 }
 
 /// Appends `KEY=value` lines to a file (created if missing), the format of `$GITHUB_ENV`.
@@ -187,8 +183,8 @@ fn append_env(path: &Path, pairs: &[(&str, String)]) -> anyhow::Result<()> {
 }
 
 fn print_up(report: &UpReport, args: &StartArgs) -> anyhow::Result<()> {
-    let url = report.url.render(args.show_password);
-    if args.json {
+    let url = report.url.render(args.password.show_password);
+    if args.output.json {
         let mut value = serde_json::to_value(report)?;
         value["database_url"] = url.into();
         return output::json(&value);
@@ -218,7 +214,7 @@ pub async fn down(
     if args.volumes {
         confirm(
             &format!("remove project {project} and its data volumes"),
-            args.yes,
+            args.confirm.yes,
             "devdb down --volumes",
         )?;
     }
@@ -244,7 +240,7 @@ pub async fn down(
             }
         }
     }
-    if args.json {
+    if args.output.json {
         return output::json(&report);
     }
     if report.containers.is_empty() && report.volumes.is_empty() && report.networks.is_empty() {
@@ -275,7 +271,7 @@ async fn down_ephemeral(
         };
         ops::down_ephemeral(&engine, &id, progress).await?
     };
-    if args.json {
+    if args.output.json {
         return output::json(&report);
     }
     if report.removed.is_empty() && report.skipped.is_empty() {
@@ -295,7 +291,7 @@ pub async fn reset(
     let project = &context.project.name;
     confirm(
         &format!("reset project {project}: remove its data and start from empty"),
-        args.yes,
+        args.confirm.yes,
         "devdb reset",
     )?;
     let engine = Engine::connect().await?;
@@ -310,10 +306,16 @@ pub async fn reset(
     print_up(&report.up, &args.up)
 }
 
+pub async fn url(context: &Context) -> anyhow::Result<()> {
+    let engine = Engine::connect().await?;
+    let url = ops::database_url(&engine, &context.project).await?;
+    output::line(&url.render(true))
+}
+
 pub async fn status(context: &Context, args: &StatusArgs) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
-    let report = ops::status(&engine, &context.project, args.show_password).await?;
-    if args.json {
+    let report = ops::status(&engine, &context.project, args.password.show_password).await?;
+    if args.output.json {
         return output::json(&report);
     }
     if let Some(name) = &report.not_ours {
