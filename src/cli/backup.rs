@@ -10,7 +10,7 @@ use super::args::{ConfirmArgs, OutputArgs};
 use super::confirm::confirm;
 use super::exit::Interrupted;
 use super::output;
-use super::services::interrupted;
+use super::signals::cancelled;
 use crate::backup::{list_backups, resolve_backup};
 use crate::engine::Engine;
 use crate::ops::{self, BackupOptions, RestoreOptions};
@@ -92,7 +92,7 @@ pub async fn backup(
     // Dropping the backup on Ctrl-C ends pg_dump and removes the partial folder.
     let report = tokio::select! {
         report = ops::backup(&engine, &context.project, &options, progress) => report?,
-        () = interrupted() => {
+        () = cancelled() => {
             return Err(Interrupted("interrupted; no backup was kept".into()).into());
         }
     };
@@ -178,7 +178,7 @@ pub async fn restore(
         &verified,
         &options,
         progress,
-        interrupted(),
+        cancelled(),
     )
     .await?;
     if args.output.json {

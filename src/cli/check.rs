@@ -72,7 +72,7 @@ async fn against_schema(
         engine,
         &context.project,
         progress,
-        super::services::interrupted(),
+        super::signals::cancelled(),
     )
     .await?;
     let differences: Vec<ops::Drift> = compared

@@ -8,6 +8,7 @@ mod backup;
 mod check;
 mod clone;
 mod confirm;
+mod down;
 pub mod exit;
 mod image;
 mod logs;
@@ -15,11 +16,13 @@ mod migrations;
 mod output;
 mod progress;
 mod psql;
+mod reset;
 mod revisions;
 pub mod schema;
-mod services;
 mod signals;
 mod squash;
+mod status;
+mod up;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -57,14 +60,14 @@ pub enum Command {
 pub enum ProjectCommand {
     /// Start the database: image, volume, container, wait until it answers SQL
     #[command(visible_alias = "start-services")]
-    Up(services::UpArgs),
+    Up(up::UpArgs),
     /// Stop and remove the project's containers (and with --volumes, its data)
     #[command(visible_alias = "stop-services")]
-    Down(services::DownArgs),
+    Down(down::DownArgs),
     /// Remove everything including the data, then `up` again
-    Reset(services::ResetArgs),
+    Reset(reset::ResetArgs),
     /// Services, state, health, ports and the database URL
-    Status(services::StatusArgs),
+    Status(status::StatusArgs),
     /// Print the database URL (with its password), for `export DATABASE_URL=$(devdb url)`
     Url,
     /// Show a service's container logs
@@ -157,11 +160,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 impl ProjectCommand {
     async fn run(self, context: &Context, progress: &dyn Progress) -> anyhow::Result<()> {
         match self {
-            ProjectCommand::Up(args) => services::up(context, &args, progress).await,
-            ProjectCommand::Down(args) => services::down(context, &args, progress).await,
-            ProjectCommand::Reset(args) => services::reset(context, &args, progress).await,
-            ProjectCommand::Status(args) => services::status(context, &args).await,
-            ProjectCommand::Url => services::url(context).await,
+            ProjectCommand::Up(args) => up::run(context, &args, progress).await,
+            ProjectCommand::Down(args) => down::run(context, &args, progress).await,
+            ProjectCommand::Reset(args) => reset::run(context, &args, progress).await,
+            ProjectCommand::Status(args) => status::run(context, &args).await,
+            ProjectCommand::Url => status::url(context).await,
             ProjectCommand::Logs(args) => logs::run(context, &args).await,
             ProjectCommand::Psql(args) => psql::run(context, &args).await,
             ProjectCommand::Migrate(args) => migrations::migrate(context, &args, progress).await,

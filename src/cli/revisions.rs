@@ -95,7 +95,7 @@ pub async fn autogenerate(
         &context.project,
         &options,
         progress,
-        super::services::interrupted(),
+        super::signals::cancelled(),
     )
     .await?;
     for line in &report.destructive {
