@@ -4,7 +4,7 @@
 //! argument names the Debian mirror.
 
 use devdb::image_build::{BuildOptions, build_image, ensure_built};
-use devdb::progress::Progress;
+use devdb::progress::{Progress, Shown};
 
 struct Stderr;
 
@@ -12,16 +12,18 @@ impl Progress for Stderr {
     fn info(&self, message: &str) {
         eprintln!("{message}");
     }
-    fn wait_start(&self, message: &str) {
+    fn wait(&self, message: &str) -> Shown<'_> {
         eprintln!("{message} ...");
+        Shown::nothing()
     }
-    fn wait_end(&self) {}
+    fn layers(&self) -> Shown<'_> {
+        Shown::nothing()
+    }
     fn layer(&self, id: &str, status: &str, current: Option<u64>, total: Option<u64>) {
         if let (Some(current), Some(total)) = (current, total) {
             eprintln!("{id}: {status} {} / {} MB", current >> 20, total >> 20);
         }
     }
-    fn layers_end(&self) {}
 }
 
 #[tokio::main]

@@ -95,7 +95,7 @@ pub async fn wait_until_ready(
     progress: &dyn Progress,
 ) -> Result<Duration, HealthError> {
     let started = Instant::now();
-    progress.wait_start(&format!("waiting for Postgres in {container} to answer"));
+    let waiting = progress.wait(&format!("waiting for Postgres in {container} to answer"));
     let mut last_error = String::from("no attempt finished");
     // Milliseconds after `started` of the last look at the container (a probe future must
     // stay Send, hence an atomic rather than a Cell).
@@ -126,7 +126,7 @@ pub async fn wait_until_ready(
             }),
     )
     .await;
-    progress.wait_end();
+    drop(waiting);
     match outcome {
         Ok(Ok(())) => Ok(started.elapsed()),
         Ok(Err(Attempt::Fatal(error))) => Err(error),

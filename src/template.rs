@@ -188,9 +188,9 @@ pub async fn ensure_template(
     if database_exists(admin, &name).await? {
         return Ok(Template { name, built: false });
     }
-    progress.wait_start("waiting for another devdb building the template");
+    let waiting = progress.wait("waiting for another devdb building the template");
     let locked = execute(admin, format!("SELECT pg_advisory_lock({BUILD_LOCK})")).await;
-    progress.wait_end();
+    drop(waiting);
     locked.map_err(failed("taking the template lock"))?;
     let result = build_locked(admin, server, source, &name, progress).await;
     let unlocked = execute(admin, format!("SELECT pg_advisory_unlock({BUILD_LOCK})")).await;

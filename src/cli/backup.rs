@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::Context;
+use super::args::{ConfirmArgs, OutputArgs};
 use super::confirm::confirm;
 use super::exit::Interrupted;
 use super::output;
-use super::services::interrupted;
+use super::signals::cancelled;
 use crate::backup::{list_backups, resolve_backup};
 use crate::engine::Engine;
 use crate::ops::{self, BackupOptions, RestoreOptions};
@@ -22,8 +23,8 @@ pub struct BackupArgs {
     pub command: Option<BackupCommand>,
     #[command(flatten)]
     pub folder: FolderArgs,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -47,8 +48,8 @@ pub struct ListArgs {
     /// Also check every file's checksum (sizes are always checked)
     #[arg(long)]
     pub verify: bool,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -64,11 +65,10 @@ pub struct RestoreArgs {
     pub clean: bool,
     #[command(flatten)]
     pub folder: FolderArgs,
-    /// Replace the database without asking
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 fn folder(context: &Context, args: &FolderArgs) -> PathBuf {
@@ -92,11 +92,11 @@ pub async fn backup(
     // Dropping the backup on Ctrl-C ends pg_dump and removes the partial folder.
     let report = tokio::select! {
         report = ops::backup(&engine, &context.project, &options, progress) => report?,
-        () = interrupted() => {
+        () = cancelled() => {
             return Err(Interrupted("interrupted; no backup was kept".into()).into());
         }
     };
-    if args.json {
+    if args.output.json {
         return output::json(&report);
     }
     eprintln!(
@@ -112,7 +112,7 @@ pub async fn backup(
 
 fn list(context: &Context, args: &ListArgs) -> anyhow::Result<()> {
     let backups = list_backups(&folder(context, &args.folder), args.verify)?;
-    if args.json {
+    if args.output.json {
         return output::json(&backups);
     }
     if backups.is_empty() {
@@ -139,7 +139,7 @@ pub async fn restore(
     let Some(spec) = &args.backup else {
         let engine = Engine::connect().await?;
         let done = ops::clean_restore_leftovers(&engine, &context.project).await?;
-        if args.json {
+        if args.output.json {
             return output::json(&serde_json::json!({ "cleaned": done }));
         }
         if done.is_empty() {
@@ -168,7 +168,7 @@ pub async fn restore(
             revisions(&manifest.revisions.current),
             manifest.created_at
         ),
-        args.yes,
+        args.confirm.yes,
         &format!("devdb restore {spec}"),
     )?;
     let engine = Engine::connect().await?;
@@ -178,10 +178,10 @@ pub async fn restore(
         &verified,
         &options,
         progress,
-        interrupted(),
+        cancelled(),
     )
     .await?;
-    if args.json {
+    if args.output.json {
         return output::json(&report);
     }
     eprintln!(

@@ -4,6 +4,7 @@
 use clap::Args;
 
 use super::Context;
+use super::args::OutputArgs;
 use super::exit::DriftFound;
 use super::output;
 use crate::engine::Engine;
@@ -12,9 +13,8 @@ use crate::progress::Progress;
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Print one JSON document: problems, differences, where the database is
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Compare the migrations at head with the declarative schema (x-devdb.schema)
     /// instead of the live database
     #[arg(long)]
@@ -31,7 +31,7 @@ pub async fn run(
         return against_schema(context, args, &engine, progress).await;
     }
     let report = ops::check(&engine, &context.project, progress).await?;
-    if args.json {
+    if args.output.json {
         output::json(&report)?;
     } else {
         for problem in &report.problems {
@@ -45,7 +45,7 @@ pub async fn run(
         }
     }
     if report.clean {
-        if !args.json {
+        if !args.output.json {
             eprintln!(
                 "no drift: the database matches its {} applied revision(s)",
                 report.applied
@@ -72,7 +72,7 @@ async fn against_schema(
         engine,
         &context.project,
         progress,
-        super::services::interrupted(),
+        super::signals::cancelled(),
     )
     .await?;
     let differences: Vec<ops::Drift> = compared
@@ -83,7 +83,7 @@ async fn against_schema(
             difference,
         })
         .collect();
-    if args.json {
+    if args.output.json {
         output::json(&serde_json::json!({
             "clean": differences.is_empty(),
             "differences": differences,
@@ -94,12 +94,12 @@ async fn against_schema(
         }
     }
     if differences.is_empty() {
-        if !args.json {
+        if !args.output.json {
             eprintln!("no drift: the migrations at head match the declarative schema");
         }
         return Ok(());
     }
-    if !args.json {
+    if !args.output.json {
         eprintln!("write the missing migration with `devdb new --autogenerate -m MSG`");
     }
     Err(DriftFound {

@@ -3,6 +3,7 @@
 
 use clap::Args;
 
+use super::args::{OutputArgs, PasswordArgs};
 use super::{Context, output};
 use crate::engine::Engine;
 use crate::ops;
@@ -19,12 +20,10 @@ pub struct CloneArgs {
     /// Drop every clone devdb made on the project's server
     #[arg(long)]
     pub prune: bool,
-    /// Print one JSON document
-    #[arg(long)]
-    pub json: bool,
-    /// Show the password in the printed URL
-    #[arg(long)]
-    pub show_password: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub password: PasswordArgs,
 }
 
 pub async fn run(
@@ -39,7 +38,7 @@ pub async fn run(
             Some(name) => ops::drop_clone(&engine, project, name).await?,
             None => ops::prune_clones(&engine, project).await?,
         };
-        if args.json {
+        if args.output.json {
             return output::json(&report);
         }
         if report.dropped.is_empty() {
@@ -51,8 +50,8 @@ pub async fn run(
         return Ok(());
     }
     let report = ops::clone(&engine, project, args.name.as_deref(), progress).await?;
-    let url = report.url.render(args.show_password);
-    if args.json {
+    let url = report.url.render(args.password.show_password);
+    if args.output.json {
         let mut value = serde_json::to_value(&report)?;
         value["database_url"] = url.into();
         return output::json(&value);

@@ -2,6 +2,7 @@
 
 use clap::{Args, Subcommand};
 
+use super::args::OutputArgs;
 use super::output;
 use crate::engine::Engine;
 use crate::image_build::{self, BuildOptions};
@@ -24,8 +25,8 @@ pub struct BuildArgs {
     /// Debian mirror
     #[arg(long, value_name = "URL")]
     pub mirror: Option<String>,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(command: &ImageCommand, progress: &dyn Progress) -> anyhow::Result<()> {
@@ -39,7 +40,7 @@ pub async fn run(command: &ImageCommand, progress: &dyn Progress) -> anyhow::Res
         options.mirror = mirror.clone();
     }
     let report = image_build::build_image(engine.docker(), &options, progress).await?;
-    if args.json {
+    if args.output.json {
         return output::json(&serde_json::json!({
             "tag": report.tag,
             "image_id": report.image_id,

@@ -4,6 +4,7 @@
 use clap::Args;
 
 use super::Context;
+use super::args::{ConfirmArgs, OutputArgs};
 use super::confirm::confirm;
 use super::output;
 use crate::engine::Engine;
@@ -25,8 +26,8 @@ pub struct MigrateArgs {
     /// Show what would run against the live database, changing nothing
     #[arg(long, conflicts_with = "sql")]
     pub dry_run: bool,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Accept the edited file of an applied revision as applied (repeatable; not re-run)
     #[arg(long, value_name = "ID")]
     pub accept_changed: Vec<String>,
@@ -46,11 +47,10 @@ pub struct DowngradeArgs {
     /// Show what would be reverted, changing nothing
     #[arg(long, conflicts_with = "sql")]
     pub dry_run: bool,
-    /// Revert without asking (reverting drops what the revisions made)
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -58,14 +58,8 @@ pub struct StampArgs {
     /// head, heads, base, +N, -N, or a revision id or prefix
     #[arg(allow_hyphen_values = true)]
     pub target: String,
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct JsonArgs {
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn migrate(
@@ -84,7 +78,7 @@ pub async fn migrate(
         accept_changed: args.accept_changed.clone(),
     };
     let report = ops::migrate(&engine, &context.project, &target, &options, progress).await?;
-    print_report(&report, args.json, &report.applied, "apply")
+    print_report(&report, args.output.json, &report.applied, "apply")
 }
 
 pub async fn downgrade(
@@ -102,7 +96,7 @@ pub async fn downgrade(
         dry_run: args.dry_run,
         approved: None,
     };
-    if !args.dry_run && !args.yes {
+    if !args.dry_run && !args.confirm.yes {
         // Reverting drops what the revisions made: plan first, ask about that plan, and
         // revert only that plan.
         let dry = DowngradeOptions {
@@ -120,7 +114,7 @@ pub async fn downgrade(
         options.approved = Some(plan.reverted.iter().map(|r| r.id.clone()).collect());
     }
     let report = ops::downgrade(&engine, &context.project, &target, &options, progress).await?;
-    print_report(&report, args.json, &report.reverted, "revert")
+    print_report(&report, args.output.json, &report.reverted, "revert")
 }
 
 /// `revert 2 revisions of database shop (c3f1 add status, b2e7 add orders), dropping what they
@@ -153,7 +147,7 @@ pub async fn stamp(
     let target: Target = args.target.parse()?;
     let engine = Engine::connect().await?;
     let report = ops::stamp(&engine, &context.project, &target, progress).await?;
-    if args.json {
+    if args.output.json {
         return output::json(&report);
     }
     for r in &report.applied {
@@ -165,7 +159,7 @@ pub async fn stamp(
     print_current(&report.current)
 }
 
-pub async fn current(context: &Context, args: &JsonArgs) -> anyhow::Result<()> {
+pub async fn current(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
     let report = ops::current(&engine, &context.project).await?;
     if args.json {
@@ -195,7 +189,7 @@ pub async fn current(context: &Context, args: &JsonArgs) -> anyhow::Result<()> {
 
 pub async fn seed(
     context: &Context,
-    args: &JsonArgs,
+    args: &OutputArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;

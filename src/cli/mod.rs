@@ -1,11 +1,14 @@
-//! The command line: argument groups shared by every command, one file per command, and
-//! the dispatch. Commands parse and resolve settings, then call one library operation;
-//! no Docker or SQL code lives here.
+//! The command line: one file per command, the argument groups several share ([`args`]),
+//! and the dispatch, which loads the project once for every command that works on one.
+//! Commands parse and resolve settings, then call one library operation; no Docker or SQL
+//! code lives here.
 
+mod args;
 mod backup;
 mod check;
 mod clone;
 mod confirm;
+mod down;
 pub mod exit;
 mod image;
 mod logs;
@@ -13,20 +16,21 @@ mod migrations;
 mod output;
 mod progress;
 mod psql;
+mod reset;
 mod revisions;
 pub mod schema;
-mod services;
 mod signals;
 mod squash;
-
-use std::path::PathBuf;
+mod status;
+mod up;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use crate::config::{self, LoadOptions, Project};
-use crate::engine::Engine;
+use crate::progress::Progress;
 
+pub use args::ProjectArgs;
 pub use progress::TerminalProgress;
 
 /// A reproducible PostgreSQL database for development and CI, in one command.
@@ -39,32 +43,31 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Which project: the compose file, its name and its variables.
-#[derive(Debug, Clone, Args)]
-pub struct ProjectArgs {
-    /// Compose file (default: compose/compose.yaml, then compose.yaml, then the built-in project)
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<PathBuf>,
-    /// Project name (default: `name:` in the compose file, then the folder name)
-    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
-    pub project_name: Option<String>,
-    /// Read variables from this file instead of .env (repeatable)
-    #[arg(long = "env-file", value_name = "FILE")]
-    pub env_files: Vec<PathBuf>,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[command(flatten)]
+    InProject(ProjectCommand),
+    /// Postgres images
+    // Listed between `clone` and `new`, where it stood before the split: the options and
+    // then the commands take orders from one counter, so `new` has order 21 (3 project
+    // options, 18 commands before it) and equal orders list by name. The test below pins it.
+    #[command(subcommand, display_order = 21)]
+    Image(image::ImageCommand),
+}
+
+/// The commands that work on a project: all but `image`.
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
     /// Start the database: image, volume, container, wait until it answers SQL
     #[command(visible_alias = "start-services")]
-    Up(services::UpArgs),
+    Up(up::UpArgs),
     /// Stop and remove the project's containers (and with --volumes, its data)
     #[command(visible_alias = "stop-services")]
-    Down(services::DownArgs),
+    Down(down::DownArgs),
     /// Remove everything including the data, then `up` again
-    Reset(services::ResetArgs),
+    Reset(reset::ResetArgs),
     /// Services, state, health, ports and the database URL
-    Status(services::StatusArgs),
+    Status(status::StatusArgs),
     /// Print the database URL (with its password), for `export DATABASE_URL=$(devdb url)`
     Url,
     /// Show a service's container logs
@@ -77,11 +80,11 @@ pub enum Command {
     /// Revert migrations down to a target (-N, base or a revision)
     Downgrade(migrations::DowngradeArgs),
     /// Show which revision the database is at
-    Current(migrations::JsonArgs),
+    Current(args::OutputArgs),
     /// Record a revision as applied without running it (base: forget all)
     Stamp(migrations::StampArgs),
     /// Run the seed files
-    Seed(migrations::JsonArgs),
+    Seed(args::OutputArgs),
     /// Compare the database's schema with what its applied migrations build; check the files
     Check(check::CheckArgs),
     /// Back up the database to a timestamped folder (`backup list` shows them)
@@ -95,17 +98,14 @@ pub enum Command {
     Squash(squash::SquashArgs),
     /// A fresh database copied from the migrated, seeded template (--drop, --prune remove them)
     Clone(clone::CloneArgs),
-    /// Postgres images
-    #[command(subcommand)]
-    Image(image::ImageCommand),
     /// Write a new revision file on the single head (or on --parent); prints its path
     New(revisions::NewArgs),
     /// Write a merge revision joining heads (default: all of them); prints its path
     Merge(revisions::MergeArgs),
     /// The revisions nothing builds on yet
-    Heads(revisions::ReportArgs),
+    Heads(args::OutputArgs),
     /// The revision graph, newest first
-    History(revisions::ReportArgs),
+    History(args::OutputArgs),
 }
 
 /// Takes `PGOPTIONS` out of this process's environment. sqlx appends it to the options of
@@ -149,88 +149,90 @@ impl Context {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let progress = TerminalProgress::default();
     match cli.command {
-        Command::Up(args) => {
-            let context = Context::load(&cli.project)?;
-            services::up(&context, &args, &progress).await
-        }
-        Command::Down(args) => {
-            let context = Context::load(&cli.project)?;
-            services::down(&context, &args, &progress).await
-        }
-        Command::Reset(args) => {
-            let context = Context::load(&cli.project)?;
-            services::reset(&context, &args, &progress).await
-        }
-        Command::Status(args) => {
-            let context = Context::load(&cli.project)?;
-            services::status(&context, &args).await
-        }
-        Command::Url => {
-            let context = Context::load(&cli.project)?;
-            let engine = Engine::connect().await?;
-            let url = crate::ops::database_url(&engine, &context.project).await?;
-            output::line(&url.render(true))
-        }
-        Command::Logs(args) => {
-            let context = Context::load(&cli.project)?;
-            logs::run(&context, &args).await
-        }
-        Command::Psql(args) => {
-            let context = Context::load(&cli.project)?;
-            psql::run(&context, &args).await
-        }
-        Command::Migrate(args) => {
-            let context = Context::load(&cli.project)?;
-            migrations::migrate(&context, &args, &progress).await
-        }
-        Command::Downgrade(args) => {
-            let context = Context::load(&cli.project)?;
-            migrations::downgrade(&context, &args, &progress).await
-        }
-        Command::Current(args) => {
-            let context = Context::load(&cli.project)?;
-            migrations::current(&context, &args).await
-        }
-        Command::Stamp(args) => {
-            let context = Context::load(&cli.project)?;
-            migrations::stamp(&context, &args, &progress).await
-        }
-        Command::Seed(args) => {
-            let context = Context::load(&cli.project)?;
-            migrations::seed(&context, &args, &progress).await
-        }
-        Command::Backup(args) => {
-            let context = Context::load(&cli.project)?;
-            backup::backup(&context, &args, &progress).await
-        }
-        Command::Restore(args) => {
-            let context = Context::load(&cli.project)?;
-            backup::restore(&context, &args, &progress).await
-        }
-        Command::Check(args) => {
-            let context = Context::load(&cli.project)?;
-            check::run(&context, &args, &progress).await
-        }
-        Command::Schema(command) => {
-            let context = Context::load(&cli.project)?;
-            schema::run(&context, &command, &progress).await
-        }
-        Command::Squash(args) => {
-            let context = Context::load(&cli.project)?;
-            squash::run(&context, &args, &progress).await
-        }
-        Command::Clone(args) => {
-            let context = Context::load(&cli.project)?;
-            clone::run(&context, &args, &progress).await
-        }
         Command::Image(command) => image::run(&command, &progress).await,
-        Command::New(args) if args.autogenerate => {
+        Command::InProject(command) => {
             let context = Context::load(&cli.project)?;
-            revisions::autogenerate(&context, &args, &progress).await
+            command.run(&context, &progress).await
         }
-        Command::New(args) => revisions::new(&Context::load(&cli.project)?, &args),
-        Command::Merge(args) => revisions::merge(&Context::load(&cli.project)?, &args),
-        Command::Heads(args) => revisions::heads(&Context::load(&cli.project)?, &args),
-        Command::History(args) => revisions::history(&Context::load(&cli.project)?, &args).await,
+    }
+}
+
+impl ProjectCommand {
+    async fn run(self, context: &Context, progress: &dyn Progress) -> anyhow::Result<()> {
+        match self {
+            ProjectCommand::Up(args) => up::run(context, &args, progress).await,
+            ProjectCommand::Down(args) => down::run(context, &args, progress).await,
+            ProjectCommand::Reset(args) => reset::run(context, &args, progress).await,
+            ProjectCommand::Status(args) => status::run(context, &args).await,
+            ProjectCommand::Url => status::url(context).await,
+            ProjectCommand::Logs(args) => logs::run(context, &args).await,
+            ProjectCommand::Psql(args) => psql::run(context, &args).await,
+            ProjectCommand::Migrate(args) => migrations::migrate(context, &args, progress).await,
+            ProjectCommand::Downgrade(args) => {
+                migrations::downgrade(context, &args, progress).await
+            }
+            ProjectCommand::Current(args) => migrations::current(context, &args).await,
+            ProjectCommand::Stamp(args) => migrations::stamp(context, &args, progress).await,
+            ProjectCommand::Seed(args) => migrations::seed(context, &args, progress).await,
+            ProjectCommand::Backup(args) => backup::backup(context, &args, progress).await,
+            ProjectCommand::Restore(args) => backup::restore(context, &args, progress).await,
+            ProjectCommand::Check(args) => check::run(context, &args, progress).await,
+            ProjectCommand::Schema(command) => schema::run(context, &command, progress).await,
+            ProjectCommand::Squash(args) => squash::run(context, &args, progress).await,
+            ProjectCommand::Clone(args) => clone::run(context, &args, progress).await,
+            ProjectCommand::New(args) if args.autogenerate => {
+                revisions::autogenerate(context, &args, progress).await
+            }
+            ProjectCommand::New(args) => revisions::new(context, &args),
+            ProjectCommand::Merge(args) => revisions::merge(context, &args),
+            ProjectCommand::Heads(args) => revisions::heads(context, &args),
+            ProjectCommand::History(args) => revisions::history(context, &args).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn help_lists_the_commands_in_their_order() {
+        let cli = Cli::command();
+        let mut commands: Vec<_> = cli
+            .get_subcommands()
+            .map(|c| (c.get_display_order(), c.get_name().to_string()))
+            .collect();
+        commands.sort();
+        let names: Vec<_> = commands.into_iter().map(|(_, name)| name).collect();
+        assert_eq!(
+            names,
+            [
+                "up",
+                "down",
+                "reset",
+                "status",
+                "url",
+                "logs",
+                "psql",
+                "migrate",
+                "downgrade",
+                "current",
+                "stamp",
+                "seed",
+                "check",
+                "backup",
+                "restore",
+                "schema",
+                "squash",
+                "clone",
+                "image",
+                "new",
+                "merge",
+                "heads",
+                "history"
+            ]
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! The terminal side of [`Progress`]: a spinner for waits and one bar per image layer on a
 //! terminal; plain step lines (and nothing else) when stderr is not one, as in CI logs.
+//! Each spinner belongs to the guard of its wait, and the layer bars to the guard of
+//! [`Progress::layers`].
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -8,12 +10,11 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::progress::Progress;
+use crate::progress::{Progress, Shown};
 
 pub struct TerminalProgress {
     live: bool,
     bars: MultiProgress,
-    spinner: Mutex<Option<ProgressBar>>,
     layers: Mutex<HashMap<String, ProgressBar>>,
 }
 
@@ -29,7 +30,6 @@ impl Default for TerminalProgress {
         TerminalProgress {
             live,
             bars: MultiProgress::with_draw_target(target),
-            spinner: Mutex::new(None),
             layers: Mutex::new(HashMap::new()),
         }
     }
@@ -50,9 +50,9 @@ impl Progress for TerminalProgress {
         }
     }
 
-    fn wait_start(&self, message: &str) {
+    fn wait(&self, message: &str) -> Shown<'_> {
         if !self.live {
-            return;
+            return Shown::nothing();
         }
         let spinner = self.bars.add(ProgressBar::new_spinner());
         spinner.set_style(
@@ -60,15 +60,15 @@ impl Progress for TerminalProgress {
         );
         spinner.set_message(message.to_string());
         spinner.enable_steady_tick(Duration::from_millis(80));
-        if let Some(old) = self.spinner.lock().expect("not poisoned").replace(spinner) {
-            old.finish_and_clear();
-        }
+        Shown::until_dropped(move || spinner.finish_and_clear())
     }
 
-    fn wait_end(&self) {
-        if let Some(spinner) = self.spinner.lock().expect("not poisoned").take() {
-            spinner.finish_and_clear();
-        }
+    fn layers(&self) -> Shown<'_> {
+        Shown::until_dropped(|| {
+            for (_, bar) in self.layers.lock().expect("not poisoned").drain() {
+                bar.finish_and_clear();
+            }
+        })
     }
 
     fn layer(&self, id: &str, status: &str, current: Option<u64>, total: Option<u64>) {
@@ -92,12 +92,6 @@ impl Progress for TerminalProgress {
         }
         if let Some(current) = current {
             bar.set_position(current);
-        }
-    }
-
-    fn layers_end(&self) {
-        for (_, bar) in self.layers.lock().expect("not poisoned").drain() {
-            bar.finish_and_clear();
         }
     }
 }

@@ -8,6 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Context;
+use super::args::OutputArgs;
 use super::output;
 use crate::engine::Engine;
 use crate::migrate::{self, EmptyUp, Revision, RevisionGraph};
@@ -28,9 +29,8 @@ pub struct NewArgs {
     /// With --autogenerate: refuse to write a migration that can lose data
     #[arg(long, requires = "autogenerate")]
     pub fail_on_destructive: bool,
-    /// Print one JSON document instead of the path
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -41,16 +41,8 @@ pub struct MergeArgs {
     /// Revisions to join, by id or unique prefix (default: every head)
     #[arg(value_name = "REV")]
     pub revisions: Vec<String>,
-    /// Print one JSON document instead of the path
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
-    /// Print one JSON document
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// A revision file just written, as `new --json` and `merge --json` report it.
@@ -83,7 +75,7 @@ impl<'a> Named<'a> {
 pub fn new(context: &Context, args: &NewArgs) -> anyhow::Result<()> {
     let parents = (!args.parents.is_empty()).then(|| args.parents.clone());
     let path = migrate::new_revision(migrations(context), &args.message, parents)?;
-    print_written(&path, args.json)
+    print_written(&path, args.output.json)
 }
 
 /// `new --autogenerate`: the revision from head to the declarative schema, or nothing.
@@ -103,7 +95,7 @@ pub async fn autogenerate(
         &context.project,
         &options,
         progress,
-        super::services::interrupted(),
+        super::signals::cancelled(),
     )
     .await?;
     for line in &report.destructive {
@@ -114,7 +106,7 @@ pub async fn autogenerate(
     }
     match &report.path {
         None => {
-            if args.json {
+            if args.output.json {
                 output::json(&report)?;
             }
             eprintln!(
@@ -127,17 +119,17 @@ pub async fn autogenerate(
                 "{} statement(s) generated; review the file before applying it",
                 report.statements
             );
-            print_written(path, args.json)
+            print_written(path, args.output.json)
         }
     }
 }
 
 pub fn merge(context: &Context, args: &MergeArgs) -> anyhow::Result<()> {
     let path = migrate::merge_heads(migrations(context), &args.message, args.revisions.clone())?;
-    print_written(&path, args.json)
+    print_written(&path, args.output.json)
 }
 
-pub fn heads(context: &Context, args: &ReportArgs) -> anyhow::Result<()> {
+pub fn heads(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
     let graph = load(context)?;
     let heads = graph.heads();
     let ids: Vec<&str> = heads.iter().map(|r| r.id.as_str()).collect();
@@ -168,7 +160,7 @@ pub fn heads(context: &Context, args: &ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn history(context: &Context, args: &ReportArgs) -> anyhow::Result<()> {
+pub async fn history(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
     let graph = load(context)?;
     // The graph is the files' business; the database, when it runs, only adds the marks.
     let applied = match Engine::connect().await {

@@ -35,7 +35,7 @@ pub async fn run(
         &engine,
         &context.project,
         progress,
-        super::services::interrupted(),
+        super::signals::cancelled(),
     )
     .await?;
     let text = format!(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Context;
+use super::args::{ConfirmArgs, OutputArgs};
 use super::confirm::confirm;
 use super::output;
 use crate::engine::Engine;
@@ -23,12 +24,10 @@ pub struct SquashArgs {
     /// Folder for the backup taken first (default: the project's backups folder)
     #[arg(long, value_name = "DIR")]
     pub backup_folder: Option<PathBuf>,
-    /// Do not ask for confirmation
-    #[arg(long)]
-    pub yes: bool,
-    /// Print one JSON document instead of the path
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(
@@ -44,14 +43,14 @@ pub async fn run(
         plan.tip,
         project.settings.migrations.join("archive").display()
     );
-    confirm(&question, args.yes, "devdb squash -m MSG")?;
+    confirm(&question, args.confirm.yes, "devdb squash -m MSG")?;
     let engine = Engine::connect().await?;
     let options = SquashOptions {
         message: args.message.clone(),
         backup_folder: args.backup_folder.clone(),
     };
     let report = ops::squash(&engine, project, &plan, &options, progress).await?;
-    if args.json {
+    if args.output.json {
         return output::json(&report);
     }
     eprintln!(

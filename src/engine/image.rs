@@ -90,6 +90,7 @@ impl Engine {
         };
         let mut stream = self.docker.create_image(Some(options), None, None);
         let mut outcome = PullOutcome::Pulled;
+        let bars = progress.layers();
         while let Some(item) = stream.next().await {
             match item {
                 Ok(info) => {
@@ -111,7 +112,7 @@ impl Engine {
                 Err(e) => return Err(api(format!("pulling image {image}"))(e)),
             }
         }
-        progress.layers_end();
+        drop(bars);
         Ok(outcome)
     }
 }

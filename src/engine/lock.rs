@@ -36,7 +36,7 @@ impl Engine {
         progress: &dyn Progress,
     ) -> Result<ProjectLock, EngineError> {
         let (path, file) = open_lock_file(&self.host, project)?;
-        let mut waiting = false;
+        let mut waiting = None;
         loop {
             match file.try_lock() {
                 Ok(()) => break,
@@ -48,17 +48,14 @@ impl Engine {
                     });
                 }
             }
-            if !waiting {
-                waiting = true;
-                progress.wait_start(&format!(
+            if waiting.is_none() {
+                waiting = Some(progress.wait(&format!(
                     "waiting for another devdb bringing project {project} up"
-                ));
+                )));
             }
             tokio::time::sleep(POLL).await;
         }
-        if waiting {
-            progress.wait_end();
-        }
+        drop(waiting);
         Ok(ProjectLock { _file: file })
     }
 }

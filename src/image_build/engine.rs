@@ -56,6 +56,7 @@ pub(crate) async fn import_rootfs(
         .build();
     let docker = docker.clone().with_timeout(LONG_REQUEST);
     let mut replies = docker.create_image(Some(options), Some(body), None);
+    let bars = progress.layers();
     let mut ticker = tokio::time::interval(PROGRESS_INTERVAL);
     let mut image_id = None;
     let outcome = loop {
@@ -75,7 +76,7 @@ pub(crate) async fn import_rootfs(
             }
         }
     };
-    progress.layers_end();
+    drop(bars);
     outcome?;
     image_id.ok_or(ImageBuildError::ImportWithoutId)
 }

@@ -33,11 +33,11 @@ impl BuildLock {
             Err(TryLockError::WouldBlock) => {}
             Err(TryLockError::Error(source)) => return Err(lock_error(source)),
         }
-        progress.wait_start(&format!("waiting for another devdb process to build {tag}"));
+        let waiting = progress.wait(&format!("waiting for another devdb process to build {tag}"));
         let locked = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
             .await
             .unwrap_or_else(|join_error| Err(io::Error::other(join_error)));
-        progress.wait_end();
+        drop(waiting);
         locked
             .map(|file| BuildLock { _file: file })
             .map_err(lock_error)

@@ -25,10 +25,9 @@ pub(crate) async fn ensure_installed(progress: &dyn Progress) -> Result<PathBuf,
         return Err(ImageBuildError::MmdebstrapMissing);
     }
     progress.info("installing mmdebstrap with apt-get (needed to build the image)");
-    progress.wait_start("installing mmdebstrap with apt-get");
-    let installed = install_with_apt().await;
-    progress.wait_end();
-    installed?;
+    let waiting = progress.wait("installing mmdebstrap with apt-get");
+    install_with_apt().await?;
+    drop(waiting);
     find_on_path("mmdebstrap").ok_or(ImageBuildError::MmdebstrapMissing)
 }
 

@@ -102,14 +102,13 @@ pub async fn build_image(
         .map_err(scratch_error)?;
     let tarball = scratch.path().join("rootfs.tar");
 
-    progress.wait_start(&format!(
+    let waiting = progress.wait(&format!(
         "installing Debian {} packages with mmdebstrap",
         recipe.suite
     ));
     let args = recipe.mmdebstrap_args(&entrypoint, &tarball, &opts.mirror);
-    let run = mmdebstrap::run_captured(&mmdebstrap, &args, "build the root filesystem").await;
-    progress.wait_end();
-    let run = run?;
+    let run = mmdebstrap::run_captured(&mmdebstrap, &args, "build the root filesystem").await?;
+    drop(waiting);
     if !run.success {
         return Err(ImageBuildError::Mmdebstrap {
             suite: recipe.suite,
@@ -126,10 +125,10 @@ pub async fn build_image(
     // Frees half a gigabyte of temporary space before the last step.
     drop(scratch);
 
-    progress.wait_start(&format!("setting the stop signal and tagging {}", opts.tag));
+    let waiting = progress.wait(&format!("setting the stop signal and tagging {}", opts.tag));
     let finished =
         engine::build_and_tag(docker, &Recipe::finishing_dockerfile(&imported), &opts.tag).await;
-    progress.wait_end();
+    drop(waiting);
     if let Err(e) = finished {
         engine::remove_quietly(docker, &imported).await;
         return Err(e);

@@ -286,10 +286,11 @@ impl Migrator<'_> {
         conn: &mut PgConnection,
         work: impl AsyncFnOnce(&Self, &mut PgConnection) -> Result<T, MigrateError>,
     ) -> Result<T, MigrateError> {
-        self.progress
-            .wait_start("waiting for other migration runs on this database");
+        let waiting = self
+            .progress
+            .wait("waiting for other migration runs on this database");
         let locked = store::execute(conn, store::lock_sql(self.schema)).await;
-        self.progress.wait_end();
+        drop(waiting);
         locked.map_err(database("taking the migration lock"))?;
         let result = work(self, conn).await;
         let unlocked = store::execute(conn, store::unlock_sql(self.schema)).await;
@@ -372,15 +373,16 @@ impl Migrator<'_> {
             Direction::Down => ("reverted", "reverting"),
         };
         let steps = revision_steps(revision, direction, self.schema);
-        self.progress
-            .wait_start(&format!("{action} {} {}", revision.id, revision.message));
+        let running = self
+            .progress
+            .wait(&format!("{action} {} {}", revision.id, revision.message));
         let started = Instant::now();
         let result = if steps.transaction {
             self.run_in_transaction(conn, &steps).await
         } else {
             self.run_outside_transaction(conn, &steps).await
         };
-        self.progress.wait_end();
+        drop(running);
         if let Err((index, error)) = result {
             return Err(failure(
                 revision,

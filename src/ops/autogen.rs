@@ -131,11 +131,8 @@ async fn with_shadow_server<T>(
     let server = ScratchServer::start(engine, project, &side, cancel.as_mut()).await?;
     let result = tokio::select! {
         result = work(&server.url) => result,
-        () = cancel.as_mut() => {
-            // The work's spinner, cut short.
-            progress.wait_end();
-            Err(UpError::Interrupted.into())
-        }
+        // Dropping the work ends its spinner.
+        () = cancel.as_mut() => Err(UpError::Interrupted.into()),
     };
     let id = server.id.clone();
     let removed = server.remove(engine, &side).await;
@@ -214,10 +211,9 @@ pub async fn compare_with_schema(
         progress,
         cancel,
         async |url: &DatabaseUrl| {
-            progress.wait_start(
-                "building the migrations and the declarative schema in shadow databases",
-            );
-            let result = async {
+            let _waiting = progress
+                .wait("building the migrations and the declarative schema in shadow databases");
+            async {
                 let head_shadow = ShadowDatabase::create(url).await?;
                 let head = build_head(&head_shadow, &graph, schema).await;
                 head_shadow.remove().await?;
@@ -229,9 +225,7 @@ pub async fn compare_with_schema(
                     declared: declared?,
                 })
             }
-            .await;
-            progress.wait_end();
-            result
+            .await
         },
     )
     .await
@@ -395,8 +389,8 @@ pub async fn dump_schema(
         progress,
         cancel,
         async |url: &DatabaseUrl| {
-            progress.wait_start("building the migrations in a shadow database");
-            let result = async {
+            let _waiting = progress.wait("building the migrations in a shadow database");
+            async {
                 let shadow = ShadowDatabase::create(url).await?;
                 let built = async {
                     let mut conn = shadow.connect().await?;
@@ -409,9 +403,7 @@ pub async fn dump_schema(
                 shadow.remove().await?;
                 built
             }
-            .await;
-            progress.wait_end();
-            result
+            .await
         },
     )
     .await

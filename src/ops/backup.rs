@@ -284,6 +284,7 @@ async fn dump(
     let mut size = 0u64;
     let mut reported = 0u64;
     let mut stderr = StderrTail::new(16 * 1024);
+    let bars = progress.layers();
     while let Some(chunk) = exec.output.next().await {
         match chunk? {
             ExecChunk::Stdout(bytes) => {
@@ -303,7 +304,7 @@ async fn dump(
         .sync_all()
         .await
         .map_err(io("writing", path))?;
-    progress.layers_end();
+    drop(bars);
     let code = engine.exec_exit_code(&exec).await?;
     if code != 0 {
         return Err(BackupError::Command {

@@ -161,24 +161,14 @@ pub async fn check(
     report.current = current(&graph, &applied);
     report.applied = applied.len();
 
-    progress.wait_start(&format!(
+    let waiting = progress.wait(&format!(
         "building a shadow database from {} applied revision(s)",
         applied.len()
     ));
-    let shadow = ShadowDatabase::create(&url).await;
-    let compared = match shadow {
-        Ok(shadow) => {
-            let result = compare(&shadow, &mut live, &graph, schema, &applied).await;
-            let removed = shadow.remove().await;
-            progress.wait_end();
-            removed?;
-            result
-        }
-        Err(e) => {
-            progress.wait_end();
-            return Err(e.into());
-        }
-    };
+    let shadow = ShadowDatabase::create(&url).await?;
+    let compared = compare(&shadow, &mut live, &graph, schema, &applied).await;
+    shadow.remove().await?;
+    drop(waiting);
     match compared {
         Ok(differences) => {
             report.compared = true;

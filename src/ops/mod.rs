@@ -10,6 +10,7 @@ mod down;
 mod ephemeral;
 mod logs;
 mod migrate;
+mod reset;
 mod restore;
 pub mod shadow;
 mod squash;
@@ -37,6 +38,7 @@ pub use migrate::{
     CurrentReport, MigrateOpError, RevisionInfo, applied_state, current, downgrade, downgrade_sql,
     migrate, seed, stamp, upgrade_sql,
 };
+pub use reset::{ResetOptions, ResetReport, reset};
 pub use restore::{
     Leftover, RestoreError, RestoreOptions, RestoreReport, VerifiedBackup, clean_restore_leftovers,
     restore, restore_leftovers, verify_backup, warn_restore_leftovers,

@@ -349,8 +349,9 @@ async fn stream_into(
         let _ = input.shutdown().await;
         result
     };
+    let bars = progress.layers();
     let (read, stderr) = tokio::join!(send, drain);
-    progress.layers_end();
+    drop(bars);
     let stderr = stderr?;
     let code = engine.exec_exit_code(&exec).await?;
     Ok(Streamed {

@@ -190,14 +190,14 @@ pub async fn squash(
     drop(live);
 
     let id = new_revision_id();
-    progress.wait_start(&format!(
+    let waiting = progress.wait(&format!(
         "building the {} revisions up to {} in a shadow database",
         plan.chain.len(),
         plan.tip
     ));
-    let built = build_baseline(engine, project, &graph, plan, &id, &options.message).await;
-    progress.wait_end();
-    let (text, objects) = built?;
+    let (text, objects) =
+        build_baseline(engine, project, &graph, plan, &id, &options.message).await?;
+    drop(waiting);
     progress.info(&format!(
         "verified: the baseline builds the same {objects} objects as the {} revisions it replaces",
         plan.chain.len()
