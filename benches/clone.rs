@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use devdb::ops::DatabaseUrl;
+use devdb::pg::DatabaseUrl;
 use devdb::progress::Silent;
 use devdb::template::{self, TemplateSource};
 use sqlx::Connection;

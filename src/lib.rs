@@ -13,6 +13,7 @@ pub mod health;
 pub mod image_build;
 pub mod migrate;
 pub mod ops;
+pub mod pg;
 pub mod progress;
 pub mod redact;
 pub mod seed;

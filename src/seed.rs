@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::migrate::split::SqlFailure;
-use crate::migrate::store::{quote_ident, quote_literal};
+use crate::pg::{self, PgError, quote_ident, quote_literal};
 use crate::sql_files::{MissingFolder, sql_files};
 
 /// Name of the seed record inside the version schema.
@@ -37,8 +37,17 @@ pub enum SeedError {
         failure.describe()
     )]
     Failed { path: PathBuf, failure: SqlFailure },
-    #[error("database error while running seeds: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Pg(#[from] PgError),
+}
+
+impl From<sqlx::Error> for SeedError {
+    fn from(source: sqlx::Error) -> Self {
+        SeedError::Pg(PgError::Statement {
+            step: "running the seeds".into(),
+            source,
+        })
+    }
 }
 
 /// The seed files of `dir` in name order; none when the folder does not exist.
@@ -88,7 +97,7 @@ pub async fn seeds_due(
         return Ok(false);
     }
     let mut tx = conn.begin().await?;
-    lock(&mut tx).await?;
+    pg::xact_lock(&mut tx, SEED_LOCK).await?;
     // Asked before the record exists, so that the record does not count itself.
     let empty: bool = sqlx::query_scalar(
         "SELECT to_regclass($1) IS NULL AND NOT EXISTS (\
@@ -159,7 +168,7 @@ pub async fn run_seeds(
         return Ok(Vec::new());
     }
     let mut tx = conn.begin().await?;
-    lock(&mut tx).await?;
+    pg::xact_lock(&mut tx, SEED_LOCK).await?;
     execute(&mut tx, create_record_sql(schema)).await?;
     let files = run_in(&mut tx, dir).await?;
     record_seeded(&mut tx, schema, &files).await?;
@@ -168,14 +177,9 @@ pub async fn run_seeds(
 }
 
 /// Serialises the runs that may create the record: concurrent `CREATE TABLE IF NOT EXISTS`
-/// of one table can fail on a catalog unique index. Held until the transaction ends.
-async fn lock(tx: &mut PgConnection) -> Result<(), SeedError> {
-    // "devdbsed" in ASCII: a key of its own, apart from the migration runner's.
-    sqlx::query("SELECT pg_advisory_xact_lock(7234315636656436324)")
-        .execute(tx)
-        .await?;
-    Ok(())
-}
+/// of one table can fail on a catalog unique index. "devdbsed" in ASCII: a key of its own,
+/// apart from the migration runner's.
+const SEED_LOCK: i64 = 7234315636656436324;
 
 async fn execute(conn: &mut PgConnection, sql: String) -> Result<(), SeedError> {
     sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
@@ -226,7 +230,7 @@ async fn run_in(tx: &mut PgConnection, dir: &Path) -> Result<Vec<PathBuf>, SeedE
 
 fn failed(path: &Path, text: &str, error: sqlx::Error) -> SeedError {
     let Some(failure) = SqlFailure::of(text, &error) else {
-        return SeedError::Database(error);
+        return SeedError::from(error);
     };
     SeedError::Failed {
         path: path.to_path_buf(),

@@ -14,17 +14,14 @@
 //! `clone --prune` check before they drop anything.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sqlx::{Connection, PgConnection};
 
 use crate::config::Project;
-use crate::migrate::store::{quote_ident, quote_literal};
 use crate::migrate::{MigrateError, Migrator, Target, UpgradeOptions, load_graph};
-use crate::ops::{ConnectError, DatabaseUrl};
+use crate::pg::{self, BUSY_DEADLINE, DatabaseUrl, PgError, Step, quote_ident, quote_literal};
 use crate::progress::Progress;
 use crate::seed::{SeedError, run_seeds, seed_files};
 use crate::sql_files::MissingFolder;
@@ -35,8 +32,6 @@ pub const TEMPLATE_PREFIX: &str = "devdb_tpl_";
 const CLONE_COMMENT: &str = "devdb clone of ";
 /// The advisory lock (on the admin database) that serialises template builds.
 const BUILD_LOCK: i64 = 0x6465_7664_6274_706c; // "devdbtpl"
-/// How long a copy keeps retrying while something holds the template open.
-const BUSY_DEADLINE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CloneError {
@@ -47,13 +42,7 @@ pub enum CloneError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Connect(#[from] ConnectError),
-    #[error("{step} failed: {source}")]
-    Database {
-        step: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    Pg(#[from] PgError),
     #[error("building the template database failed: {0}")]
     Migrate(#[from] MigrateError),
     #[error("seeding the template database failed: {0}")]
@@ -149,32 +138,6 @@ pub struct Template {
     pub built: bool,
 }
 
-fn failed(step: impl Into<String>) -> impl FnOnce(sqlx::Error) -> CloneError {
-    let step = step.into();
-    move |source| CloneError::Database { step, source }
-}
-
-fn sqlstate(error: &sqlx::Error) -> Option<String> {
-    error
-        .as_database_error()
-        .and_then(|e| e.code())
-        .map(|c| c.into_owned())
-}
-
-async fn execute(conn: &mut PgConnection, sql: String) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
-    Ok(())
-}
-
-async fn database_exists(conn: &mut PgConnection, name: &str) -> Result<bool, CloneError> {
-    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(name)
-        .fetch_optional(conn)
-        .await
-        .map_err(failed("looking for the template"))?;
-    Ok(found.is_some())
-}
-
 /// Makes sure the template for `source` exists on the server `admin` is connected to,
 /// building it when it does not. `server` says how to reach that server (its `database`
 /// is replaced). `admin` must not be connected to a template.
@@ -185,17 +148,17 @@ pub async fn ensure_template(
     progress: &dyn Progress,
 ) -> Result<Template, CloneError> {
     let name = source.template_name()?;
-    if database_exists(admin, &name).await? {
+    if pg::database_exists(admin, &name).await? {
         return Ok(Template { name, built: false });
     }
     let waiting = progress.wait("waiting for another devdb building the template");
-    let locked = execute(admin, format!("SELECT pg_advisory_lock({BUILD_LOCK})")).await;
+    let locked = pg::execute(admin, pg::lock_sql(BUILD_LOCK)).await;
     drop(waiting);
-    locked.map_err(failed("taking the template lock"))?;
+    locked.step("taking the template lock")?;
     let result = build_locked(admin, server, source, &name, progress).await;
-    let unlocked = execute(admin, format!("SELECT pg_advisory_unlock({BUILD_LOCK})")).await;
+    let unlocked = pg::execute(admin, pg::unlock_sql(BUILD_LOCK)).await;
     let built = result?;
-    unlocked.map_err(failed("releasing the template lock"))?;
+    unlocked.step("releasing the template lock")?;
     Ok(Template { name, built })
 }
 
@@ -206,30 +169,26 @@ async fn build_locked(
     name: &str,
     progress: &dyn Progress,
 ) -> Result<bool, CloneError> {
-    if database_exists(admin, name).await? {
+    if pg::database_exists(admin, name).await? {
         return Ok(false);
     }
     progress.info(&format!("building template database {name}"));
     let building = format!("{name}_building");
     // What a builder that died left behind.
     drop_database(admin, &building).await?;
-    execute(admin, format!("CREATE DATABASE {}", quote_ident(&building)))
+    pg::execute(admin, pg::create_database_sql(&building, None))
         .await
-        .map_err(failed(format!("creating {building}")))?;
+        .step(format!("creating {building}"))?;
     if let Err(error) = fill(server, source, &building, progress).await {
         let _ = drop_database(admin, &building).await;
         return Err(error);
     }
     // The filling connection is closed, but its backend may take a moment to go.
-    let rename = format!(
-        "ALTER DATABASE {} RENAME TO {}",
-        quote_ident(&building),
-        quote_ident(name)
-    );
-    execute_when_free(admin, &rename)
+    let rename = pg::rename_database_sql(&building, name);
+    pg::execute_when_free(admin, &rename, BUSY_DEADLINE)
         .await
-        .map_err(failed(format!("renaming {building} to {name}")))?;
-    execute(
+        .step(format!("renaming {building} to {name}"))?;
+    pg::execute(
         admin,
         format!(
             "ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false",
@@ -237,7 +196,7 @@ async fn build_locked(
         ),
     )
     .await
-    .map_err(failed(format!("marking {name} as a template")))?;
+    .step(format!("marking {name} as a template"))?;
     drop_stale_templates(admin, name).await?;
     Ok(true)
 }
@@ -265,7 +224,8 @@ async fn fill(
     run_seeds(&mut conn, &source.seeds, &source.schema).await?;
     conn.close()
         .await
-        .map_err(failed(format!("closing the connection to {database}")))
+        .step(format!("closing the connection to {database}"))?;
+    Ok(())
 }
 
 /// Templates of other file sets: they will not be used again by these files.
@@ -277,7 +237,7 @@ async fn drop_stale_templates(admin: &mut PgConnection, keep: &str) -> Result<()
     .bind(keep)
     .fetch_all(&mut *admin)
     .await
-    .map_err(failed("listing old templates"))?;
+    .step("listing old templates")?;
     for name in stale {
         drop_database(admin, &name).await?;
     }
@@ -288,41 +248,12 @@ async fn drop_stale_templates(admin: &mut PgConnection, keep: &str) -> Result<()
 async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), CloneError> {
     let quoted = quote_ident(name);
     // A template cannot be dropped; this fails harmlessly when the database does not exist.
-    let _ = execute(
+    let _ = pg::execute(
         admin,
         format!("ALTER DATABASE {quoted} WITH IS_TEMPLATE false"),
     )
     .await;
-    execute(
-        admin,
-        format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"),
-    )
-    .await
-    .map_err(failed(format!("dropping {name}")))
-}
-
-/// Runs `sql`, retrying while a database it needs is in use by other sessions
-/// (SQLSTATE 55006), for at most [`BUSY_DEADLINE`].
-async fn execute_when_free(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
-    let deadline = std::time::Instant::now() + BUSY_DEADLINE;
-    let mut delays = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(5))
-        .with_max_delay(Duration::from_millis(200))
-        .with_jitter()
-        .without_max_times()
-        .build();
-    loop {
-        match execute(conn, sql.to_string()).await {
-            Err(e)
-                if sqlstate(&e).as_deref() == Some("55006")
-                    && std::time::Instant::now() < deadline =>
-            {
-                let delay = delays.next().unwrap_or(Duration::from_millis(200));
-                tokio::time::sleep(delay).await;
-            }
-            other => return other,
-        }
-    }
+    Ok(pg::drop_database(admin, name).await?)
 }
 
 /// A new clone name: `devdb_clone_` and 8 random hex digits.
@@ -354,23 +285,19 @@ pub async fn clone_database(
     name: &str,
 ) -> Result<(), CloneError> {
     check_clone_name(name)?;
-    let create = format!(
-        "CREATE DATABASE {} TEMPLATE {}",
-        quote_ident(name),
-        quote_ident(&template.name)
-    );
-    execute_when_free(admin, &create).await.map_err(|source| {
-        match sqlstate(&source).as_deref() {
+    let create = pg::create_database_sql(name, Some(&template.name));
+    pg::execute_when_free(admin, &create, BUSY_DEADLINE)
+        .await
+        .map_err(|source| match pg::sqlstate(&source).as_deref() {
             Some("42P04") => CloneError::Exists {
                 name: name.to_string(),
             },
-            _ => CloneError::Database {
+            _ => CloneError::Pg(PgError::Statement {
                 step: format!("copying {} to {name}", template.name),
                 source,
-            },
-        }
-    })?;
-    execute(
+            }),
+        })?;
+    pg::execute(
         admin,
         format!(
             "COMMENT ON DATABASE {} IS {}",
@@ -379,13 +306,14 @@ pub async fn clone_database(
         ),
     )
     .await
-    .map_err(failed(format!("marking {name} as a clone")))
+    .step(format!("marking {name} as a clone"))?;
+    Ok(())
 }
 
 /// Whether a failed copy failed because its template was dropped meanwhile (another devdb
 /// with other files replaced it): building it again is the fix.
 pub fn template_vanished(error: &CloneError) -> bool {
-    matches!(error, CloneError::Database { source, .. } if sqlstate(source).as_deref() == Some("3D000"))
+    matches!(error, CloneError::Pg(e) if e.sqlstate().as_deref() == Some("3D000"))
 }
 
 /// Drops the clone `name`, refusing databases devdb did not clone.
@@ -396,7 +324,7 @@ pub async fn drop_clone(admin: &mut PgConnection, name: &str) -> Result<(), Clon
     .bind(name)
     .fetch_optional(&mut *admin)
     .await
-    .map_err(failed(format!("looking up {name}")))?;
+    .step(format!("looking up {name}"))?;
     match comment {
         None => Err(CloneError::NotFound {
             name: name.to_string(),
@@ -419,7 +347,7 @@ pub async fn prune_clones(admin: &mut PgConnection) -> Result<Vec<String>, Clone
     .bind(CLONE_COMMENT)
     .fetch_all(&mut *admin)
     .await
-    .map_err(failed("listing clones"))?;
+    .step("listing clones")?;
     for name in &clones {
         drop_database(admin, name).await?;
     }

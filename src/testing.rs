@@ -29,7 +29,8 @@ use tokio::sync::OnceCell;
 
 use crate::config::{self, ConfigError, LoadOptions, Project};
 use crate::engine::{Engine, EngineError};
-use crate::ops::{self, DatabaseUrl, EphemeralOptions, UpError, UrlError};
+use crate::ops::{self, EphemeralOptions, UpError, UrlError};
+use crate::pg::DatabaseUrl;
 use crate::progress::Silent;
 use crate::template::{self, CloneError, Template, TemplateSource};
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::views::view_key;
 use super::{Gen, comment_value, qualified, table_name};
 use crate::catalog::{Constraint, Index, Table, Trigger};
-use crate::migrate::store::quote_ident;
+use crate::pg::quote_ident;
 
 /// Constraints that are written as constraints (not-null ones live on their column).
 fn is_table_constraint(kind: &str) -> bool {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::tables::{mentions, stays_attached};
 use super::{Gen, comment_value, qualified, table_name};
 use crate::catalog::{Column, Constraint, Enum, Index, Table};
-use crate::migrate::store::{quote_ident, quote_literal};
+use crate::pg::{quote_ident, quote_literal};
 
 /// Whether `to`'s labels are `from`'s with labels inserted (what `ADD VALUE` can do).
 pub(super) fn labels_only_added(from: &[String], to: &[String]) -> bool {

@@ -15,7 +15,7 @@ use super::tables::regenerated_columns;
 use super::views::function_signature;
 use super::{Gen, qualified, table_name};
 use crate::catalog::{AclItem, Catalog};
-use crate::migrate::store::quote_ident;
+use crate::pg::quote_ident;
 
 /// Privilege letters in the order Postgres prints them, with their SQL names.
 const PRIVILEGES: &[(char, &str)] = &[

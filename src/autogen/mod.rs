@@ -55,7 +55,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::catalog::{Catalog, Function, Table, View};
-use crate::migrate::store::{quote_ident, quote_literal};
+use crate::pg::{quote_ident, quote_literal};
 
 mod constraints;
 mod enums;

@@ -3,7 +3,7 @@
 
 use super::{Gen, comment_value, qualified};
 use crate::catalog::{Catalog, Sequence};
-use crate::migrate::store::{quote_ident, quote_literal};
+use crate::pg::{quote_ident, quote_literal};
 
 /// Whether a sequence is made by an identity column (it comes and goes with it).
 fn identity_sequence(catalog: &Catalog, s: &Sequence) -> bool {

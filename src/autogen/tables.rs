@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::{Gen, comment_value, table_name, type_change_risk};
 use crate::catalog::{Catalog, Column, Table};
-use crate::migrate::store::quote_ident;
+use crate::pg::quote_ident;
 
 /// Whether a partition stays a partition of the same parent, whose column changes then
 /// reach it without statements of its own.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use crate::migrate::store::{quote_ident, quote_literal};
+use crate::pg::{quote_ident, quote_literal};
 
 use super::{
     Catalog, Column, Constraint, Enum, Extension, Function, Index, Schema, Sequence, Table,

@@ -7,8 +7,9 @@ use crate::health::HealthError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
 use crate::ops::{
     AutogenError, BackupError, CheckError, CloneOpError, EphemeralError, LogsError, MigrateOpError,
-    NotAnswering, RestoreError, SquashError, UpError, UrlError,
+    RestoreError, SquashError, UpError, UrlError,
 };
+use crate::pg::NotAnswering;
 use crate::seed::SeedError;
 use crate::template::CloneError;
 

@@ -10,6 +10,7 @@ use super::graph::GraphError;
 use super::plan::PlanError;
 use super::render::RevisionSteps;
 use super::split::{file_line_of_position, line_of_offset, split_statements};
+use crate::pg::PgError;
 
 /// Why a migration run stopped.
 #[derive(Debug, thiserror::Error)]
@@ -48,12 +49,8 @@ pub enum MigrateError {
     },
     #[error("{0}")]
     Failed(Box<RevisionFailure>),
-    #[error("database error while {step}: {source}")]
-    Database {
-        step: &'static str,
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Pg(#[from] PgError),
 }
 
 /// A revision whose SQL Postgres refused, with everything needed to find and fix it.
@@ -230,7 +227,12 @@ impl MigrateError {
 }
 
 pub(crate) fn database(step: &'static str) -> impl FnOnce(sqlx::Error) -> MigrateError {
-    move |source| MigrateError::Database { step, source }
+    move |source| {
+        MigrateError::Pg(PgError::Statement {
+            step: step.to_string(),
+            source,
+        })
+    }
 }
 
 /// A failed revision, with the file line of the error when Postgres gave a position.

@@ -32,6 +32,7 @@ pub mod store;
 
 pub use applied::AppliedState;
 pub use author::{AuthorError, merge_heads, new_revision, new_revision_with_sql};
+pub(crate) use error::database as database_step;
 pub use file::{
     EmptyUp, FileError, Revision, file_name, is_valid_id, load_dir, load_dir_with, new_revision_id,
     parse_revision, parse_revision_with, render_revision,
@@ -74,10 +75,7 @@ pub async fn migrate_to_head(
     let mut conn = pool
         .acquire()
         .await
-        .map_err(|source| MigrateError::Database {
-            step: "connecting",
-            source,
-        })?;
+        .map_err(error::database("connecting"))?;
     let migrator = Migrator {
         graph: &graph,
         schema: "public",

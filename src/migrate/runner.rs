@@ -21,6 +21,7 @@ use super::graph::RevisionGraph;
 use super::plan::{Target, current, plan_downgrade, plan_upgrade, stamp_set};
 use super::render::{Direction, RevisionSteps, revision_steps};
 use super::store;
+use crate::pg;
 use crate::progress::Progress;
 
 /// One revision a run applied, reverted or would run.
@@ -149,7 +150,7 @@ impl Migrator<'_> {
             let mut applied = this.prepare(conn).await?;
             let accepted = this.accept(&mut applied, &options.accept_changed)?;
             for (id, checksum) in &accepted {
-                store::execute(conn, store::update_checksum_sql(this.schema, id, checksum))
+                pg::execute(conn, store::update_checksum_sql(this.schema, id, checksum))
                     .await
                     .map_err(database("accepting a changed revision"))?;
                 this.progress
@@ -242,7 +243,7 @@ impl Migrator<'_> {
             let mut tx = conn.begin().await.map_err(database("stamping"))?;
             let mut report = MigrateReport::default();
             for id in before.difference(&after) {
-                store::execute(&mut tx, store::delete_sql(this.schema, id))
+                pg::execute(&mut tx, store::delete_sql(this.schema, id))
                     .await
                     .map_err(database("stamping"))?;
                 let revision = this.graph.get(id);
@@ -257,7 +258,7 @@ impl Migrator<'_> {
                 let recorded = applied.get(&revision.id);
                 if after.contains(&revision.id) && recorded != Some(&revision.checksum) {
                     if recorded.is_some() {
-                        store::execute(&mut tx, store::delete_sql(this.schema, &revision.id))
+                        pg::execute(&mut tx, store::delete_sql(this.schema, &revision.id))
                             .await
                             .map_err(database("stamping"))?;
                     }
@@ -267,7 +268,7 @@ impl Migrator<'_> {
                         &revision.checksum,
                         &revision.message,
                     );
-                    store::execute(&mut tx, sql)
+                    pg::execute(&mut tx, sql)
                         .await
                         .map_err(database("stamping"))?;
                     report.applied.push(RevisionRun::of(revision, 0));
@@ -289,11 +290,11 @@ impl Migrator<'_> {
         let waiting = self
             .progress
             .wait("waiting for other migration runs on this database");
-        let locked = store::execute(conn, store::lock_sql(self.schema)).await;
+        let locked = pg::execute(conn, store::lock_sql(self.schema)).await;
         drop(waiting);
         locked.map_err(database("taking the migration lock"))?;
         let result = work(self, conn).await;
-        let unlocked = store::execute(conn, store::unlock_sql(self.schema)).await;
+        let unlocked = pg::execute(conn, store::unlock_sql(self.schema)).await;
         let value = result?;
         unlocked.map_err(database("releasing the migration lock"))?;
         Ok(value)
@@ -313,7 +314,7 @@ impl Migrator<'_> {
                 &baseline.checksum,
                 &baseline.message,
             );
-            store::execute(conn, sql)
+            pg::execute(conn, sql)
                 .await
                 .map_err(database("recording a squashed baseline"))?;
             self.progress.info(&format!(
@@ -331,7 +332,7 @@ impl Migrator<'_> {
         &self,
         conn: &mut PgConnection,
     ) -> Result<BTreeMap<String, String>, MigrateError> {
-        store::execute(conn, store::create_table_sql(self.schema))
+        pg::execute(conn, store::create_table_sql(self.schema))
             .await
             .map_err(database("creating the record table"))?;
         store::applied(conn, self.schema)
@@ -417,7 +418,7 @@ impl Migrator<'_> {
                 return Err((Some(index), error));
             }
         }
-        store::execute(&mut tx, steps.record.clone())
+        pg::execute(&mut tx, steps.record.clone())
             .await
             .map_err(|e| (None, e))?;
         tx.commit().await.map_err(|e| (None, e))
@@ -434,7 +435,7 @@ impl Migrator<'_> {
                 .await
                 .map_err(|e| (Some(index), e))?;
         }
-        store::execute(conn, steps.record.clone())
+        pg::execute(conn, steps.record.clone())
             .await
             .map_err(|e| (None, e))
     }

@@ -12,18 +12,10 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
+use crate::pg::{self, quote_ident, quote_literal};
+
 /// Name of the record table inside the version schema.
 pub const TABLE: &str = "devdb_revisions";
-
-/// `"name"`, with embedded double quotes doubled.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// `'text'`, with embedded single quotes doubled (standard-conforming strings).
-pub fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
 
 /// The schema-qualified, quoted record table.
 pub fn table(schema: &str) -> String {
@@ -90,18 +82,14 @@ pub fn lock_key(schema: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+/// Waits for the migration lock of the record table in `schema`.
 pub fn lock_sql(schema: &str) -> String {
-    format!("SELECT pg_advisory_lock({});", lock_key(schema))
+    pg::lock_sql(lock_key(schema))
 }
 
+/// Releases the migration lock of the record table in `schema`.
 pub fn unlock_sql(schema: &str) -> String {
-    format!("SELECT pg_advisory_unlock({});", lock_key(schema))
-}
-
-/// Runs one statement built by this module.
-pub async fn execute(conn: &mut PgConnection, sql: String) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
-    Ok(())
+    pg::unlock_sql(lock_key(schema))
 }
 
 /// Whether the record table exists yet.

@@ -11,14 +11,14 @@ use super::ephemeral::ScratchServer;
 use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
 use super::up::UpError;
-use super::url::{DatabaseUrl, UrlError, database_url};
+use super::url::{UrlError, database_url};
 use crate::autogen::{DataFacts, Script, generate, generate_for, set_not_null_columns};
 use crate::catalog::{Catalog, Difference, Sides, diff};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
 use crate::migrate::split::SqlFailure;
-use crate::migrate::store::quote_ident;
 use crate::migrate::{AuthorError, RevisionGraph, author};
+use crate::pg::{DatabaseUrl, quote_ident};
 use crate::progress::{AsNotes, Progress};
 use crate::sql_files::sql_files_under;
 

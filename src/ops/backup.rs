@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 use tokio::io::AsyncWriteExt;
 
-use super::url::{ConnectError, UrlError, database_url};
+use super::url::{UrlError, database_url};
 use crate::backup::{
     CURRENT_FILE, DUMP_FILE, FORMAT, HISTORY_FILE, MANIFEST_FILE, MIGRATIONS_DIR, Manifest,
     ManifestFile, ManifestRevisions, PartialFolder, SCHEMA_FILE, backup_name, create_private_dir,
@@ -28,6 +28,7 @@ use crate::backup::{
 use crate::config::{Credentials, Project};
 use crate::engine::{Engine, EngineError, ExecChunk, ExecSpec, StderrTail};
 use crate::migrate::{AppliedState, load_graph, store};
+use crate::pg::{self, PgError, Step};
 use crate::progress::Progress;
 
 /// How `backup` runs.
@@ -51,13 +52,7 @@ pub enum BackupError {
     #[error(transparent)]
     Url(#[from] UrlError),
     #[error(transparent)]
-    Connect(#[from] ConnectError),
-    #[error("{step} failed: {source}")]
-    Database {
-        step: &'static str,
-        #[source]
-        source: sqlx::Error,
-    },
+    Pg(#[from] PgError),
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error("{command} failed with exit code {code}: {stderr}")]
@@ -97,10 +92,6 @@ impl BackupError {
 fn io(step: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BackupError {
     let path = path.to_path_buf();
     move |source| BackupError::Io { step, path, source }
-}
-
-fn db(step: &'static str) -> impl FnOnce(sqlx::Error) -> BackupError {
-    move |source| BackupError::Database { step, source }
 }
 
 /// One row of devdb's record table, as `history.json` keeps it.
@@ -145,20 +136,17 @@ pub async fn backup(
     let mut conn = url.connect().await?;
     super::warn_restore_leftovers(&mut conn, progress).await;
     // The dump, the schema and the history are all read in this one snapshot.
-    store::execute(
-        &mut conn,
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".into(),
-    )
-    .await
-    .map_err(db("starting the snapshot transaction"))?;
+    pg::execute(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .step("starting the snapshot transaction")?;
     let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
         .fetch_one(&mut conn)
         .await
-        .map_err(db("exporting a snapshot"))?;
+        .step("exporting a snapshot")?;
     let server_version: String = sqlx::query_scalar("SELECT current_setting('server_version')")
         .fetch_one(&mut conn)
         .await
-        .map_err(db("reading the server version"))?;
+        .step("reading the server version")?;
     let history = read_history(&mut conn, &project.settings.version_schema).await?;
 
     progress.info(&format!(
@@ -193,9 +181,9 @@ pub async fn backup(
         size,
         sha256,
     });
-    store::execute(&mut conn, "COMMIT".into())
+    pg::execute(&mut conn, "COMMIT")
         .await
-        .map_err(db("ending the snapshot transaction"))?;
+        .step("ending the snapshot transaction")?;
 
     let applied: Vec<String> = history.iter().map(|r| r.id.clone()).collect();
     let recorded = history
@@ -321,10 +309,7 @@ async fn read_history(
     schema: &str,
 ) -> Result<Vec<HistoryRow>, BackupError> {
     let step = "reading the applied revisions";
-    if !store::table_exists(&mut *conn, schema)
-        .await
-        .map_err(db(step))?
-    {
+    if !store::table_exists(&mut *conn, schema).await.step(step)? {
         return Ok(Vec::new());
     }
     let rows = sqlx::query(AssertSqlSafe(format!(
@@ -334,7 +319,7 @@ async fn read_history(
     )))
     .fetch_all(conn)
     .await
-    .map_err(db(step))?;
+    .step(step)?;
     rows.iter()
         .map(|row| {
             Ok(HistoryRow {
@@ -347,7 +332,8 @@ async fn read_history(
             })
         })
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(db(step))
+        .step(step)
+        .map_err(BackupError::from)
 }
 
 /// Where a database whose record is `recorded` is, by the project's revision files (a

@@ -4,9 +4,10 @@
 use serde::Serialize;
 use sqlx::Connection;
 
-use super::url::{DatabaseUrl, UrlError, database_url};
+use super::url::{UrlError, database_url};
 use crate::config::Project;
 use crate::engine::Engine;
+use crate::pg::DatabaseUrl;
 use crate::progress::Progress;
 use crate::template::{
     self, CloneError, Template, TemplateSource, clone_database, ensure_template, new_clone_name,

@@ -15,9 +15,10 @@ use rand::distr::Alphanumeric;
 use serde::Serialize;
 
 use super::up::{UpError, UpOptions, up};
-use super::url::{DatabaseUrl, POSTGRES_PORT, published_address};
+use super::url::published_address;
 use crate::config::{Mount, Project};
 use crate::engine::{ContainerInfo, Engine, EngineError, labels};
+use crate::pg::{DatabaseUrl, POSTGRES_PORT};
 use crate::progress::Progress;
 
 /// Postgres settings for data that is thrown away: no flushing to disk at all.

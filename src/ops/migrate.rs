@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use super::url::{ConnectError, DatabaseUrl, UrlError, database_url};
+use super::url::{UrlError, database_url};
 use crate::config::Project;
 use crate::engine::Engine;
 use crate::migrate::{
     AppliedState, DowngradeOptions, MigrateError, MigrateReport, Migrator, RevisionGraph, Target,
     UpgradeOptions, load_graph, plan_upgrade, render_downgrade_sql, render_upgrade_sql, stamp_set,
 };
+use crate::pg::{DatabaseUrl, PgError};
 use crate::progress::Progress;
 use crate::seed::{SeedError, run_due_seeds, run_seeds, seeds_due};
 
@@ -22,7 +23,7 @@ pub enum MigrateOpError {
     #[error(transparent)]
     Url(#[from] UrlError),
     #[error(transparent)]
-    Connect(#[from] ConnectError),
+    Pg(#[from] PgError),
     #[error(transparent)]
     Migrate(#[from] MigrateError),
     #[error(transparent)]

@@ -46,7 +46,7 @@ pub use restore::{
 pub use squash::{SquashError, SquashOptions, SquashPlan, SquashReport, squash, squash_plan};
 pub use status::{ServiceStatus, StatusReport, status};
 pub use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
-pub use url::{ConnectError, DatabaseUrl, NotAnswering, UrlError, database_url};
+pub use url::{UrlError, database_url};
 
 use crate::config::Project;
 

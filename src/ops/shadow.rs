@@ -11,13 +11,11 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sqlx::{Connection, PgConnection};
 
-use super::url::{ConnectError, DatabaseUrl};
 use crate::catalog::{Catalog, ReadOptions, read_catalog};
-use crate::migrate::{
-    MigrateError, Migrator, RevisionGraph, Target, UpgradeOptions, current, store::quote_ident,
-};
+use crate::migrate::{MigrateError, Migrator, RevisionGraph, Target, UpgradeOptions, current};
+use crate::pg::{self, DatabaseUrl, PgError};
 use crate::progress::Silent;
 
 /// Prefix of every shadow database's name, so a leftover one is easy to recognise.
@@ -26,7 +24,7 @@ pub const SHADOW_PREFIX: &str = "devdb_shadow_";
 #[derive(Debug, thiserror::Error)]
 pub enum ShadowError {
     #[error(transparent)]
-    Connect(#[from] ConnectError),
+    Pg(#[from] PgError),
     #[error(
         "cannot create the shadow database {name} (the database user needs CREATEDB): {source}"
     )]
@@ -76,16 +74,12 @@ impl ShadowDatabase {
             })?;
         let suffix: u32 = rand::random();
         let name = format!("{SHADOW_PREFIX}{pid}_{suffix:08x}");
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "CREATE DATABASE {}",
-            quote_ident(&name)
-        )))
-        .execute(&mut conn)
-        .await
-        .map_err(|source| ShadowError::Create {
-            name: name.clone(),
-            source,
-        })?;
+        pg::execute(&mut conn, pg::create_database_sql(&name, None))
+            .await
+            .map_err(|source| ShadowError::Create {
+                name: name.clone(),
+                source,
+            })?;
         let mut url = server.clone();
         url.database = name;
         Ok(ShadowDatabase {
@@ -164,12 +158,8 @@ async fn drop_abandoned(conn: &mut PgConnection) {
             continue;
         }
         let force = if owner.is_some() { " WITH (FORCE)" } else { "" };
-        let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {}{force}",
-            quote_ident(&name)
-        )))
-        .execute(&mut *conn)
-        .await;
+        let drop = format!("DROP DATABASE IF EXISTS {}{force}", pg::quote_ident(&name));
+        let _ = pg::execute(&mut *conn, drop).await;
     }
 }
 
@@ -185,14 +175,10 @@ async fn drop_database(server: &DatabaseUrl, name: &str) -> Result<(), ShadowErr
         source,
     };
     // With the connect timeout: this runs from a drop guard, which must not hang.
-    let mut conn = server.connect().await.map_err(|e| failed(e.source))?;
-    sqlx::raw_sql(AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        quote_ident(name)
-    )))
-    .execute(&mut conn)
-    .await
-    .map_err(failed)?;
+    let mut conn = server.connect().await.map_err(|e| failed(e.into_sqlx()))?;
+    pg::drop_database(&mut conn, name)
+        .await
+        .map_err(|e| failed(e.into_sqlx()))?;
     let _ = conn.close().await;
     Ok(())
 }

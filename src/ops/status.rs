@@ -53,7 +53,7 @@ pub async fn status(
     let database_url = url.as_ref().map(|url| url.render(show_password));
     let mut warnings = Vec::new();
     // From the maintenance database: the project's may be the one that takes no connections.
-    let admin = url.as_ref().map(super::url::DatabaseUrl::maintenance);
+    let admin = url.as_ref().map(crate::pg::DatabaseUrl::maintenance);
     if let Some(admin) = &admin
         && let Ok(mut conn) = admin.connect().await
     {

@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::migrate::{MigrateOpError, migrate_and_seed};
-use super::url::{DatabaseUrl, POSTGRES_PORT, url_of};
+use super::url::url_of;
 use crate::config::{Mount, Project, Service};
 use crate::engine::{
     ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome, labels,
 };
 use crate::health::{HealthError, wait_until_ready};
 use crate::image_build::{self, BuildOptions, ImageBuildError};
+use crate::pg::{DatabaseUrl, POSTGRES_PORT};
 use crate::progress::Progress;
 
 /// How `up` behaves.
@@ -103,7 +104,7 @@ pub enum UpError {
     Paused {
         container: String,
         #[source]
-        source: super::NotAnswering,
+        source: crate::pg::NotAnswering,
     },
     #[error(
         "an ephemeral database may live at most {} days, not {}",
@@ -220,7 +221,7 @@ async fn bring_up(
     if existing.as_ref().is_some_and(|c| c.state == "paused") {
         return Err(UpError::Paused {
             container: name,
-            source: super::NotAnswering,
+            source: crate::pg::NotAnswering,
         });
     }
 

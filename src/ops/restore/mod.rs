@@ -29,19 +29,20 @@ use sqlx::{Connection, PgConnection};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::backup::{client_spec, current_revisions};
-use super::url::{ConnectError, DatabaseUrl, UrlError, database_url};
+use super::url::{UrlError, database_url};
 use crate::backup::{
     DUMP_FILE, DumpDatabase, DumpError, Manifest, VerifyError, read_dump_database, verify,
 };
 use crate::config::Project;
 use crate::engine::{Engine, EngineError, Exec, ExecChunk, StderrTail};
-use crate::migrate::store::{self, quote_ident};
+use crate::migrate::store;
+use crate::pg::{self, DatabaseUrl, PgError, Step, quote_ident};
 use crate::progress::Progress;
 
 mod swap;
 
 pub use swap::{Leftover, restore_leftovers, warn_restore_leftovers};
-use swap::{clean, database_exists, drop_database, replaced_name, restoring_name, run, try_lock};
+use swap::{clean, replaced_name, restoring_name, try_lock};
 
 /// A backup folder whose files all match its manifest, with what its dump says about the
 /// database it holds.
@@ -125,13 +126,7 @@ pub enum RestoreError {
     #[error(transparent)]
     Url(#[from] UrlError),
     #[error(transparent)]
-    Connect(#[from] ConnectError),
-    #[error("{step} failed: {source}")]
-    Database {
-        step: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    Pg(#[from] PgError),
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(
@@ -259,11 +254,6 @@ impl RestoreError {
             _ => None,
         }
     }
-}
-
-fn db(step: impl Into<String>) -> impl FnOnce(sqlx::Error) -> RestoreError {
-    let step = step.into();
-    move |source| RestoreError::Database { step, source }
 }
 
 /// Checks every file of the backup in `dir` against its manifest and reads the dump's
@@ -425,7 +415,7 @@ pub async fn restore(
                 quote_ident(&partial)
             )
         });
-    run(&mut admin, create).await?;
+    pg::run(&mut admin, create).await?;
 
     progress.info(&format!(
         "restoring database {database} in {container} from {}",
@@ -479,10 +469,10 @@ pub async fn restore(
         Ok(_) => None,
     };
     if let Some(failure) = failure {
-        if let Err(e) = drop_database(&mut admin, &partial).await {
+        if let Err(e) = pg::drop_database(&mut admin, &partial).await {
             return Err(RestoreError::DropFailed {
                 failure: Box::new(failure),
-                source: Box::new(e),
+                source: Box::new(e.into()),
                 partial,
             });
         }
@@ -490,7 +480,7 @@ pub async fn restore(
     }
 
     let replaced = replaced_name(&database);
-    let exists = database_exists(&mut admin, &database).await?;
+    let exists = pg::database_exists(&mut admin, &database).await?;
     if let Err(failure) = swap::swap(
         &mut admin,
         &database,
@@ -505,16 +495,16 @@ pub async fn restore(
             database: database.clone(),
             source: Box::new(failure),
         };
-        return Err(match drop_database(&mut admin, &partial).await {
+        return Err(match pg::drop_database(&mut admin, &partial).await {
             Ok(()) => failure,
             Err(e) => RestoreError::DropFailed {
                 failure: Box::new(failure),
-                source: Box::new(e),
+                source: Box::new(e.into()),
                 partial,
             },
         });
     }
-    if exists && let Err(e) = drop_database(&mut admin, &replaced).await {
+    if exists && let Err(e) = pg::drop_database(&mut admin, &replaced).await {
         progress.info(&format!(
             "restored, but dropping the database as it was before failed ({e}); \
              `devdb restore --clean` drops {replaced}"
@@ -525,7 +515,7 @@ pub async fn restore(
     let mut conn = url.connect().await?;
     let recorded = store::applied(&mut conn, &project.settings.version_schema)
         .await
-        .map_err(db("reading the applied revisions"))?;
+        .step("reading the applied revisions")?;
     let _ = conn.close().await;
     let applied: Vec<String> = recorded.keys().cloned().collect();
     Ok(RestoreReport {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use sqlx::PgConnection;
 
 use super::RestoreError;
-use crate::migrate::store::{self, quote_ident};
+use crate::pg::{self, PgError, Step};
 use crate::progress::Progress;
 
 const RESTORING: &str = "__devdb_restoring";
@@ -50,48 +50,18 @@ pub(super) fn before_restore_name(database: &str) -> String {
     suffixed(database, BEFORE_RESTORE)
 }
 
-pub(super) async fn run(conn: &mut PgConnection, sql: String) -> Result<(), RestoreError> {
-    store::execute(conn, sql.clone())
-        .await
-        .map_err(super::db(sql))
-}
-
-pub(super) async fn database_exists(
-    conn: &mut PgConnection,
-    name: &str,
-) -> Result<bool, RestoreError> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(conn)
-        .await
-        .map_err(super::db("looking up the database"))
-}
-
 /// Takes the restore lock of `database` on this session (released when it ends, also when
 /// devdb is killed); `false` when another restore holds it.
 pub(super) async fn try_lock(
     conn: &mut PgConnection,
     database: &str,
 ) -> Result<bool, RestoreError> {
-    sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
-        .bind(LOCK_CLASS)
-        .bind(database)
-        .fetch_one(conn)
-        .await
-        .map_err(super::db("taking the restore lock"))
+    Ok(pg::try_pair_lock(conn, LOCK_CLASS, database).await?)
 }
 
 /// Whether a restore of `database` is running now (some session holds its lock).
-async fn restore_running(conn: &mut PgConnection, database: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-         AND objsubid = 2 AND classid::bigint = $1 \
-         AND objid::bigint = (hashtext($2)::bigint + 4294967296) % 4294967296)",
-    )
-    .bind(LOCK_CLASS as i64)
-    .bind(database)
-    .fetch_one(conn)
-    .await
+async fn restore_running(conn: &mut PgConnection, database: &str) -> Result<bool, PgError> {
+    pg::pair_lock_held(conn, LOCK_CLASS, database).await
 }
 
 /// A database an interrupted restore left on the server.
@@ -138,7 +108,7 @@ impl Leftover {
 pub async fn restore_leftovers(
     conn: &mut PgConnection,
     database: &str,
-) -> Result<Vec<Leftover>, sqlx::Error> {
+) -> Result<Vec<Leftover>, PgError> {
     let names = [
         restoring_name(database),
         replaced_name(database),
@@ -151,7 +121,8 @@ pub async fn restore_leftovers(
     .bind(&names[..])
     .bind(database)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .step("looking for what interrupted restores left")?;
     if found.is_empty() || restore_running(conn, database).await? {
         return Ok(Vec::new());
     }
@@ -198,7 +169,7 @@ pub(super) async fn clean(
     database: &str,
 ) -> Result<Vec<String>, RestoreError> {
     let before = before_restore_name(database);
-    if database_exists(conn, &before).await? {
+    if pg::database_exists(conn, &before).await? {
         return Err(RestoreError::Leftover {
             database: database.to_string(),
             old: before,
@@ -206,8 +177,8 @@ pub(super) async fn clean(
     }
     let mut done = Vec::new();
     for name in [restoring_name(database), replaced_name(database)] {
-        if database_exists(conn, &name).await? {
-            drop_database(conn, &name).await?;
+        if pg::database_exists(conn, &name).await? {
+            pg::drop_database(conn, &name).await?;
             done.push(format!(
                 "dropped database {name}, left by an interrupted restore"
             ));
@@ -218,34 +189,15 @@ pub(super) async fn clean(
             .bind(database)
             .fetch_optional(&mut *conn)
             .await
-            .map_err(super::db("looking up the database"))?;
+            .step("looking up the database")?;
     if closed == Some(true) {
-        allow_connections(conn, database).await?;
+        pg::allow_connections(conn, database, true).await?;
         done.push(format!(
             "database {database} takes connections again (a restore was interrupted as it \
              swapped databases)"
         ));
     }
     Ok(done)
-}
-
-pub(super) async fn drop_database(conn: &mut PgConnection, name: &str) -> Result<(), RestoreError> {
-    run(
-        conn,
-        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)),
-    )
-    .await
-}
-
-async fn allow_connections(conn: &mut PgConnection, database: &str) -> Result<(), RestoreError> {
-    run(
-        conn,
-        format!(
-            "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
-            quote_ident(database)
-        ),
-    )
-    .await
 }
 
 /// Attempts at the swap while sessions may still come and go; each can wait up to 5 s for
@@ -275,33 +227,24 @@ pub(super) async fn swap(
         attempt += 1;
         let close = exists && attempt > OPEN_ATTEMPTS;
         if close {
-            run(
-                conn,
-                format!(
-                    "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
-                    quote_ident(database)
-                ),
-            )
-            .await?;
+            pg::allow_connections(conn, database, false).await?;
         }
         let result = swap_once(conn, database, exists, restored, replaced, properties).await;
         if result.is_err() {
-            let _ = store::execute(conn, "ROLLBACK".into()).await;
+            let _ = pg::execute(conn, "ROLLBACK").await;
             if close {
-                allow_connections(conn, database).await?;
+                pg::allow_connections(conn, database, true).await?;
             }
         }
         match result {
-            Err(RestoreError::Database {
-                source: sqlx::Error::Database(e),
-                ..
-            }) if e.code().as_deref() == Some("55006")
-                && attempt < OPEN_ATTEMPTS + CLOSED_ATTEMPTS =>
+            // 55006: object_in_use, a session not gone yet.
+            Err(e)
+                if e.sqlstate().as_deref() == Some("55006")
+                    && attempt < OPEN_ATTEMPTS + CLOSED_ATTEMPTS =>
             {
-                // 55006: object_in_use, a session not gone yet.
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            result => return result,
+            result => return Ok(result?),
         }
     }
 }
@@ -313,41 +256,17 @@ async fn swap_once(
     restored: &str,
     replaced: &str,
     properties: &[String],
-) -> Result<(), RestoreError> {
-    run(conn, "BEGIN".into()).await?;
-    sqlx::query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname IN ($1, $2) AND pid <> pg_backend_pid()",
-    )
-    .bind(database)
-    .bind(restored)
-    .execute(&mut *conn)
-    .await
-    .map_err(super::db("ending the sessions on the database"))?;
+) -> Result<(), PgError> {
+    pg::run(conn, "BEGIN".into()).await?;
+    pg::terminate_sessions(conn, &[database, restored]).await?;
     if exists {
-        run(
-            conn,
-            format!(
-                "ALTER DATABASE {} RENAME TO {}",
-                quote_ident(database),
-                quote_ident(replaced)
-            ),
-        )
-        .await?;
+        pg::run(conn, pg::rename_database_sql(database, replaced)).await?;
     }
-    run(
-        conn,
-        format!(
-            "ALTER DATABASE {} RENAME TO {}",
-            quote_ident(restored),
-            quote_ident(database)
-        ),
-    )
-    .await?;
+    pg::run(conn, pg::rename_database_sql(restored, database)).await?;
     for statement in properties {
-        run(conn, statement.clone()).await?;
+        pg::run(conn, statement.clone()).await?;
     }
-    run(conn, "COMMIT".into()).await
+    pg::run(conn, "COMMIT".into()).await
 }
 
 #[cfg(test)]

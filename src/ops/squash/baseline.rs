@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use super::SquashError;
 use crate::migrate::split::split_statements;
-use crate::migrate::store::{quote_ident, quote_literal};
 use crate::migrate::{PlanError, RevisionGraph, render_revision};
+use crate::pg::{quote_ident, quote_literal};
 
 /// What a squash replaces, decided from the files alone.
 #[derive(Debug, Clone, PartialEq, Eq)]

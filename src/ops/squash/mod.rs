@@ -171,10 +171,9 @@ pub async fn squash(
     let applied =
         store::applied(&mut live, schema)
             .await
-            .map_err(|source| MigrateError::Database {
-                step: "reading the applied revisions",
-                source,
-            })?;
+            .map_err(crate::migrate::database_step(
+                "reading the applied revisions",
+            ))?;
     let missing: Vec<String> = plan
         .chain
         .iter()
@@ -307,10 +306,9 @@ async fn granted_roles(
     .bind(&names)
     .fetch_all(conn)
     .await
-    .map_err(|source| MigrateError::Database {
-        step: "reading the roles the grants name",
-        source,
-    })?;
+    .map_err(crate::migrate::database_step(
+        "reading the roles the grants name",
+    ))?;
     Ok(rows)
 }
 
@@ -326,8 +324,8 @@ async fn dump_schema(
     let record = |table: &str| {
         format!(
             "{}.{}",
-            store::quote_ident(&project.settings.version_schema),
-            store::quote_ident(table)
+            crate::pg::quote_ident(&project.settings.version_schema),
+            crate::pg::quote_ident(table)
         )
     };
     let (revisions, seeds) = (record(store::TABLE), record(crate::seed::TABLE));

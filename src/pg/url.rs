@@ -1,0 +1,172 @@
+//! Where a Postgres server is and how devdb connects to it.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+use super::PgError;
+
+/// Where the database listens and how to log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseUrl {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    #[serde(skip)]
+    pub password: String,
+    pub database: String,
+}
+
+/// The port Postgres listens on inside its container.
+pub const POSTGRES_PORT: u16 = 5432;
+
+/// How long a connection may take to be answered. A paused container accepts the TCP
+/// connection and then says nothing: without this, every command would wait for ever.
+/// Statements, once connected, are never cut short.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl DatabaseUrl {
+    /// `postgres://user:password@host:port/db`, or with the password masked as `***`.
+    pub fn render(&self, show_password: bool) -> String {
+        let mut url = url::Url::parse("postgres://localhost/").expect("a fixed valid URL");
+        // Setting these on a postgres:// URL cannot fail: it has a host. The url crate
+        // leaves `%` alone in user info (it takes it for an escape), so every character
+        // but the unreserved ones is escaped here first: `pa%ss` must reach libpq intact.
+        let _ = url.set_host(Some(&self.host));
+        let _ = url.set_port(Some(self.port));
+        let _ = url.set_username(&escape_userinfo(&self.user));
+        if !self.password.is_empty() {
+            let shown = if show_password {
+                escape_userinfo(&self.password)
+            } else {
+                "***".to_string()
+            };
+            let _ = url.set_password(Some(&shown));
+        }
+        url.set_path(&escape_userinfo(&self.database));
+        url.to_string()
+    }
+
+    /// The same server's maintenance database, for work on other databases: `postgres`, or
+    /// `template1` when the project's database is `postgres` itself. Never `template1`
+    /// otherwise: a session there makes every `CREATE DATABASE` from it fail.
+    pub fn maintenance(&self) -> DatabaseUrl {
+        let database = if self.database == "postgres" {
+            "template1"
+        } else {
+            "postgres"
+        };
+        DatabaseUrl {
+            database: database.into(),
+            ..self.clone()
+        }
+    }
+
+    /// Opens one connection, giving up when the server does not answer within
+    /// [`CONNECT_TIMEOUT`].
+    pub async fn connect(&self) -> Result<sqlx::PgConnection, PgError> {
+        use sqlx::Connection;
+        let options = self.connect_options();
+        let attempt = sqlx::PgConnection::connect_with(&options);
+        let result = match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the server took the connection but did not answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ),
+            ))),
+        };
+        result.map_err(|source| PgError::Connect {
+            url: self.render(false),
+            source,
+        })
+    }
+
+    /// The options of a connection to a server devdb runs. Everything that matters is set
+    /// here rather than taken from the libpq variables of the user's shell (`PGSSLMODE`,
+    /// `PGAPPNAME`), which are meant for the user's own servers; `PGOPTIONS`, which sqlx
+    /// offers no way to override, is taken out of the environment when devdb starts
+    /// (`isolate_from_libpq_environment` in the command line).
+    pub fn connect_options(&self) -> PgConnectOptions {
+        PgConnectOptions::new_without_pgpass()
+            .host(&self.host)
+            .port(self.port)
+            .username(&self.user)
+            .password(&self.password)
+            .database(&self.database)
+            .ssl_mode(PgSslMode::Disable)
+            .application_name("devdb")
+    }
+}
+
+/// Percent-escapes everything but RFC 3986's unreserved characters.
+fn escape_userinfo(text: &str) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    /// Always masked: a URL that reaches a log by accident keeps its secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(password: &str) -> DatabaseUrl {
+        DatabaseUrl {
+            host: "127.0.0.1".into(),
+            port: 5433,
+            user: "app".into(),
+            password: password.into(),
+            database: "app_db".into(),
+        }
+    }
+
+    #[test]
+    fn urls_mask_the_password_unless_asked() {
+        let url = sample("s3cret");
+        assert_eq!(
+            url.render(true),
+            "postgres://app:s3cret@127.0.0.1:5433/app_db"
+        );
+        assert_eq!(
+            url.render(false),
+            "postgres://app:***@127.0.0.1:5433/app_db"
+        );
+        assert_eq!(url.to_string(), "postgres://app:***@127.0.0.1:5433/app_db");
+    }
+
+    #[test]
+    fn special_characters_are_encoded() {
+        let url = sample("p@ss:w/rd");
+        assert_eq!(
+            url.render(true),
+            "postgres://app:p%40ss%3Aw%2Frd@127.0.0.1:5433/app_db"
+        );
+        assert_eq!(
+            sample("").render(true),
+            "postgres://app@127.0.0.1:5433/app_db"
+        );
+        // The url crate alone leaves `%` as it is, and `%41` would then mean `A`.
+        assert_eq!(
+            sample("100%41 sure").render(true),
+            "postgres://app:100%2541%20sure@127.0.0.1:5433/app_db"
+        );
+        let parsed = url::Url::parse(&sample("p%ss@:/ é").render(true)).unwrap();
+        let decoded = percent_encoding::percent_decode_str(parsed.password().unwrap())
+            .decode_utf8()
+            .unwrap();
+        assert_eq!(decoded, "p%ss@:/ é");
+    }
+}
