@@ -12,6 +12,7 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 use crate::engine::{Engine, EngineError};
+use crate::error::{Exit, Failure};
 use crate::progress::Progress;
 
 /// How many lines of the container's log an error report carries.
@@ -51,9 +52,15 @@ pub enum HealthError {
     Engine(#[from] EngineError),
 }
 
-impl HealthError {
-    /// The container's last log lines, when the error carries them.
-    pub fn logs(&self) -> Option<&str> {
+impl Failure for HealthError {
+    fn exit(&self) -> Exit {
+        match self {
+            HealthError::Engine(e) => e.exit(),
+            _ => Exit::NotHealthy,
+        }
+    }
+
+    fn logs(&self) -> Option<&str> {
         match self {
             HealthError::Exited { logs, .. }
             | HealthError::Timeout { logs, .. }
@@ -62,7 +69,7 @@ impl HealthError {
         }
     }
 
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             HealthError::Exited { .. } => {
                 Some("read the log lines above; a broken setting in the compose file (environment, command) is the usual cause".into())

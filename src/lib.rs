@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod health;
 pub mod image_build;
 pub mod migrate;

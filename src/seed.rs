@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
+use crate::error::{Exit, Failure};
 use crate::migrate::split::SqlFailure;
 use crate::pg::{self, PgError, quote_ident, quote_literal};
 use crate::sql_files::{MissingFolder, sql_files};
@@ -39,6 +40,29 @@ pub enum SeedError {
     Failed { path: PathBuf, failure: SqlFailure },
     #[error(transparent)]
     Pg(#[from] PgError),
+}
+
+/// A seed that fails is a failed migration (exit 5): the database is not what the project
+/// says it should be.
+impl Failure for SeedError {
+    fn exit(&self) -> Exit {
+        match self {
+            SeedError::Failed { .. } => Exit::MigrationFailed,
+            SeedError::Pg(e) => e.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            SeedError::Failed { path, .. } => Some(format!(
+                "fix {} and run `devdb migrate` to seed again",
+                path.display()
+            )),
+            SeedError::Pg(e) => e.hint(),
+            _ => None,
+        }
+    }
 }
 
 impl From<sqlx::Error> for SeedError {

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection};
 
 use crate::config::Project;
+use crate::error::{Exit, Failure};
 use crate::migrate::{MigrateError, Migrator, Target, UpgradeOptions, load_graph};
 use crate::pg::{self, BUSY_DEADLINE, DatabaseUrl, PgError, Step, quote_ident, quote_literal};
 use crate::progress::Progress;
@@ -59,9 +60,21 @@ pub enum CloneError {
     NotAClone { name: String },
 }
 
-impl CloneError {
-    pub fn hint(&self) -> Option<String> {
+/// A template whose migrations or seeds fail is a failed migration (exit 5).
+impl Failure for CloneError {
+    fn exit(&self) -> Exit {
         match self {
+            CloneError::Pg(e) => e.exit(),
+            CloneError::Migrate(e) => e.exit(),
+            CloneError::Seed(e) => e.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            CloneError::Pg(e) => e.hint(),
+            CloneError::Seed(e) => e.hint(),
             CloneError::Exists { .. } => {
                 Some("pick another --name, or drop it with `devdb clone --drop NAME`".into())
             }

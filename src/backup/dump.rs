@@ -6,6 +6,7 @@
 //! A restore trusts this rather than the manifest's `database` field, which is plain text
 //! anyone can edit; the dump itself is covered by the manifest's checksum.
 
+use crate::error::Failure;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
@@ -47,6 +48,16 @@ pub enum DumpError {
     #[error("{path} is not a pg_dump custom-format archive: {reason}")]
     Format { path: String, reason: String },
 }
+
+impl Failure for DumpError {
+    fn hint(&self) -> Option<String> {
+        Some(RESTORE_NOTHING_CHANGED.into())
+    }
+}
+
+/// What to do about a backup that cannot be restored, found before anything changed.
+pub(crate) const RESTORE_NOTHING_CHANGED: &str = "nothing was changed; pick another backup \
+     (`devdb backup list --verify` checks them all)";
 
 /// Reads the header and table of contents of the archive at `path` (only the start of the
 /// file: the data that follows is not read).

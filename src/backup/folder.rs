@@ -4,6 +4,7 @@
 //!
 //! A dump is all the data: folders are made `0700` and files `0600`.
 
+use crate::error::Failure;
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
@@ -158,6 +159,17 @@ pub enum FolderError {
     NoBackups { folder: PathBuf },
     #[error("no backup {spec}: neither {} nor {} is a folder", .looked[0].display(), .looked[1].display())]
     NotFound { spec: String, looked: [PathBuf; 2] },
+}
+
+impl Failure for FolderError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            FolderError::NoBackups { .. } | FolderError::NotFound { .. } => {
+                Some("`devdb backup` makes one; `devdb backup list` shows them".into())
+            }
+            FolderError::Unreadable { .. } => None,
+        }
+    }
 }
 
 /// The backups in `folder`, oldest first; sizes are always checked, checksums when

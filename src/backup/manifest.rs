@@ -1,6 +1,7 @@
 //! `manifest.json`: what a backup holds and the size and SHA-256 of each file, and the check
 //! a restore runs before it changes anything.
 
+use crate::error::Failure;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -64,6 +65,12 @@ pub enum VerifyError {
     BadManifest { path: PathBuf, reason: String },
     #[error("backup {dir} is damaged: {}", problems.join("; "))]
     Damaged { dir: PathBuf, problems: Vec<String> },
+}
+
+impl Failure for VerifyError {
+    fn hint(&self) -> Option<String> {
+        Some(super::dump::RESTORE_NOTHING_CHANGED.into())
+    }
 }
 
 /// Size and lowercase hex SHA-256 of a file, read in 1 MiB pieces.

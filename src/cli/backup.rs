@@ -8,11 +8,11 @@ use clap::{Args, Subcommand};
 use super::Context;
 use super::args::{ConfirmArgs, OutputArgs};
 use super::confirm::confirm;
-use super::exit::Interrupted;
 use super::output;
 use super::signals::cancelled;
 use crate::backup::{list_backups, resolve_backup};
 use crate::engine::Engine;
+use crate::error::Interrupted;
 use crate::ops::{self, BackupOptions, RestoreOptions};
 use crate::progress::Progress;
 

@@ -5,9 +5,9 @@ use clap::Args;
 
 use super::Context;
 use super::args::OutputArgs;
-use super::exit::DriftFound;
 use super::output;
 use crate::engine::Engine;
+use crate::error::DriftFound;
 use crate::ops;
 use crate::progress::Progress;
 

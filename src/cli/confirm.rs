@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::exit::UsageError;
+use crate::error::UsageError;
 
 /// Returns when the user agreed (or passed `--yes`); an error otherwise.
 pub fn confirm(question: &str, yes: bool, flag_hint: &str) -> anyhow::Result<()> {

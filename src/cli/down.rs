@@ -6,9 +6,9 @@ use clap::Args;
 use super::Context;
 use super::args::{ConfirmArgs, OutputArgs};
 use super::confirm::confirm;
-use super::exit::UsageError;
 use super::output;
 use crate::engine::{Engine, EngineError};
+use crate::error::{Failure, UsageError};
 use crate::ops::{self, DownOptions};
 use crate::progress::Progress;
 

@@ -1,53 +1,24 @@
-//! Exit codes, decided in one place, and the printing of an error with its cause chain,
-//! its hint and any log lines it carries.
+//! The printing of an error: its message with its causes, the container's log lines, its
+//! hint, and the exit code. What the code and hint are is each error's own to say
+//! ([`crate::error::Failure`]); this file only finds the error that says it.
 
-use crate::backup::FolderError;
+use std::error::Error;
+
+use crate::backup::{DumpError, FolderError, VerifyError};
+use crate::config::ConfigError;
 use crate::engine::EngineError;
+use crate::error::{DriftFound, Exit, Failure, Interrupted, UsageError};
 use crate::health::HealthError;
+use crate::image_build::ImageBuildError;
 use crate::migrate::{AuthorError, FileError, GraphError, MigrateError, MultipleHeads, PlanError};
+use crate::ops::shadow::ShadowError;
 use crate::ops::{
     AutogenError, BackupError, CheckError, CloneOpError, EphemeralError, LogsError, MigrateOpError,
     RestoreError, SquashError, UpError, UrlError,
 };
-use crate::pg::NotAnswering;
+use crate::pg::{NotAnswering, PgError};
 use crate::seed::SeedError;
 use crate::template::CloneError;
-
-/// The documented exit codes (README, "Exit codes").
-pub mod code {
-    pub const FAILURE: i32 = 1;
-    pub const USAGE: i32 = 2;
-    pub const ENGINE_UNREACHABLE: i32 = 3;
-    pub const NOT_HEALTHY: i32 = 4;
-    pub const MIGRATION_FAILED: i32 = 5;
-    pub const GRAPH_CONFLICT: i32 = 6;
-    pub const DRIFT: i32 = 7;
-    /// Ctrl-C (SIGINT); SIGTERM and SIGHUP exit 143 and 129 (see `signals`).
-    pub const INTERRUPTED: i32 = 130;
-}
-
-/// A refusal that is the user's to fix with a flag, such as a missing `--yes`.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct UsageError {
-    pub message: String,
-    pub hint: String,
-}
-
-/// `check` found drift or problems with the migrations; the report was printed.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "drift found: {differences} schema difference(s) and {problems} problem(s) with the migrations"
-)]
-pub struct DriftFound {
-    pub problems: usize,
-    pub differences: usize,
-}
-
-/// The user pressed Ctrl-C; the message says what was cleaned up.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Interrupted(pub String);
 
 /// What main needs to report an error: its exit code, a hint, and log lines.
 pub struct Diagnosis {
@@ -56,330 +27,64 @@ pub struct Diagnosis {
     pub logs: Option<String>,
 }
 
+/// The error types that reach the command line. A new error type is added here once; its
+/// code and hint are its own.
+macro_rules! failure_of {
+    ($cause:expr, $($kind:ty),+ $(,)?) => {{
+        None$(.or_else(|| $cause.downcast_ref::<$kind>().map(|e| e as &dyn Failure)))+
+    }};
+}
+
+/// The error of the cause chain that says how to exit: the outermost one that knows.
+fn failure_of<'a>(cause: &'a (dyn Error + 'static)) -> Option<&'a dyn Failure> {
+    failure_of!(
+        cause,
+        UsageError,
+        DriftFound,
+        Interrupted,
+        ConfigError,
+        UpError,
+        MigrateOpError,
+        SquashError,
+        AutogenError,
+        CheckError,
+        BackupError,
+        RestoreError,
+        CloneOpError,
+        EphemeralError,
+        LogsError,
+        UrlError,
+        ShadowError,
+        CloneError,
+        MigrateError,
+        AuthorError,
+        PlanError,
+        GraphError,
+        FileError,
+        MultipleHeads,
+        SeedError,
+        FolderError,
+        VerifyError,
+        DumpError,
+        HealthError,
+        EngineError,
+        ImageBuildError,
+        PgError,
+        NotAnswering,
+        sqlx::Error,
+    )
+}
+
 pub fn diagnose(error: &anyhow::Error) -> Diagnosis {
-    if error.chain().any(is_not_answering) {
-        return Diagnosis {
-            code: code::NOT_HEALTHY,
-            hint: Some(
-                "a paused container takes connections and answers none: `docker ps` shows its \
-                 state and `docker unpause NAME` resumes it; `devdb status` names the \
-                 project's containers"
-                    .into(),
-            ),
-            logs: None,
-        };
-    }
-    if error.chain().any(is_closed_database) {
-        return Diagnosis {
-            code: code::FAILURE,
-            hint: Some(
-                "the database is whole but takes no connections, which a restore killed as it \
-                 swapped databases leaves behind: `devdb restore --clean` opens it again \
-                 (`devdb status` shows what else is left)"
-                    .into(),
-            ),
-            logs: None,
-        };
-    }
-    // thiserror's `transparent` hides the wrapped error from the cause chain, so each
-    // wrapper is unpacked here rather than found by walking the chain.
-    let mut diagnosis = error.chain().find_map(diagnose_one).unwrap_or(Diagnosis {
-        code: code::FAILURE,
-        hint: None,
-        logs: None,
-    });
-    if diagnosis.code == code::INTERRUPTED {
-        diagnosis.code = super::signals::interrupted_exit_code();
-    }
-    diagnosis
-}
-
-/// A server that took the connection and never answered, wherever the error was wrapped.
-fn is_not_answering(cause: &(dyn std::error::Error + 'static)) -> bool {
-    cause.downcast_ref::<NotAnswering>().is_some()
-        || matches!(
-            cause.downcast_ref::<sqlx::Error>(),
-            Some(sqlx::Error::Io(io)) if io.kind() == std::io::ErrorKind::TimedOut
-        )
-}
-
-/// Postgres refusing a connection because the database takes none (`ALLOW_CONNECTIONS
-/// false`, 55000), wherever the error was wrapped.
-fn is_closed_database(cause: &(dyn std::error::Error + 'static)) -> bool {
-    cause
-        .downcast_ref::<sqlx::Error>()
-        .and_then(sqlx::Error::as_database_error)
-        .is_some_and(|db| {
-            db.code().as_deref() == Some("55000")
-                && db.message().contains("not currently accepting connections")
-        })
-}
-
-fn diagnose_one(cause: &(dyn std::error::Error + 'static)) -> Option<Diagnosis> {
-    let plain = |hint: Option<String>| Diagnosis {
-        code: code::FAILURE,
-        hint,
-        logs: None,
-    };
-    if let Some(e) = cause.downcast_ref::<UsageError>() {
-        return Some(Diagnosis {
-            code: code::USAGE,
-            hint: Some(e.hint.clone()),
-            logs: None,
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<DriftFound>() {
-        return Some(Diagnosis {
-            code: code::DRIFT,
-            hint: Some(if e.differences > 0 {
-                "write a migration for the differences (or revert them by hand), or rebuild the database with `devdb reset`".into()
-            } else {
-                "fix the migration files named above".into()
-            }),
-            logs: None,
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<SquashError>() {
-        return Some(match e {
-            SquashError::Engine(inner) => engine(inner),
-            SquashError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
-            SquashError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
-            SquashError::Migrate(inner) => pair((migrate_code(inner), e.hint())),
-            SquashError::Plan(PlanError::MultipleHeads(_)) => {
-                pair((code::GRAPH_CONFLICT, e.hint()))
-            }
-            SquashError::Plan(PlanError::Graph(inner)) => pair(graph_error(inner)),
-            _ => plain(e.hint()),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<AutogenError>() {
-        return Some(match e {
-            AutogenError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
-            AutogenError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
-            // The scratch server's own diagnosis (not healthy, interrupted), with the hint
-            // that says why there was one.
-            AutogenError::Scratch(inner) => Diagnosis {
-                hint: e.hint(),
-                ..diagnose_one(inner.as_ref()).unwrap_or(plain(None))
-            },
-            AutogenError::Author(AuthorError::MultipleHeads(_)) => Diagnosis {
-                code: code::GRAPH_CONFLICT,
-                hint: e.hint(),
-                logs: None,
-            },
-            _ => plain(e.hint()),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<CheckError>() {
-        return Some(match e {
-            CheckError::Database(MigrateOpError::Url(UrlError::Engine(inner))) => engine(inner),
-            CheckError::Database(inner) => pair((migrate_op_code(inner), e.hint())),
-            _ => plain(e.hint()),
-        });
-    }
-
-    if cause.downcast_ref::<Interrupted>().is_some()
-        || matches!(
-            cause.downcast_ref::<RestoreError>(),
-            Some(RestoreError::Interrupted)
-        )
-    {
-        return Some(Diagnosis {
-            code: code::INTERRUPTED,
-            hint: None,
-            logs: None,
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<EngineError>() {
-        return Some(engine(e));
-    }
-    if let Some(e) = cause.downcast_ref::<HealthError>() {
-        return Some(health(e));
-    }
-    if let Some(e) = cause.downcast_ref::<UpError>() {
-        return Some(match e {
-            UpError::Engine(e) => engine(e),
-            UpError::Health(e) => health(e),
-            UpError::Interrupted => Diagnosis {
-                code: code::INTERRUPTED,
-                hint: None,
-                logs: None,
-            },
-            UpError::Migrate(inner) => pair((migrate_op_code(inner), e.hint())),
-            other => plain(other.hint()),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<MigrateOpError>() {
-        return Some(pair((migrate_op_code(e), e.hint())));
-    }
-    if let Some(e) = cause.downcast_ref::<MigrateError>() {
-        return Some(pair((migrate_code(e), e.hint())));
-    }
-    if let Some(e) = cause.downcast_ref::<UrlError>() {
-        return Some(match e {
-            UrlError::Engine(e) => engine(e),
-            _ => plain(None),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<EphemeralError>() {
-        return Some(match e {
-            EphemeralError::Engine(e) => engine(e),
-            other => plain(other.hint()),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<CloneOpError>() {
-        return Some(match e {
-            CloneOpError::Url(UrlError::Engine(e)) => engine(e),
-            CloneOpError::Clone(inner) => clone_error(inner),
-            other => plain(other.hint()),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<CloneError>() {
-        return Some(clone_error(e));
-    }
-    if let Some(e) = cause.downcast_ref::<LogsError>() {
-        return Some(match e {
-            LogsError::Engine(e) => engine(e),
-            _ => plain(None),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<BackupError>() {
-        return Some(match e {
-            BackupError::Url(UrlError::Engine(e)) | BackupError::Engine(e) => engine(e),
-            _ => plain(e.hint()),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<RestoreError>() {
-        return Some(match e {
-            RestoreError::Url(UrlError::Engine(e)) | RestoreError::Engine(e) => engine(e),
-            _ => plain(e.hint()),
-        });
-    }
-    if let Some(e) = cause.downcast_ref::<FolderError>() {
-        return Some(plain(match e {
-            FolderError::NoBackups { .. } | FolderError::NotFound { .. } => {
-                Some("`devdb backup` makes one; `devdb backup list` shows them".into())
-            }
-            FolderError::Unreadable { .. } => None,
-        }));
-    }
-    if let Some(e) = cause.downcast_ref::<FileError>() {
-        return Some(pair(file_error(e)));
-    }
-    if let Some(e) = cause.downcast_ref::<GraphError>() {
-        return Some(pair(graph_error(e)));
-    }
-    if let Some(e) = cause.downcast_ref::<MultipleHeads>() {
-        return Some(pair((code::GRAPH_CONFLICT, Some(e.hint()))));
-    }
-    if let Some(e) = cause.downcast_ref::<PlanError>() {
-        return Some(pair(match e {
-            PlanError::Graph(e) => graph_error(e),
-            PlanError::MultipleHeads(e) => (code::GRAPH_CONFLICT, Some(e.hint())),
-            PlanError::InvalidTarget { .. } => (code::USAGE, None),
-            _ => (code::FAILURE, None),
-        }));
-    }
-    if let Some(e) = cause.downcast_ref::<AuthorError>() {
-        return Some(pair(match e {
-            AuthorError::File(e) => file_error(e),
-            AuthorError::Graph(e) => graph_error(e),
-            AuthorError::MultipleHeads(_) => (code::GRAPH_CONFLICT, e.hint()),
-            _ => (code::FAILURE, e.hint()),
-        }));
-    }
-    None
-}
-
-/// A template whose migrations or seeds fail is a failed migration (exit 5).
-fn clone_error(error: &CloneError) -> Diagnosis {
-    let code = match error {
-        CloneError::Migrate(e) => migrate_code(e),
-        CloneError::Seed(SeedError::Failed { .. }) => code::MIGRATION_FAILED,
-        _ => code::FAILURE,
-    };
-    pair((code, error.hint()))
-}
-
-fn pair((code, hint): (i32, Option<String>)) -> Diagnosis {
+    let failure = error.chain().find_map(failure_of);
+    let exit = failure.map_or(Exit::Failure, |f| f.exit());
     Diagnosis {
-        code,
-        hint,
-        logs: None,
-    }
-}
-
-fn engine(error: &EngineError) -> Diagnosis {
-    Diagnosis {
-        code: match error {
-            EngineError::Unreachable { .. } => code::ENGINE_UNREACHABLE,
-            _ => code::FAILURE,
+        code: match exit {
+            Exit::Interrupted => super::signals::interrupted_exit_code(),
+            other => other.code(),
         },
-        hint: error.hint(),
-        logs: None,
-    }
-}
-
-fn health(error: &HealthError) -> Diagnosis {
-    match error {
-        HealthError::Engine(e) => engine(e),
-        _ => Diagnosis {
-            code: code::NOT_HEALTHY,
-            hint: error.hint(),
-            logs: error.logs().map(str::to_string),
-        },
-    }
-}
-
-/// A broken revision file is the user's to fix; the message names the file and line.
-fn file_error(e: &FileError) -> (i32, Option<String>) {
-    let hint = match e {
-        FileError::Unreadable { .. } => None,
-        FileError::DuplicateRevision { .. } => Some(
-            "give one of the files a new `-- devdb:revision` id (and update the revisions \
-             that name it as a parent)"
-                .to_string(),
-        ),
-        FileError::MisspeltMarker { .. } => Some(
-            "correct the marker on that line; to keep the line as a plain comment, do not \
-             start it with `-- devdb`"
-                .to_string(),
-        ),
-        FileError::NulByte { .. } => {
-            Some("save the file as UTF-8 text, without NUL bytes".to_string())
-        }
-        _ => Some(
-            "a revision file has `-- devdb:revision`, optional `-- devdb:parents` and \
-             `-- devdb:message` lines, then `-- devdb:up` and optionally `-- devdb:down`"
-                .to_string(),
-        ),
-    };
-    (code::FAILURE, hint)
-}
-
-/// An unsound graph is a conflict (exit 6); a revision that is not found is a plain failure.
-fn graph_error(e: &GraphError) -> (i32, Option<String>) {
-    match e {
-        GraphError::DuplicateRevision { .. } => (
-            code::GRAPH_CONFLICT,
-            Some("give one of the files a new `-- devdb:revision` id".to_string()),
-        ),
-        GraphError::UnknownParent { .. } => (
-            code::GRAPH_CONFLICT,
-            Some(
-                "restore the parent's file, or fix the `-- devdb:parents` line; `devdb \
-                 history` shows the revisions there are"
-                    .to_string(),
-            ),
-        ),
-        GraphError::Cycle { .. } => (
-            code::GRAPH_CONFLICT,
-            Some("one of the `-- devdb:parents` lines names a descendant; fix it".to_string()),
-        ),
-        GraphError::UnknownRevision { .. } | GraphError::AmbiguousRevision { .. } => (
-            code::FAILURE,
-            Some("`devdb history` lists the revisions and their ids".to_string()),
-        ),
+        hint: failure.and_then(|f| f.hint()),
+        logs: failure.and_then(|f| f.logs()).map(str::to_string),
     }
 }
 
@@ -405,25 +110,449 @@ pub fn report(error: &anyhow::Error, diagnosis: &Diagnosis) {
     }
 }
 
-fn migrate_op_code(error: &MigrateOpError) -> i32 {
-    match error {
-        MigrateOpError::Migrate(e) => migrate_code(e),
-        MigrateOpError::Seed(SeedError::Failed { .. }) => code::MIGRATION_FAILED,
-        _ => code::FAILURE,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
 
-/// Graph conflicts exit 6; a run that failed or was refused for the database's state
-/// exits 5; a wrong target or an unreadable file is a plain failure.
-fn migrate_code(error: &MigrateError) -> i32 {
-    if error.is_graph_conflict() {
-        return code::GRAPH_CONFLICT;
+    use super::*;
+    use crate::migrate::RevisionFailure;
+
+    fn diagnosed(error: impl Into<anyhow::Error>) -> (i32, Option<String>) {
+        let d = diagnose(&error.into());
+        (d.code, d.hint)
     }
-    match error {
-        MigrateError::Failed(_)
-        | MigrateError::Plan(PlanError::PartlySquashed { .. })
-        | MigrateError::Changed { .. }
-        | MigrateError::UnknownApplied { .. } => code::MIGRATION_FAILED,
-        _ => code::FAILURE,
+
+    /// `(code, the start of the hint)` or no hint.
+    fn expect(error: impl Into<anyhow::Error>, code: i32, hint: Option<&str>) {
+        let error = error.into();
+        let text = error.to_string();
+        let (got_code, got_hint) = diagnosed(error);
+        assert_eq!(got_code, code, "exit code of `{text}`");
+        match (hint, got_hint.as_deref()) {
+            (None, None) => {}
+            (Some(start), Some(got)) => {
+                assert!(got.starts_with(start), "hint of `{text}`: {got}");
+            }
+            (want, got) => panic!("hint of `{text}`: wanted {want:?}, got {got:?}"),
+        }
+    }
+
+    fn path(p: &str) -> PathBuf {
+        PathBuf::from(p)
+    }
+
+    fn cycle() -> GraphError {
+        GraphError::Cycle {
+            ids: vec!["a".into(), "b".into()],
+        }
+    }
+
+    fn heads() -> MultipleHeads {
+        MultipleHeads {
+            heads: vec![("a".into(), "x".into()), ("b".into(), "y".into())],
+            branch_point: None,
+        }
+    }
+
+    fn duplicate_file() -> FileError {
+        FileError::DuplicateRevision {
+            id: "0002".into(),
+            first: path("a.sql"),
+            second: path("b.sql"),
+        }
+    }
+
+    fn unreachable() -> EngineError {
+        EngineError::Unreachable {
+            host: "unix:///nowhere.sock".into(),
+            reason: "no such file".into(),
+        }
+    }
+
+    fn timed_out() -> sqlx::Error {
+        sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "slow"))
+    }
+
+    fn failed_revision() -> MigrateError {
+        MigrateError::Failed(Box::new(RevisionFailure {
+            id: "0002".into(),
+            path: path("m/0002.sql"),
+            line: Some(3),
+            message: "syntax error".into(),
+            detail: None,
+            hint: None,
+            action: "applying",
+            statement: None,
+            done: vec![],
+            current: vec!["0001".into()],
+            connection_lost: false,
+            ends_transaction_at: None,
+        }))
+    }
+
+    #[test]
+    fn every_kind_of_failure_has_its_code_and_hint() {
+        // Usage, drift, interruption.
+        expect(
+            UsageError {
+                message: "m".into(),
+                hint: "pass --yes".into(),
+            },
+            2,
+            Some("pass --yes"),
+        );
+        expect(
+            DriftFound {
+                problems: 0,
+                differences: 1,
+            },
+            7,
+            Some("write a migration"),
+        );
+        expect(
+            DriftFound {
+                problems: 1,
+                differences: 0,
+            },
+            7,
+            Some("fix the migration files"),
+        );
+        expect(Interrupted("stopped".into()), 130, None);
+        expect(UpError::Interrupted, 130, None);
+        expect(RestoreError::Interrupted, 130, None);
+
+        // Revision files and the graph.
+        expect(duplicate_file(), 6, Some("give one of the files a new"));
+        expect(
+            FileError::MisspeltMarker {
+                path: path("m.sql"),
+                line: 2,
+                written: "-- devdb:dwon".into(),
+                suggestion: Some("down".into()),
+            },
+            1,
+            Some("correct the marker"),
+        );
+        expect(
+            FileError::NulByte {
+                path: path("m.sql"),
+                line: 1,
+            },
+            1,
+            Some("save the file as UTF-8"),
+        );
+        expect(
+            FileError::EmptyUp {
+                path: path("m.sql"),
+                line: 3,
+            },
+            1,
+            Some("a revision file has"),
+        );
+        expect(
+            FileError::Unreadable {
+                path: path("m.sql"),
+                source: std::io::Error::other("denied"),
+            },
+            1,
+            None,
+        );
+        expect(cycle(), 6, Some("one of the `-- devdb:parents` lines"));
+        expect(
+            GraphError::UnknownParent {
+                id: "b".into(),
+                path: path("b.sql"),
+                parent: "a".into(),
+            },
+            6,
+            Some("restore the parent's file"),
+        );
+        expect(
+            GraphError::UnknownRevision { id: "zz".into() },
+            1,
+            Some("`devdb history` lists"),
+        );
+        expect(heads(), 6, Some("run `devdb merge"));
+
+        // Targets and plans.
+        expect(
+            PlanError::InvalidTarget { text: "+-1".into() },
+            2,
+            Some("for example `devdb migrate +1`"),
+        );
+        expect(
+            PlanError::WrongDirection {
+                target: "-1".into(),
+                command: "downgrade",
+            },
+            2,
+            None,
+        );
+        expect(
+            PlanError::NotEnoughPending {
+                requested: 3,
+                available: 1,
+            },
+            1,
+            Some("`devdb history` shows"),
+        );
+        expect(
+            PlanError::NotApplied { id: "0003".into() },
+            1,
+            Some("`devdb current` shows"),
+        );
+        expect(
+            PlanError::PartlySquashed {
+                baseline: "s1".into(),
+                missing: vec!["0002".into()],
+            },
+            5,
+            Some("migrate this database with the archived files"),
+        );
+        expect(
+            PlanError::Irreversible {
+                ids: vec![("0002".into(), path("m/0002.sql"))],
+            },
+            1,
+            Some("write the `-- devdb:down` section"),
+        );
+
+        // Runs.
+        expect(failed_revision(), 5, Some("nothing of 0002 was kept"));
+        expect(
+            MigrateError::Changed {
+                revisions: vec![("0002".into(), path("m/0002.sql"))],
+            },
+            5,
+            Some("restore the file as it was applied"),
+        );
+        expect(
+            MigrateError::UnknownApplied {
+                ids: vec!["9999".into()],
+            },
+            5,
+            Some("update your checkout"),
+        );
+        expect(
+            MigrateError::NoMigrations { path: path("m") },
+            1,
+            Some("`devdb new -m MSG`"),
+        );
+        expect(
+            AuthorError::MultipleHeads(heads()),
+            6,
+            Some("pass `--parent <REV>`"),
+        );
+        expect(
+            SeedError::Failed {
+                path: path("seeds/1.sql"),
+                failure: crate::migrate::split::SqlFailure {
+                    line: Some(1),
+                    message: "boom".into(),
+                    detail: None,
+                },
+            },
+            5,
+            Some("fix seeds/1.sql"),
+        );
+
+        // The engine, the server, the container.
+        expect(unreachable(), 3, Some("start Docker"));
+        expect(
+            EngineError::PortInUse {
+                port: 5433,
+                by: String::new(),
+            },
+            1,
+            Some("stop whatever listens on 5433"),
+        );
+        expect(
+            HealthError::Timeout {
+                container: "c".into(),
+                after: Duration::from_secs(60),
+                last_error: "e".into(),
+                logs: "line".into(),
+            },
+            4,
+            Some("give it longer"),
+        );
+        expect(
+            UrlError::Paused {
+                container: "p-db-1".into(),
+                source: NotAnswering,
+            },
+            4,
+            Some("a paused container"),
+        );
+        expect(
+            UrlError::NotRunning {
+                project: "p".into(),
+            },
+            1,
+            None,
+        );
+        expect(
+            PgError::Connect {
+                url: "postgres://x".into(),
+                source: timed_out(),
+            },
+            4,
+            Some("a paused container"),
+        );
+
+        // Configuration and backups.
+        expect(
+            ConfigError::EnvFile {
+                at: crate::config::SourceLocation::file(".env"),
+                message: "m".into(),
+            },
+            1,
+            Some("a .env line is `NAME=value`"),
+        );
+        expect(
+            ConfigError::MissingVariable {
+                at: crate::config::SourceLocation::file("compose.yaml"),
+                variable: "PW".into(),
+                message: String::new(),
+            },
+            1,
+            Some("set PW in the environment"),
+        );
+        expect(
+            FolderError::NoBackups {
+                folder: path("backups"),
+            },
+            1,
+            Some("`devdb backup` makes one"),
+        );
+        expect(
+            RestoreError::Busy {
+                database: "app".into(),
+            },
+            1,
+            Some("nothing was changed; wait"),
+        );
+
+        // Anything else is a plain failure without a hint.
+        expect(anyhow::anyhow!("something else"), 1, None);
+    }
+
+    /// An error says the same wherever it is wrapped: the command that met it does not
+    /// change how devdb exits or what it advises.
+    #[test]
+    fn a_wrapped_error_keeps_its_code_and_hint() {
+        let same = |inner: (i32, Option<String>), wrapped: (i32, Option<String>), what: &str| {
+            assert_eq!(inner, wrapped, "{what}");
+        };
+        let graph = || MigrateError::Graph(cycle());
+        same(diagnosed(cycle()), diagnosed(graph()), "migrate");
+        same(
+            diagnosed(cycle()),
+            diagnosed(MigrateOpError::Migrate(graph())),
+            "migrate op",
+        );
+        same(
+            diagnosed(cycle()),
+            diagnosed(UpError::Migrate(MigrateOpError::Migrate(graph()))),
+            "up",
+        );
+        same(
+            diagnosed(cycle()),
+            diagnosed(SquashError::Migrate(graph())),
+            "squash",
+        );
+        same(
+            diagnosed(cycle()),
+            diagnosed(CheckError::Database(MigrateOpError::Migrate(graph()))),
+            "check",
+        );
+        same(
+            diagnosed(cycle()),
+            diagnosed(CloneError::Migrate(graph())),
+            "clone",
+        );
+        same(
+            diagnosed(cycle()),
+            diagnosed(AuthorError::Graph(cycle())),
+            "new",
+        );
+        same(
+            diagnosed(cycle()),
+            diagnosed(PlanError::Graph(cycle())),
+            "plan",
+        );
+        same(
+            diagnosed(duplicate_file()),
+            diagnosed(GraphError::DuplicateRevision {
+                id: "0002".into(),
+                first: path("a.sql"),
+                second: path("b.sql"),
+            }),
+            "a duplicate id found by the files or by the graph",
+        );
+        same(
+            diagnosed(duplicate_file()),
+            diagnosed(AuthorError::File(duplicate_file())),
+            "new with a duplicate id",
+        );
+        same(
+            diagnosed(heads()),
+            diagnosed(MigrateError::Plan(PlanError::MultipleHeads(heads()))),
+            "two heads",
+        );
+        same(
+            diagnosed(failed_revision()),
+            diagnosed(UpError::Migrate(MigrateOpError::Migrate(failed_revision()))),
+            "a failed revision in up",
+        );
+        same(
+            diagnosed(failed_revision()),
+            diagnosed(CloneError::Migrate(failed_revision())),
+            "a failed revision in a template",
+        );
+        for wrapped in [
+            diagnosed(UpError::Engine(unreachable())),
+            diagnosed(UpError::Health(HealthError::Engine(unreachable()))),
+            diagnosed(MigrateOpError::Url(UrlError::Engine(unreachable()))),
+            diagnosed(BackupError::Engine(unreachable())),
+            diagnosed(BackupError::Url(UrlError::Engine(unreachable()))),
+            diagnosed(RestoreError::Engine(unreachable())),
+            diagnosed(CloneOpError::Url(UrlError::Engine(unreachable()))),
+            diagnosed(EphemeralError::Engine(unreachable())),
+            diagnosed(LogsError::Engine(unreachable())),
+            diagnosed(SquashError::Engine(unreachable())),
+            diagnosed(AutogenError::Database(MigrateOpError::Url(
+                UrlError::Engine(unreachable()),
+            ))),
+        ] {
+            same(diagnosed(unreachable()), wrapped, "an unreachable engine");
+        }
+        let stalled = || PgError::Connect {
+            url: "postgres://x".into(),
+            source: timed_out(),
+        };
+        for wrapped in [
+            diagnosed(MigrateOpError::Pg(stalled())),
+            diagnosed(BackupError::Pg(stalled())),
+            diagnosed(RestoreError::Pg(stalled())),
+            diagnosed(CloneError::Pg(stalled())),
+            diagnosed(ShadowError::Pg(stalled())),
+            diagnosed(SquashError::Shadow(ShadowError::Pg(stalled()))),
+            diagnosed(SeedError::Pg(stalled())),
+            diagnosed(MigrateError::Pg(stalled())),
+        ] {
+            same(
+                diagnosed(stalled()),
+                wrapped,
+                "a server that does not answer",
+            );
+        }
+        // Context added on the way up does not hide the error that knows.
+        same(
+            diagnosed(cycle()),
+            diagnosed(anyhow::Error::from(graph()).context("while doing this")),
+            "context",
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use super::exit::code;
+use crate::error::Exit;
 
 /// The number of the signal that cancelled the command; 0 while none has.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
@@ -51,7 +51,7 @@ async fn received() -> i32 {
 /// seen), 143 for SIGTERM, 129 for SIGHUP.
 pub fn interrupted_exit_code() -> i32 {
     match RECEIVED.load(Ordering::SeqCst) {
-        0 => code::INTERRUPTED,
+        0 => Exit::Interrupted.code(),
         number => 128 + number,
     }
 }
@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn the_codes_are_the_shells() {
-        assert_eq!(code::INTERRUPTED, 128 + SIGINT);
+        assert_eq!(Exit::Interrupted.code(), 128 + SIGINT);
         assert_eq!(128 + SIGTERM, 143);
         assert_eq!(128 + SIGHUP, 129);
     }

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::error::Failure;
+
 /// Where in which file something went wrong. Line and column are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SourceLocation {
@@ -107,6 +109,41 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+}
+
+impl Failure for ConfigError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            ConfigError::ReadFile { .. } | ConfigError::Invalid { .. } => return None,
+            ConfigError::InvalidOverride { .. } => return None,
+            ConfigError::ComposeFileMissing { .. } => "run devdb in the project's folder, or \
+                 name the compose file with `-f FILE` (devdb looks for compose/compose.yaml, \
+                 then compose.yaml)"
+                .into(),
+            ConfigError::Syntax { at, .. } => format!(
+                "fix the YAML at {at}: check the indentation and that every `[`, `{{` and \
+                 quote is closed"
+            ),
+            ConfigError::MissingVariable { variable, .. } => {
+                format!("set {variable} in the environment or in the project's .env file")
+            }
+            ConfigError::Interpolation { .. } => "write `${VAR}`, `${VAR:-default}` or \
+                 `${VAR:?message}`, and `$$` for a literal `$`"
+                .into(),
+            ConfigError::UnknownSetting { .. } => "the x-devdb keys are listed in the README \
+                 (\"The project\")"
+                .into(),
+            ConfigError::EnvFile { .. } => "a .env line is `NAME=value` (or `export NAME=value`); \
+                 quote a value with spaces, and start a comment with `#`"
+                .into(),
+            ConfigError::InvalidProjectName { .. } => {
+                "name the project with `-p NAME` or COMPOSE_PROJECT_NAME".into()
+            }
+            ConfigError::DatabaseService { .. } => "name the Postgres service with \
+                 `x-devdb: {database: SERVICE}` in the compose file"
+                .into(),
+        })
+    }
 }
 
 fn message_suffix(message: &str) -> String {

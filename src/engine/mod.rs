@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use bollard::Docker;
 
+use crate::error::{Exit, Failure};
 pub use exec::{Exec, ExecChunk, ExecOutput, ExecSpec, StderrTail};
 pub use image::{ImageFacts, PullOutcome};
 pub use lock::ProjectLock;
@@ -53,9 +54,15 @@ pub enum EngineError {
     BadImage { image: String, reason: String },
 }
 
-impl EngineError {
-    /// What the user can do about it, when we know.
-    pub fn hint(&self) -> Option<String> {
+impl Failure for EngineError {
+    fn exit(&self) -> Exit {
+        match self {
+            EngineError::Unreachable { .. } => Exit::EngineUnreachable,
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             EngineError::Unreachable { host, .. } if host.starts_with("unix://") => Some(format!(
                 "start Docker (for example `sudo systemctl start docker`), or point DOCKER_HOST at a running engine; devdb tried {host}"

@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::error::Failure;
+
 /// An image build failed. The message names the step; the source (if any) is the cause.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageBuildError {
@@ -110,3 +112,6 @@ pub enum ImageBuildError {
         source: io::Error,
     },
 }
+
+/// The messages say what to do; an image build has no hint of its own.
+impl Failure for ImageBuildError {}

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::file::{EmptyUp, FileError, file_name, load_dir_with, new_revision_id, render_revision};
 use super::graph::{GraphError, MultipleHeads, RevisionGraph};
+use crate::error::{Exit, Failure};
 
 /// The up section of a new revision, to be replaced by its SQL.
 const UP_PLACEHOLDER: &str = "-- The SQL that applies this revision.";
@@ -48,10 +49,20 @@ pub enum AuthorError {
     },
 }
 
-impl AuthorError {
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+impl Failure for AuthorError {
+    fn exit(&self) -> Exit {
         match self {
+            AuthorError::File(e) => e.exit(),
+            AuthorError::Graph(e) => e.exit(),
+            AuthorError::MultipleHeads(e) => e.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            AuthorError::File(e) => e.hint(),
+            AuthorError::Graph(e) => e.hint(),
             AuthorError::MultipleHeads(_) => Some(
                 "pass `--parent <REV>` to say where the revision goes, or join the heads first \
                  with `devdb merge -m \"merge heads\"`"

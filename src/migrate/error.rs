@@ -10,6 +10,7 @@ use super::graph::GraphError;
 use super::plan::PlanError;
 use super::render::RevisionSteps;
 use super::split::{file_line_of_position, line_of_offset, split_statements};
+use crate::error::{Exit, Failure};
 use crate::pg::PgError;
 
 /// Why a migration run stopped.
@@ -122,16 +123,33 @@ fn failure_text(failure: &RevisionFailure) -> String {
     text
 }
 
-impl MigrateError {
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+impl Failure for MigrateError {
+    /// Graph conflicts exit 6; a run that failed or was refused for the database's state
+    /// exits 5; a wrong target or an unreadable file is a plain failure.
+    fn exit(&self) -> Exit {
         match self {
-            MigrateError::Plan(PlanError::MultipleHeads(heads)) => Some(heads.hint()),
-            MigrateError::Plan(PlanError::PartlySquashed { baseline, .. }) => Some(format!(
-                "migrate this database with the archived files of the squashed chain (the \
-                 migrations/archive/ folder) until it has all the revisions {baseline} replaces, \
-                 or rebuild it with `devdb reset`"
-            )),
+            MigrateError::Files(e) => e.exit(),
+            MigrateError::Graph(e) => e.exit(),
+            MigrateError::Plan(e) => e.exit(),
+            MigrateError::Pg(e) => e.exit(),
+            MigrateError::Failed(_)
+            | MigrateError::Changed { .. }
+            | MigrateError::UnknownApplied { .. } => Exit::MigrationFailed,
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            MigrateError::Files(e) => e.hint(),
+            MigrateError::Graph(e) => e.hint(),
+            MigrateError::Plan(e) => e.hint(),
+            MigrateError::Pg(e) => e.hint(),
+            MigrateError::NoMigrations { .. } => Some(
+                "`devdb new -m MSG` writes the first revision there, or set \
+                 `x-devdb.migrations` in the compose file to where the revisions are"
+                    .into(),
+            ),
             MigrateError::Changed { revisions } => Some(format!(
                 "restore the file as it was applied, or run `devdb migrate --accept-changed {}` to accept the edit (it is not re-run)",
                 revisions[0].0
@@ -208,20 +226,6 @@ impl MigrateError {
                 })
             }
             _ => None,
-        }
-    }
-
-    /// Whether the error is a conflict in the revision graph (several heads, a cycle, a
-    /// missing parent, a duplicate id) rather than a failed run.
-    pub fn is_graph_conflict(&self) -> bool {
-        match self {
-            MigrateError::Graph(e) | MigrateError::Plan(PlanError::Graph(e)) => !matches!(
-                e,
-                GraphError::UnknownRevision { .. } | GraphError::AmbiguousRevision { .. }
-            ),
-            MigrateError::Plan(PlanError::MultipleHeads(_)) => true,
-            MigrateError::Files(FileError::DuplicateRevision { .. }) => true,
-            _ => false,
         }
     }
 }

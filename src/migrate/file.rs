@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::split::split_statements;
+use crate::error::{Exit, Failure};
 use crate::sql_files::{MissingFolder, sql_files};
 use crate::suggest::closest;
 
@@ -175,6 +176,35 @@ pub enum FileError {
         first: PathBuf,
         second: PathBuf,
     },
+}
+
+/// What to do about two files with one revision id, whoever finds them.
+pub(crate) const DUPLICATE_ID_HINT: &str = "give one of the files a new `-- devdb:revision` id \
+     (and update the revisions that name it as a parent)";
+
+/// A broken file is the user's to fix; the message names the file and line. Two files with
+/// one id are a conflict in the graph, like the graph's own check finds.
+impl Failure for FileError {
+    fn exit(&self) -> Exit {
+        match self {
+            FileError::DuplicateRevision { .. } => Exit::GraphConflict,
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            FileError::Unreadable { .. } => return None,
+            FileError::DuplicateRevision { .. } => DUPLICATE_ID_HINT.into(),
+            FileError::MisspeltMarker { .. } => "correct the marker on that line; to keep the \
+                 line as a plain comment, do not start it with `-- devdb`"
+                .into(),
+            FileError::NulByte { .. } => "save the file as UTF-8 text, without NUL bytes".into(),
+            _ => "a revision file has `-- devdb:revision`, optional `-- devdb:parents` and \
+                 `-- devdb:message` lines, then `-- devdb:up` and optionally `-- devdb:down`"
+                .into(),
+        })
+    }
 }
 
 const DIRECTIVES: [&str; 7] = [

@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use super::file::Revision;
+use super::file::{DUPLICATE_ID_HINT, Revision};
+use crate::error::{Exit, Failure};
 
 /// Why the revisions do not form a usable graph, or a revision could not be found.
 #[derive(Debug, thiserror::Error)]
@@ -78,19 +79,52 @@ pub struct MultipleHeads {
     pub branch_point: Option<(String, String)>,
 }
 
-impl MultipleHeads {
-    /// What the user can do about it.
-    pub fn hint(&self) -> String {
+impl Failure for MultipleHeads {
+    fn exit(&self) -> Exit {
+        Exit::GraphConflict
+    }
+
+    fn hint(&self) -> Option<String> {
         let which = if self.heads.len() == 2 {
             "both"
         } else {
             "all of them"
         };
-        format!(
+        Some(format!(
             "run `devdb merge -m \"merge heads\"` to join them, or `devdb migrate heads` to apply {which}"
-        )
+        ))
     }
 }
+
+/// An unsound graph is a conflict (exit 6); a revision that is not found is a plain failure.
+impl Failure for GraphError {
+    fn exit(&self) -> Exit {
+        match self {
+            GraphError::UnknownRevision { .. } | GraphError::AmbiguousRevision { .. } => {
+                Exit::Failure
+            }
+            _ => Exit::GraphConflict,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            GraphError::DuplicateRevision { .. } => DUPLICATE_ID_HINT.into(),
+            GraphError::UnknownParent { .. } => "restore the parent's file, or fix the \
+                 `-- devdb:parents` line; `devdb history` shows the revisions there are"
+                .into(),
+            GraphError::Cycle { .. } => {
+                "one of the `-- devdb:parents` lines names a descendant; fix it".into()
+            }
+            GraphError::UnknownRevision { .. } | GraphError::AmbiguousRevision { .. } => {
+                HISTORY_HINT.into()
+            }
+        })
+    }
+}
+
+/// Where to look up a revision's id.
+pub(crate) const HISTORY_HINT: &str = "`devdb history` lists the revisions and their ids";
 
 impl fmt::Display for MultipleHeads {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

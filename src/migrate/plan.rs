@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::file::{Revision, is_valid_id};
-use super::graph::{GraphError, MultipleHeads, RevisionGraph};
+use super::graph::{GraphError, HISTORY_HINT, MultipleHeads, RevisionGraph};
+use crate::error::{Exit, Failure};
 
 /// Where `migrate`, `downgrade` or `stamp` should take the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +112,45 @@ pub enum PlanError {
         ids.iter().map(|(id, path)| format!("{id} ({})", path.display())).collect::<Vec<_>>().join(", ")
     )]
     Irreversible { ids: Vec<(String, PathBuf)> },
+}
+
+impl Failure for PlanError {
+    fn exit(&self) -> Exit {
+        match self {
+            PlanError::Graph(e) => e.exit(),
+            PlanError::MultipleHeads(e) => e.exit(),
+            PlanError::InvalidTarget { .. } | PlanError::WrongDirection { .. } => Exit::Usage,
+            // The database's state forbids the run, like a revision edited after it ran.
+            PlanError::PartlySquashed { .. } => Exit::MigrationFailed,
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            PlanError::Graph(e) => return e.hint(),
+            PlanError::MultipleHeads(e) => return e.hint(),
+            PlanError::InvalidTarget { .. } => {
+                format!("for example `devdb migrate +1` or `devdb downgrade -1`; {HISTORY_HINT}")
+            }
+            PlanError::WrongDirection { .. } => return None,
+            PlanError::NotEnoughPending { .. } | PlanError::NotEnoughApplied { .. } => {
+                "`devdb history` shows which revisions are applied and which are pending".into()
+            }
+            PlanError::NotApplied { .. } => "`devdb current` shows where the database is, and \
+                 `devdb history` which revisions are applied"
+                .into(),
+            PlanError::PartlySquashed { baseline, .. } => format!(
+                "migrate this database with the archived files of the squashed chain (the \
+                 migrations/archive/ folder) until it has all the revisions {baseline} replaces, \
+                 or rebuild it with `devdb reset`"
+            ),
+            PlanError::Irreversible { .. } => "write the `-- devdb:down` section of each, or go \
+                 back another way: restore a backup (`devdb backup list`) or rebuild the \
+                 database with `devdb reset`"
+                .into(),
+        })
+    }
 }
 
 /// The applied revisions that no applied revision descends from, in apply order:

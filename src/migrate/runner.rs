@@ -455,6 +455,7 @@ pub fn load_graph(dir: &std::path::Path) -> Result<RevisionGraph, MigrateError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Failure;
     use crate::migrate::file::parse_revision;
     use std::path::Path;
 

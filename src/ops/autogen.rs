@@ -16,6 +16,7 @@ use crate::autogen::{DataFacts, Script, generate, generate_for, set_not_null_col
 use crate::catalog::{Catalog, Difference, Sides, diff};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
+use crate::error::{Exit, Failure};
 use crate::migrate::split::SqlFailure;
 use crate::migrate::{AuthorError, RevisionGraph, author};
 use crate::pg::{DatabaseUrl, quote_ident};
@@ -71,8 +72,28 @@ pub enum AutogenError {
     },
 }
 
-impl AutogenError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for AutogenError {
+    fn exit(&self) -> Exit {
+        match self {
+            AutogenError::Database(e) => e.exit(),
+            AutogenError::Shadow(e) => e.exit(),
+            AutogenError::Author(e) => e.exit(),
+            // The scratch server's own code (not healthy, interrupted), with the hint that
+            // says why there was one.
+            AutogenError::Scratch(e) => e.exit(),
+            AutogenError::SchemaDatabase { source, .. } => source.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn logs(&self) -> Option<&str> {
+        match self {
+            AutogenError::Scratch(e) => e.logs(),
+            _ => None,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             AutogenError::NoSchema { .. } => Some(
                 "add `schema: <file.sql or folder>` to the x-devdb block, relative to the compose file"
@@ -85,6 +106,7 @@ impl AutogenError {
                 "run without --fail-on-destructive to write it anyway, then review it".into(),
             ),
             AutogenError::Database(e) => e.hint(),
+            AutogenError::Shadow(e) => e.hint(),
             AutogenError::Author(e) => e.hint(),
             AutogenError::Scratch(e) if matches!(**e, UpError::Interrupted) => None,
             AutogenError::Scratch(e) => Some(e.hint().map_or_else(

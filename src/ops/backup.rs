@@ -27,6 +27,7 @@ use crate::backup::{
 };
 use crate::config::{Credentials, Project};
 use crate::engine::{Engine, EngineError, ExecChunk, ExecSpec, StderrTail};
+use crate::error::{Exit, Failure};
 use crate::migrate::{AppliedState, load_graph, store};
 use crate::pg::{self, PgError, Step};
 use crate::progress::Progress;
@@ -70,10 +71,21 @@ pub enum BackupError {
     },
 }
 
-impl BackupError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for BackupError {
+    fn exit(&self) -> Exit {
         match self {
-            BackupError::Url(UrlError::Engine(e)) | BackupError::Engine(e) => e.hint(),
+            BackupError::Url(e) => e.exit(),
+            BackupError::Pg(e) => e.exit(),
+            BackupError::Engine(e) => e.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            BackupError::Url(e) => e.hint(),
+            BackupError::Pg(e) => e.hint(),
+            BackupError::Engine(e) => e.hint(),
             BackupError::Io { .. } => Some(
                 "check that the backups folder is writable and the disk has room; nothing was \
                  kept of this backup"
@@ -84,7 +96,6 @@ impl BackupError {
                  this backup"
                     .into(),
             ),
-            _ => None,
         }
     }
 }

@@ -20,6 +20,7 @@ use super::url::database_url;
 use crate::catalog::{Difference, Sides, diff};
 use crate::config::Project;
 use crate::engine::Engine;
+use crate::error::{Exit, Failure};
 use crate::migrate::{
     AppliedState, FileError, Revision, RevisionGraph, current, parse_revision, store,
 };
@@ -46,11 +47,20 @@ pub enum CheckError {
     },
 }
 
-impl CheckError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for CheckError {
+    fn exit(&self) -> Exit {
+        match self {
+            CheckError::Database(e) => e.exit(),
+            CheckError::Shadow(e) => e.exit(),
+            CheckError::Folder { .. } => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             CheckError::Database(e) => e.hint(),
-            _ => None,
+            CheckError::Shadow(e) => e.hint(),
+            CheckError::Folder { .. } => None,
         }
     }
 }

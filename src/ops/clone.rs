@@ -7,6 +7,7 @@ use sqlx::Connection;
 use super::url::{UrlError, database_url};
 use crate::config::Project;
 use crate::engine::Engine;
+use crate::error::{Exit, Failure};
 use crate::pg::DatabaseUrl;
 use crate::progress::Progress;
 use crate::template::{
@@ -21,11 +22,17 @@ pub enum CloneOpError {
     Clone(#[from] CloneError),
 }
 
-impl CloneOpError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for CloneOpError {
+    fn exit(&self) -> Exit {
         match self {
-            CloneOpError::Url(UrlError::Engine(e)) => e.hint(),
-            CloneOpError::Url(_) => None,
+            CloneOpError::Url(e) => e.exit(),
+            CloneOpError::Clone(e) => e.exit(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            CloneOpError::Url(e) => e.hint(),
             CloneOpError::Clone(e) => e.hint(),
         }
     }

@@ -18,6 +18,7 @@ use super::up::{UpError, UpOptions, up};
 use super::url::published_address;
 use crate::config::{Mount, Project};
 use crate::engine::{ContainerInfo, Engine, EngineError, labels};
+use crate::error::{Exit, Failure};
 use crate::pg::{DatabaseUrl, POSTGRES_PORT};
 use crate::progress::Progress;
 
@@ -175,8 +176,15 @@ pub enum EphemeralError {
     Engine(#[from] EngineError),
 }
 
-impl EphemeralError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for EphemeralError {
+    fn exit(&self) -> Exit {
+        match self {
+            EphemeralError::Engine(e) => e.exit(),
+            EphemeralError::NotFound { .. } => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             EphemeralError::NotFound { .. } => Some(
                 "`docker ps --filter label=dev.devdb.ephemeral` lists them; it may have been removed already (or expired and pruned)".to_string(),

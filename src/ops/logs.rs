@@ -4,6 +4,7 @@ use futures_util::Stream;
 
 use crate::config::Project;
 use crate::engine::{Engine, EngineError, LogChunk};
+use crate::error::{Exit, Failure};
 
 #[derive(Debug, Clone, Default)]
 pub struct LogsOptions {
@@ -25,6 +26,22 @@ pub enum LogsError {
     NotCreated { service: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl Failure for LogsError {
+    fn exit(&self) -> Exit {
+        match self {
+            LogsError::Engine(e) => e.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            LogsError::Engine(e) => e.hint(),
+            _ => None,
+        }
+    }
 }
 
 pub async fn logs(

@@ -10,6 +10,7 @@ use sqlx::PgConnection;
 use super::url::{UrlError, database_url};
 use crate::config::Project;
 use crate::engine::Engine;
+use crate::error::{Exit, Failure};
 use crate::migrate::{
     AppliedState, DowngradeOptions, MigrateError, MigrateReport, Migrator, RevisionGraph, Target,
     UpgradeOptions, load_graph, plan_upgrade, render_downgrade_sql, render_upgrade_sql, stamp_set,
@@ -30,12 +31,22 @@ pub enum MigrateOpError {
     Seed(#[from] SeedError),
 }
 
-impl MigrateOpError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for MigrateOpError {
+    fn exit(&self) -> Exit {
         match self {
-            MigrateOpError::Url(UrlError::Engine(e)) => e.hint(),
+            MigrateOpError::Url(e) => e.exit(),
+            MigrateOpError::Pg(e) => e.exit(),
+            MigrateOpError::Migrate(e) => e.exit(),
+            MigrateOpError::Seed(e) => e.exit(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            MigrateOpError::Url(e) => e.hint(),
+            MigrateOpError::Pg(e) => e.hint(),
             MigrateOpError::Migrate(e) => e.hint(),
-            _ => None,
+            MigrateOpError::Seed(e) => e.hint(),
         }
     }
 }

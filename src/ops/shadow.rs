@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use sqlx::{Connection, PgConnection};
 
 use crate::catalog::{Catalog, ReadOptions, read_catalog};
+use crate::error::{Exit, Failure};
 use crate::migrate::{MigrateError, Migrator, RevisionGraph, Target, UpgradeOptions, current};
 use crate::pg::{self, DatabaseUrl, PgError};
 use crate::progress::Silent;
@@ -47,6 +48,28 @@ pub enum ShadowError {
     },
     #[error("building the shadow database failed: {0}")]
     Migrate(#[source] MigrateError),
+}
+
+impl Failure for ShadowError {
+    fn exit(&self) -> Exit {
+        match self {
+            ShadowError::Pg(e) => e.exit(),
+            ShadowError::Migrate(e) => e.exit(),
+            ShadowError::Create { source, .. }
+            | ShadowError::Drop { source, .. }
+            | ShadowError::Catalog { source, .. } => source.exit(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ShadowError::Pg(e) => e.hint(),
+            ShadowError::Migrate(e) => e.hint(),
+            ShadowError::Create { source, .. }
+            | ShadowError::Drop { source, .. }
+            | ShadowError::Catalog { source, .. } => source.hint(),
+        }
+    }
 }
 
 /// A scratch database, dropped when this value is removed or dropped.

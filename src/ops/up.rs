@@ -17,6 +17,7 @@ use crate::config::{Mount, Project, Service};
 use crate::engine::{
     ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome, labels,
 };
+use crate::error::{Exit, Failure};
 use crate::health::{HealthError, wait_until_ready};
 use crate::image_build::{self, BuildOptions, ImageBuildError};
 use crate::pg::{DatabaseUrl, POSTGRES_PORT};
@@ -117,8 +118,26 @@ pub enum UpError {
     Migrate(#[from] MigrateOpError),
 }
 
-impl UpError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for UpError {
+    fn exit(&self) -> Exit {
+        match self {
+            UpError::Engine(e) => e.exit(),
+            UpError::Health(e) => e.exit(),
+            UpError::Migrate(e) => e.exit(),
+            UpError::Paused { source, .. } => source.exit(),
+            UpError::Interrupted => Exit::Interrupted,
+            _ => Exit::Failure,
+        }
+    }
+
+    fn logs(&self) -> Option<&str> {
+        match self {
+            UpError::Health(e) => e.logs(),
+            _ => None,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             UpError::Engine(e) => e.hint(),
             UpError::Health(e) => e.hint(),
@@ -133,9 +152,7 @@ impl UpError {
             UpError::MissingExternalVolume { name } => Some(format!(
                 "create it with `docker volume create {name}`, or drop `external: true`"
             )),
-            UpError::Paused { container, .. } => Some(format!(
-                "run `docker unpause {container}`, then `devdb up` again"
-            )),
+            UpError::Paused { container, .. } => Some(super::url::paused_hint(container)),
             UpError::Interrupted => None,
             UpError::TtlTooLong { max, .. } => Some(format!(
                 "give a --ttl of at most {}h; `devdb down --ephemeral ID` removes it earlier",

@@ -2,6 +2,7 @@
 
 use crate::config::Project;
 use crate::engine::{ContainerInfo, Engine, EngineError};
+use crate::error::{Exit, Failure};
 use crate::pg::{DatabaseUrl, NotAnswering, POSTGRES_PORT};
 
 /// Reads the published port of the database container.
@@ -50,6 +51,32 @@ pub enum UrlError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl Failure for UrlError {
+    fn exit(&self) -> Exit {
+        match self {
+            UrlError::Paused { source, .. } => source.exit(),
+            UrlError::Engine(e) => e.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            UrlError::Paused { container, .. } => Some(paused_hint(container)),
+            UrlError::Engine(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// What to do about a paused database container, whichever command found it.
+pub(super) fn paused_hint(container: &str) -> String {
+    format!(
+        "a paused container takes connections and answers none; devdb leaves it as it is: \
+         resume it with `docker unpause {container}` and run the command again"
+    )
 }
 
 /// The URL of the project's running database.

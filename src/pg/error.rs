@@ -1,5 +1,15 @@
 //! The one error type of devdb's own connections and statements.
 
+use crate::error::{Exit, Failure};
+
+const NOT_ANSWERING_HINT: &str = "a paused container takes connections and answers none: \
+     `docker ps` shows its state and `docker unpause NAME` resumes it; `devdb status` names \
+     the project's containers";
+
+const CLOSED_DATABASE_HINT: &str = "the database is whole but takes no connections, which a \
+     restore killed as it swapped databases leaves behind: `devdb restore --clean` opens it \
+     again (`devdb status` shows what else is left)";
+
 /// The server takes connections and answers none: a paused container, a hung server. Kept
 /// as a cause of its own so that every command reports it the same way.
 #[derive(Debug, thiserror::Error)]
@@ -87,5 +97,46 @@ impl<T> Step<T> for Result<T, sqlx::Error> {
             step: step.into(),
             source,
         })
+    }
+}
+
+impl Failure for NotAnswering {
+    fn exit(&self) -> Exit {
+        Exit::NotHealthy
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(NOT_ANSWERING_HINT.into())
+    }
+}
+
+/// For the errors that carry a driver error as their source.
+impl Failure for sqlx::Error {
+    fn exit(&self) -> Exit {
+        if is_not_answering(self) {
+            Exit::NotHealthy
+        } else {
+            Exit::Failure
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        if is_not_answering(self) {
+            Some(NOT_ANSWERING_HINT.into())
+        } else if is_closed_database(self) {
+            Some(CLOSED_DATABASE_HINT.into())
+        } else {
+            None
+        }
+    }
+}
+
+impl Failure for PgError {
+    fn exit(&self) -> Exit {
+        self.sqlx().exit()
+    }
+
+    fn hint(&self) -> Option<String> {
+        self.sqlx().hint()
     }
 }

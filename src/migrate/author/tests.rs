@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::Failure;
 use crate::migrate::file::{is_valid_id, load_dir, parse_revision, parse_revision_with};
 
 /// A revision just written, read as the file-side commands read it.

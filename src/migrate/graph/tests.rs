@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::Failure;
 use crate::migrate::testing::{graph, ids, rev};
 
 fn order(g: &RevisionGraph) -> Vec<String> {
@@ -152,7 +153,11 @@ fn multiple_heads_message_and_hint() {
     );
     assert_eq!(
         err.hint(),
-        "run `devdb merge -m \"merge heads\"` to join them, or `devdb migrate heads` to apply both"
+        Some(
+            "run `devdb merge -m \"merge heads\"` to join them, or `devdb migrate heads` to \
+             apply both"
+                .to_string()
+        )
     );
 }
 
@@ -168,7 +173,7 @@ fn three_heads_are_counted_in_words() {
         err.to_string(),
         "the migrations have three heads, b (add b), c (add c) and d, which branch at a"
     );
-    assert!(err.hint().ends_with("to apply all of them"));
+    assert!(err.hint().unwrap().ends_with("to apply all of them"));
     assert_eq!(count_word(12), "12");
 }
 

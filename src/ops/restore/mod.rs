@@ -35,6 +35,7 @@ use crate::backup::{
 };
 use crate::config::Project;
 use crate::engine::{Engine, EngineError, Exec, ExecChunk, StderrTail};
+use crate::error::{Exit, Failure};
 use crate::migrate::store;
 use crate::pg::{self, DatabaseUrl, PgError, Step, quote_ident};
 use crate::progress::Progress;
@@ -200,15 +201,26 @@ fn unchanged_note(dropped: bool) -> &'static str {
     }
 }
 
-impl RestoreError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for RestoreError {
+    fn exit(&self) -> Exit {
         match self {
-            RestoreError::Verify(_) | RestoreError::Dump(_) => Some(
-                "nothing was changed; pick another backup (`devdb backup list --verify` checks \
-                 them all)"
-                    .into(),
-            ),
-            RestoreError::Url(UrlError::Engine(e)) | RestoreError::Engine(e) => e.hint(),
+            RestoreError::Url(e) => e.exit(),
+            RestoreError::Pg(e) => e.exit(),
+            RestoreError::Engine(e) => e.exit(),
+            RestoreError::Interrupted => Exit::Interrupted,
+            RestoreError::Swap { source, .. } => source.exit(),
+            RestoreError::DropFailed { failure, .. } => failure.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            RestoreError::Verify(e) => e.hint(),
+            RestoreError::Dump(e) => e.hint(),
+            RestoreError::Url(e) => e.hint(),
+            RestoreError::Pg(e) => e.hint(),
+            RestoreError::Engine(e) => e.hint(),
             RestoreError::OtherDatabase {
                 backup, database, ..
             } => Some(format!(

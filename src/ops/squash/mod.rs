@@ -39,6 +39,7 @@ use crate::backup::{backup_name, unique_folder};
 use crate::catalog::{Catalog, Sides, diff};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
+use crate::error::{Exit, Failure};
 use crate::migrate::{
     MigrateError, PlanError, RevisionGraph, file_name, load_graph, new_revision_id, parse_revision,
     store,
@@ -95,15 +96,29 @@ pub enum SquashError {
     },
 }
 
-impl SquashError {
-    pub fn hint(&self) -> Option<String> {
+impl Failure for SquashError {
+    fn exit(&self) -> Exit {
+        match self {
+            SquashError::Migrate(e) => e.exit(),
+            SquashError::Plan(e) => e.exit(),
+            SquashError::Database(e) => e.exit(),
+            SquashError::Shadow(e) => e.exit(),
+            SquashError::Engine(e) => e.exit(),
+            SquashError::Backup(e) => e.exit(),
+            _ => Exit::Failure,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
         match self {
             SquashError::Migrate(e) => e.hint(),
             SquashError::Plan(PlanError::MultipleHeads(heads)) => Some(format!(
                 "{}; or squash one branch with `devdb squash --to REV`",
-                heads.hint()
+                heads.hint().unwrap_or_default()
             )),
+            SquashError::Plan(e) => e.hint(),
             SquashError::Database(e) => e.hint(),
+            SquashError::Shadow(e) => e.hint(),
             SquashError::Engine(e) => e.hint(),
             SquashError::Backup(e) => e.hint(),
             SquashError::BranchInsideChain { parent, .. } => Some(format!(
