@@ -12,6 +12,7 @@ mod engine;
 mod ephemeral;
 mod example;
 mod exposure;
+mod failure_kinds;
 mod faults;
 mod migrate;
 mod restore;

@@ -2,31 +2,31 @@
 //! of the database (schema, rows, databases) taken before and after each case.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use super::case::{self, Base, Case};
+use super::{Each, Ran};
 use crate::common::{TestProject, query};
 
-/// Brings up `base` once and runs `cases` against it, one after the other.
-pub fn run_group(
-    bases: &BTreeMap<String, Base>,
-    base: &str,
-    cases: &[&Case],
-    failures: &Mutex<Vec<String>>,
-) {
+/// Brings up `base` once and runs `cases` against it, one after the other, handing each
+/// case's run to `each`.
+pub fn run_group(bases: &BTreeMap<String, Base>, base: &str, cases: &[&Case], each: &Each) {
     let project = TestProject::new();
     let base_files = case::base_files(bases, base);
     case::lay_out(project.path(), &base_files).expect("the base's files");
     let up = project.devdb(&["up"]);
     if !up.status.success() {
         for case in cases {
-            super::record(
-                failures,
+            let problem = format!(
+                "bringing up base `{base}` failed: {}",
+                String::from_utf8_lossy(&up.stderr)
+            );
+            each(
                 case,
-                vec![format!(
-                    "bringing up base `{base}` failed: {}",
-                    String::from_utf8_lossy(&up.stderr)
-                )],
+                &project,
+                Ran {
+                    output: None,
+                    problems: vec![problem],
+                },
             );
         }
         return;
@@ -56,11 +56,11 @@ pub fn run_group(
                 ));
             }
         }
+        let mut output = None;
         if problems.is_empty() {
             let files_before = case::snapshot(project.path());
             let before = runtime.block_on(fingerprint(&url));
-            let output = super::run(&project, case, &case.args, false);
-            problems.extend(super::check_output(case, &output));
+            output = Some(super::run(&project, case, &case.args, false));
             problems.extend(super::project_files_problem(
                 case,
                 project.path(),
@@ -73,7 +73,7 @@ pub fn run_group(
             };
             problems.extend(database_problem(&before, &after, &databases));
         }
-        super::record(failures, case, problems);
+        each(case, &project, Ran { output, problems });
     }
 }
 

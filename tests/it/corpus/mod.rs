@@ -6,7 +6,7 @@
 //! Cases that need a database share one brought-up project per group (corpus file and
 //! base), the groups in parallel. Every case runs before the test fails with the list.
 
-mod case;
+pub(crate) mod case;
 mod database;
 
 use std::collections::BTreeMap;
@@ -88,10 +88,46 @@ fn corpus_pending() {
 }
 
 fn run_cases(cases: Vec<Case>, select: impl Fn(&Case) -> bool) {
-    let bases = case::load_bases();
-    let cases: Vec<Case> = cases.into_iter().filter(|c| select(c)).collect();
-    let started = Instant::now();
+    let cases: Vec<&Case> = cases.iter().filter(|c| select(c)).collect();
     let failures = Mutex::new(Vec::new());
+    let general = run_all("corpus", &cases, &|case, _, ran| {
+        let mut problems = match &ran.output {
+            Some(output) => check_output(case, output),
+            None => Vec::new(),
+        };
+        problems.extend(ran.problems);
+        record(&failures, case, problems);
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.extend(general);
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus case(s) failed:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// What running one case gave: the command's output (none when the case's files could
+/// not be laid out, a setup command failed or its database did not come up), and what it
+/// broke of what every case must leave alone, or why it could not run.
+pub(crate) struct Ran {
+    pub output: Option<Output>,
+    pub problems: Vec<String>,
+}
+
+/// Receives each case's run, with the project it ran in, from the worker threads.
+pub(crate) type Each<'a> = dyn Fn(&Case, &TestProject, Ran) + Sync + 'a;
+
+/// Runs `cases`: the offline ones four at a time, the database ones of a group (corpus
+/// file, base and `group`) one after the other in their group's brought-up project, the
+/// groups in parallel; hands each case's run to `each`. Returns the problems of no one case
+/// (engine resources a shared project left behind). `label` names the run in its summary.
+pub(crate) fn run_all(label: &str, cases: &[&Case], each: &Each) -> Vec<String> {
+    let bases = case::load_bases();
+    let started = Instant::now();
+    let general = Mutex::new(Vec::new());
     let (offline, database): (Vec<&Case>, Vec<&Case>) =
         cases.iter().partition(|c| c.needs != Needs::Database);
     let mut groups: BTreeMap<(String, String, String), Vec<&Case>> = BTreeMap::new();
@@ -104,27 +140,20 @@ fn run_cases(cases: Vec<Case>, select: impl Fn(&Case) -> bool) {
     let next = Mutex::new(offline.into_iter());
     std::thread::scope(|scope| {
         for _ in 0..4 {
-            scope.spawn(|| offline_worker(&bases, &next, &failures));
+            scope.spawn(|| offline_worker(&bases, &next, each, &general));
         }
         for ((_, base, _), cases) in &groups {
-            let (bases, failures) = (&bases, &failures);
-            scope.spawn(move || database::run_group(bases, base, cases, failures));
+            let bases = &bases;
+            scope.spawn(move || database::run_group(bases, base, cases, each));
         }
     });
-    let failures = failures.into_inner().unwrap();
     eprintln!(
-        "corpus: {} case(s), {} database group(s), {:.1} s",
+        "{label}: {} case(s), {} database group(s), {:.1} s",
         cases.len(),
         groups.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        failures.is_empty(),
-        "{} of {} corpus case(s) failed:\n\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n\n")
-    );
+    general.into_inner().unwrap()
 }
 
 /// Runs offline cases in one project folder reused case after case; a case that needs the
@@ -132,7 +161,8 @@ fn run_cases(cases: Vec<Case>, select: impl Fn(&Case) -> bool) {
 fn offline_worker(
     bases: &BTreeMap<String, Base>,
     next: &Mutex<std::vec::IntoIter<&Case>>,
-    failures: &Mutex<Vec<String>>,
+    each: &Each,
+    general: &Mutex<Vec<String>>,
 ) {
     let shared = TestProject::new();
     loop {
@@ -162,10 +192,10 @@ fn offline_worker(
                 problems.push(format!("setup {args:?} failed: {}", describe(&output)));
             }
         }
+        let mut output = None;
         if problems.is_empty() {
             let before = case::snapshot(project.path());
-            let output = run(project, case, &case.args, false);
-            problems.extend(check_output(case, &output));
+            output = Some(run(project, case, &case.args, false));
             let after = case::snapshot(project.path());
             problems.extend(files_problem(case, &before, &after));
         }
@@ -175,11 +205,11 @@ fn offline_worker(
                 problems.push(format!("left engine resources behind: {left:?}"));
             }
         }
-        record(failures, case, problems);
+        each(case, project, Ran { output, problems });
     }
     let left = shared.leftovers();
     if !left.is_empty() {
-        failures.lock().unwrap().push(format!(
+        general.lock().unwrap().push(format!(
             "offline cases left engine resources of project {}: {left:?}",
             shared.name
         ));
@@ -188,7 +218,7 @@ fn offline_worker(
 
 /// With `DEVDB_CORPUS_SHOW` set, every case is reported with its output, passing or not:
 /// a way to read today's messages when writing fragments.
-pub(crate) fn record(failures: &Mutex<Vec<String>>, case: &Case, problems: Vec<String>) {
+fn record(failures: &Mutex<Vec<String>>, case: &Case, problems: Vec<String>) {
     if !problems.is_empty() {
         failures.lock().unwrap().push(format!(
             "case `{}` ({}), devdb {}:\n  - {}",
@@ -271,7 +301,7 @@ fn describe(output: &Output) -> String {
 }
 
 /// The exit code and the fragments of a case's output.
-pub(crate) fn check_output(case: &Case, output: &Output) -> Vec<String> {
+fn check_output(case: &Case, output: &Output) -> Vec<String> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let mut problems = Vec::new();
