@@ -155,6 +155,8 @@ pub enum FolderError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the backups folder {folder} does not exist")]
+    NoFolder { folder: PathBuf },
     #[error("there are no backups in {folder}")]
     NoBackups { folder: PathBuf },
     #[error("no backup {spec}: neither {} nor {} is a folder", .looked[0].display(), .looked[1].display())]
@@ -167,6 +169,9 @@ impl Failure for FolderError {
             FolderError::NoBackups { .. } | FolderError::NotFound { .. } => {
                 Some("`devdb backup` makes one; `devdb backup list` shows them".into())
             }
+            FolderError::NoFolder { .. } => Some(
+                "check the --dir path; `devdb backup --dir FOLDER` makes a backup there".into(),
+            ),
             FolderError::Unreadable { .. } => None,
         }
     }

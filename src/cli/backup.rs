@@ -10,7 +10,7 @@ use super::args::{ConfirmArgs, OutputArgs};
 use super::confirm::confirm;
 use super::output;
 use super::signals::cancelled;
-use crate::backup::{list_backups, resolve_backup};
+use crate::backup::{FolderError, list_backups, resolve_backup};
 use crate::engine::Engine;
 use crate::error::Interrupted;
 use crate::ops::{self, BackupOptions, RestoreOptions};
@@ -71,10 +71,16 @@ pub struct RestoreArgs {
     pub output: OutputArgs,
 }
 
-fn folder(context: &Context, args: &FolderArgs) -> PathBuf {
-    args.dir
-        .clone()
-        .unwrap_or_else(|| context.project.settings.backups.clone())
+/// The backups folder to read: the project's (which may not exist yet: no backups), or
+/// the one `--dir` names, which must exist.
+fn folder(context: &Context, args: &FolderArgs) -> Result<PathBuf, FolderError> {
+    match &args.dir {
+        Some(dir) if !dir.exists() => Err(FolderError::NoFolder {
+            folder: dir.clone(),
+        }),
+        Some(dir) => Ok(dir.clone()),
+        None => Ok(context.project.settings.backups.clone()),
+    }
 }
 
 pub async fn backup(
@@ -111,12 +117,13 @@ pub async fn backup(
 }
 
 fn list(context: &Context, args: &ListArgs) -> anyhow::Result<()> {
-    let backups = list_backups(&folder(context, &args.folder), args.verify)?;
+    let dir = folder(context, &args.folder)?;
+    let backups = list_backups(&dir, args.verify)?;
     if args.output.json {
         return output::json(&backups);
     }
     if backups.is_empty() {
-        eprintln!("no backups in {}", folder(context, &args.folder).display());
+        eprintln!("no backups in {}", dir.display());
     }
     for b in &backups {
         output::line(&format!(
@@ -150,7 +157,7 @@ pub async fn restore(
         }
         return Ok(());
     };
-    let dir = resolve_backup(&folder(context, &args.folder), spec)?;
+    let dir = resolve_backup(&folder(context, &args.folder)?, spec)?;
     // Checked before the question: a damaged backup, or one of another database or
     // project, is refused without asking.
     let verified = ops::verify_backup(&dir).await?;

@@ -287,7 +287,7 @@ mod tests {
                 command: "downgrade",
             },
             2,
-            None,
+            Some("run `devdb downgrade -1` instead"),
         );
         expect(
             PlanError::NotEnoughPending {
@@ -342,7 +342,7 @@ mod tests {
         expect(
             AuthorError::MultipleHeads(heads()),
             6,
-            Some("pass `--parent <REV>`"),
+            Some("run `devdb merge"),
         );
         expect(
             SeedError::Failed {
@@ -390,7 +390,7 @@ mod tests {
                 project: "p".into(),
             },
             1,
-            None,
+            Some("start it with `devdb up`"),
         );
         expect(
             PgError::Connect {

@@ -15,7 +15,7 @@ use crate::progress::Progress;
 #[derive(Debug, Clone, Args)]
 pub struct MigrateArgs {
     /// head, heads (every head), +N, or a revision id or prefix
-    #[arg(default_value = "head")]
+    #[arg(default_value = "head", allow_negative_numbers = true)]
     pub target: String,
     /// Print the SQL instead of running it (needs no database)
     #[arg(long)]
@@ -68,6 +68,7 @@ pub async fn migrate(
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     let target: Target = args.target.parse()?;
+    target.check_direction("migrate")?;
     if args.sql {
         let sql = ops::upgrade_sql(&context.project, &target, args.from.as_deref())?;
         return output::bytes(sql.as_bytes());
@@ -87,6 +88,7 @@ pub async fn downgrade(
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     let target: Target = args.target.parse()?;
+    target.check_direction("downgrade")?;
     if args.sql {
         let sql = ops::downgrade_sql(&context.project, &target, args.from.as_deref())?;
         return output::bytes(sql.as_bytes());

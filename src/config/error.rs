@@ -114,8 +114,13 @@ pub enum ConfigError {
 impl Failure for ConfigError {
     fn hint(&self) -> Option<String> {
         Some(match self {
-            ConfigError::ReadFile { .. } | ConfigError::Invalid { .. } => return None,
-            ConfigError::InvalidOverride { .. } => return None,
+            ConfigError::Invalid { .. } => return None,
+            ConfigError::ReadFile { path, .. } => {
+                format!("check that {} is a file devdb can read", path.display())
+            }
+            ConfigError::InvalidOverride { variable, .. } => format!(
+                "correct or unset {variable} (in the environment or the project's .env file)"
+            ),
             ConfigError::ComposeFileMissing { .. } => "run devdb in the project's folder, or \
                  name the compose file with `-f FILE` (devdb looks for compose/compose.yaml, \
                  then compose.yaml)"

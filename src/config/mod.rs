@@ -202,10 +202,18 @@ fn find_compose_file(dir: &Path, file: Option<&Path>) -> Result<Option<PathBuf>,
             })
         };
     }
-    Ok(COMPOSE_CANDIDATES
+    // A folder where the compose file belongs is a mistake to name, not a file to skip.
+    match COMPOSE_CANDIDATES
         .iter()
         .map(|candidate| dir.join(candidate))
-        .find(|path| path.is_file()))
+        .find(|path| path.exists())
+    {
+        Some(path) if !path.is_file() => Err(ConfigError::ReadFile {
+            path: shown_path(dir, &path),
+            source: std::io::Error::other("it is a folder, not a file"),
+        }),
+        found => Ok(found),
+    }
 }
 
 /// `-p`, then `COMPOSE_PROJECT_NAME`, then `name:`, then the project folder's name.

@@ -30,7 +30,7 @@ pub enum AuthorError {
     File(#[from] FileError),
     #[error(transparent)]
     Graph(#[from] GraphError),
-    #[error("cannot choose a parent for the new revision: {0}")]
+    #[error("cannot choose a parent for the new revision (`--parent REV` names one): {0}")]
     MultipleHeads(MultipleHeads),
     #[error("nothing to merge: the migrations have {}", if *heads == 0 { "no revisions" } else { "one head" })]
     NothingToMerge { heads: usize },
@@ -63,11 +63,7 @@ impl Failure for AuthorError {
         match self {
             AuthorError::File(e) => e.hint(),
             AuthorError::Graph(e) => e.hint(),
-            AuthorError::MultipleHeads(_) => Some(
-                "pass `--parent <REV>` to say where the revision goes, or join the heads first \
-                 with `devdb merge -m \"merge heads\"`"
-                    .to_string(),
-            ),
+            AuthorError::MultipleHeads(e) => e.hint(),
             AuthorError::NothingToMerge { .. } => {
                 Some("`devdb new -m MSG` adds a revision on the head".to_string())
             }

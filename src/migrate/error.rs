@@ -113,6 +113,12 @@ fn failure_text(failure: &RevisionFailure) -> String {
     if let Some((n, total)) = statement {
         text.push_str(&format!(" (statement {n} of {total})"));
     }
+    if !failure.done.is_empty() {
+        text.push_str(&format!(
+            " (this run completed {} first)",
+            failure.done.join(", ")
+        ));
+    }
     text.push_str(&format!(": {message}"));
     if let Some(detail) = detail {
         text.push_str(&format!("\nDETAIL: {detail}"));
@@ -168,7 +174,6 @@ impl Failure for MigrateError {
                     id,
                     path,
                     statement,
-                    done,
                     current,
                     ..
                 } = failure.as_ref();
@@ -176,11 +181,6 @@ impl Failure for MigrateError {
                     "base".to_string()
                 } else {
                     current.join(", ")
-                };
-                let done = if done.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (this run completed {} first)", done.join(", "))
                 };
                 let file = path.display();
                 Some(match (failure.connection_lost, statement, failure.ends_transaction_at) {
@@ -195,7 +195,7 @@ impl Failure for MigrateError {
                         "{id} runs outside a transaction, so nothing of it was rolled back: {}; \
                          a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind \
                          (`\\di` in `devdb psql` shows it: drop it). Check what was done and \
-                         fix {file} before running again; the record still says {at}{done}",
+                         fix {file} before running again; the record still says {at}",
                         match n - 1 {
                             0 => "the failing statement was its first, and it may have done \
                                   part of its work"
@@ -210,7 +210,7 @@ impl Failure for MigrateError {
                     {
                         format!(
                             "{id} ends its transaction itself ({file}:{line}): the SQL before \
-                             that line {} although the record still says {at}{done}; look with \
+                             that line {} although the record still says {at}; look with \
                              `devdb psql`, undo it by hand, and either take the transaction \
                              statement out or mark the revision `-- devdb:no-transaction`",
                             if failure.line.is_some() {
@@ -221,7 +221,7 @@ impl Failure for MigrateError {
                         )
                     }
                     (false, None, _) => format!(
-                        "nothing of {id} was kept: the database is at {at}{done}; fix {file} and run again"
+                        "nothing of {id} was kept: the database is at {at}; fix {file} and run again"
                     ),
                 })
             }

@@ -29,6 +29,26 @@ pub enum Target {
     Relative(i64),
 }
 
+impl Target {
+    /// Refuses a target of the other direction before anything else is looked at: `migrate
+    /// -1` is a usage error whether or not the database is up.
+    pub fn check_direction(&self, command: &'static str) -> Result<(), PlanError> {
+        let upgrade = match self {
+            Target::Head | Target::Heads => true,
+            Target::Base => false,
+            Target::Relative(n) => *n > 0,
+            Target::Revision(_) => return Ok(()),
+        };
+        if upgrade == (command == "migrate") {
+            return Ok(());
+        }
+        Err(PlanError::WrongDirection {
+            target: self.to_string(),
+            command: if upgrade { "migrate" } else { "downgrade" },
+        })
+    }
+}
+
 impl FromStr for Target {
     type Err = PlanError;
 
@@ -85,7 +105,7 @@ pub enum PlanError {
         "`{text}` is not a migration target; expected head, heads, base, +N, -N or a revision id"
     )]
     InvalidTarget { text: String },
-    #[error("`{target}` is a{} target; use `devdb {command} {target}`", if *command == "migrate" { "n upgrade" } else { " downgrade" })]
+    #[error("`{target}` is a{} target", if *command == "migrate" { "n upgrade" } else { " downgrade" })]
     WrongDirection {
         target: String,
         /// The command that takes this target: `migrate` or `downgrade`.
@@ -133,7 +153,9 @@ impl Failure for PlanError {
             PlanError::InvalidTarget { .. } => {
                 format!("for example `devdb migrate +1` or `devdb downgrade -1`; {HISTORY_HINT}")
             }
-            PlanError::WrongDirection { .. } => return None,
+            PlanError::WrongDirection { target, command } => {
+                format!("run `devdb {command} {target}` instead")
+            }
             PlanError::NotEnoughPending { .. } | PlanError::NotEnoughApplied { .. } => {
                 "`devdb history` shows which revisions are applied and which are pending".into()
             }

@@ -22,7 +22,7 @@ pub enum LogsError {
         service: String,
         known: String,
     },
-    #[error("service {service} has no container; start it with `devdb up`")]
+    #[error("service {service} has no container")]
     NotCreated { service: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -39,7 +39,8 @@ impl Failure for LogsError {
     fn hint(&self) -> Option<String> {
         match self {
             LogsError::Engine(e) => e.hint(),
-            _ => None,
+            LogsError::NotCreated { .. } => Some(super::url::START_HINT.into()),
+            LogsError::UnknownService { .. } => None,
         }
     }
 }

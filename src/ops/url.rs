@@ -37,9 +37,9 @@ pub fn published_address(engine: &Engine, container: &ContainerInfo) -> Option<(
 
 #[derive(Debug, thiserror::Error)]
 pub enum UrlError {
-    #[error("project {project} has no database container; start it with `devdb up`")]
+    #[error("project {project} has no database container")]
     NotRunning { project: String },
-    #[error("the database container {container} is {state}; start it with `devdb up`")]
+    #[error("the database container {container} is {state}")]
     Stopped { container: String, state: String },
     #[error("the database container {container} publishes no port for {POSTGRES_PORT}")]
     NoPort { container: String },
@@ -66,10 +66,14 @@ impl Failure for UrlError {
         match self {
             UrlError::Paused { container, .. } => Some(paused_hint(container)),
             UrlError::Engine(e) => e.hint(),
-            _ => None,
+            UrlError::NotRunning { .. } | UrlError::Stopped { .. } => Some(START_HINT.into()),
+            UrlError::NoPort { .. } => None,
         }
     }
 }
+
+/// What to do when the project's database is not there.
+pub(super) const START_HINT: &str = "start it with `devdb up`";
 
 /// What to do about a paused database container, whichever command found it.
 pub(super) fn paused_hint(container: &str) -> String {

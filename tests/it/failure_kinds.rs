@@ -16,6 +16,7 @@
 //!   needs: nothing                        # the default of its commands
 //!   setup: [[backup]]                     # run before each command, as in the corpus
 //!   vary: ["`devdb * --yes`"]             # parts of the hint allowed to differ (`*`)
+//!   pending: "why"                        # not held to it yet (run by `failure_kinds_pending`)
 //!   commands:                             # each in a fresh copy of the project
 //!     - [heads]
 //!     - {args: [migrate], needs: database, setup: [...]}
@@ -58,6 +59,10 @@ struct Kind {
     may_change: Vec<String>,
     #[serde(default)]
     vary: Vec<String>,
+    /// Why the kind is not held to its answer yet: the change it needs is still to come.
+    /// Such kinds run only in the ignored `failure_kinds_pending`.
+    #[serde(default)]
+    pending: Option<String>,
     commands: Vec<Command>,
 }
 
@@ -171,7 +176,18 @@ fn failure_kinds_file_parses_and_names_each_command_once() {
 
 #[test]
 fn failure_kinds_agree_on_exit_code_and_hint() {
-    let kinds = load_kinds();
+    run_kinds(|kind| kind.pending.is_none());
+}
+
+/// The kinds whose answer is still to come (`pending:` says why).
+#[test]
+#[ignore]
+fn failure_kinds_pending() {
+    run_kinds(|kind| kind.pending.is_some());
+}
+
+fn run_kinds(keep: impl Fn(&Kind) -> bool) {
+    let kinds: Vec<Kind> = load_kinds().into_iter().filter(|k| keep(k)).collect();
     let cases: Vec<(usize, Case)> = kinds
         .iter()
         .enumerate()

@@ -202,10 +202,7 @@ fn upgrade_refuses_downgrade_targets() {
         );
     }
     let err = plan_upgrade(&g, &set(&["a"]), &Target::Base).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "`base` is a downgrade target; use `devdb downgrade base`"
-    );
+    assert_eq!(err.to_string(), "`base` is a downgrade target");
 }
 
 #[test]
@@ -284,10 +281,7 @@ fn downgrade_refuses_upgrade_targets() {
         );
     }
     let err = plan_downgrade(&g, &set(&["a"]), &target("+1")).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "`+1` is an upgrade target; use `devdb migrate +1`"
-    );
+    assert_eq!(err.to_string(), "`+1` is an upgrade target");
 }
 
 #[test]

@@ -112,10 +112,6 @@ impl Failure for SquashError {
     fn hint(&self) -> Option<String> {
         match self {
             SquashError::Migrate(e) => e.hint(),
-            SquashError::Plan(PlanError::MultipleHeads(heads)) => Some(format!(
-                "{}; or squash one branch with `devdb squash --to REV`",
-                heads.hint().unwrap_or_default()
-            )),
             SquashError::Plan(e) => e.hint(),
             SquashError::Database(e) => e.hint(),
             SquashError::Shadow(e) => e.hint(),
