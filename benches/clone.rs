@@ -9,9 +9,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use devdb::internal::{TemplateSource, clone_database, ensure_template};
 use devdb::pg::DatabaseUrl;
 use devdb::progress::Silent;
-use devdb::template::{self, TemplateSource};
 use sqlx::Connection;
 
 mod common;
@@ -93,7 +93,7 @@ async fn main() {
         password: url.password().unwrap_or_default().to_string(),
         database: url.path().trim_start_matches('/').to_string(),
     };
-    let loaded = devdb::config::load(&devdb::config::LoadOptions {
+    let loaded = devdb::internal::load(&devdb::internal::LoadOptions {
         dir: dir.path().to_path_buf(),
         project_name: Some(project.clone()),
         ..Default::default()
@@ -102,7 +102,7 @@ async fn main() {
     let source = TemplateSource::of(&loaded);
     let mut admin = server.connect().await.unwrap();
     let built = Instant::now();
-    let tpl = template::ensure_template(&mut admin, &server, &source, &Silent)
+    let tpl = ensure_template(&mut admin, &server, &source, &Silent)
         .await
         .unwrap();
     let build_time = built.elapsed();
@@ -117,7 +117,7 @@ async fn main() {
         bare.push(started.elapsed());
 
         let started = Instant::now();
-        template::clone_database(&mut admin, &tpl, &format!("ours_{i}"))
+        clone_database(&mut admin, &tpl, &format!("ours_{i}"))
             .await
             .unwrap();
         ours.push(started.elapsed());
@@ -125,7 +125,7 @@ async fn main() {
         // What a test pays with TestDatabase: its own admin connection, the clone, close.
         let started = Instant::now();
         let mut conn = server.connect().await.unwrap();
-        template::clone_database(&mut conn, &tpl, &format!("conn_{i}"))
+        clone_database(&mut conn, &tpl, &format!("conn_{i}"))
             .await
             .unwrap();
         conn.close().await.unwrap();

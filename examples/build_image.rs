@@ -3,7 +3,7 @@
 //! test processes do: `cargo run --example build_image -- 17 scratch/postgres:17`. A third
 //! argument names the Debian mirror.
 
-use devdb::image_build::{BuildOptions, build_image, ensure_built};
+use devdb::internal::{BuildOptions, build_image, ensure_built};
 use devdb::progress::{Progress, Shown};
 
 struct Stderr;

@@ -16,7 +16,7 @@ use crate::error::{Exit, Failure};
 use crate::progress::Progress;
 
 /// How many lines of the container's log an error report carries.
-pub const LOG_LINES: usize = 30;
+pub(crate) const LOG_LINES: usize = 30;
 
 /// One connection attempt may hang when a proxy accepts and then stalls.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -94,7 +94,7 @@ enum Attempt {
 
 /// Polls until `SELECT 1` succeeds through `options`, the container stops running, the
 /// credentials are refused, or `timeout` passes. Returns how long it took.
-pub async fn wait_until_ready(
+pub(crate) async fn wait_until_ready(
     engine: &Engine,
     container: &str,
     options: &PgConnectOptions,

@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use devdb::cli::{self, Cli};
+use devdb::internal::{self as cli, Cli};
 
 fn main() {
     // SAFETY: no other thread exists yet; the runtime starts below.
@@ -11,8 +11,8 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     if let Err(error) = runtime.block_on(cli::run(cli)) {
-        let diagnosis = cli::exit::diagnose(&error);
-        cli::exit::report(&error, &diagnosis);
+        let diagnosis = cli::diagnose(&error);
+        cli::report(&error, &diagnosis);
         std::process::exit(diagnosis.code);
     }
 }

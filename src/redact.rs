@@ -1,7 +1,7 @@
 //! Passwords never reach output by accident: every error message goes through [`redact`].
 
 /// Replaces the password of every `scheme://user:password@host` in `text` with `***`.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("://") {

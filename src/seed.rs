@@ -21,7 +21,7 @@ use crate::pg::{self, PgError, quote_ident, quote_literal};
 use crate::sql_files::{MissingFolder, sql_files};
 
 /// Name of the seed record inside the version schema.
-pub const TABLE: &str = "devdb_seeds";
+pub(crate) const TABLE: &str = "devdb_seeds";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
@@ -75,7 +75,7 @@ impl From<sqlx::Error> for SeedError {
 }
 
 /// The seed files of `dir` in name order; none when the folder does not exist.
-pub fn seed_files(dir: &Path) -> Result<Vec<PathBuf>, SeedError> {
+pub(crate) fn seed_files(dir: &Path) -> Result<Vec<PathBuf>, SeedError> {
     sql_files(dir, MissingFolder::IsEmpty).map_err(|source| SeedError::Unreadable {
         path: dir.to_path_buf(),
         source,
@@ -111,7 +111,7 @@ fn create_record_sql(schema: &str) -> String {
 /// `new_database` (devdb just made it) or when it holds no relation yet; otherwise it is
 /// recorded as seeded. Call before migrating, while an empty database still looks empty.
 /// Nothing is recorded when `dir` has no seed files.
-pub async fn seeds_due(
+pub(crate) async fn seeds_due(
     conn: &mut PgConnection,
     dir: &Path,
     schema: &str,
@@ -160,7 +160,7 @@ pub async fn seeds_due(
 
 /// Runs the seeds of a database that [`seeds_due`] found due, unless another run seeded it
 /// meanwhile (the record's row is locked for the transaction); returns the files run.
-pub async fn run_due_seeds(
+pub(crate) async fn run_due_seeds(
     conn: &mut PgConnection,
     dir: &Path,
     schema: &str,
@@ -183,7 +183,7 @@ pub async fn run_due_seeds(
 
 /// Runs the seed files of `dir` in one transaction, records the database as seeded in
 /// `schema`, and returns the files in the order run.
-pub async fn run_seeds(
+pub(crate) async fn run_seeds(
     conn: &mut PgConnection,
     dir: &Path,
     schema: &str,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// What listing a folder that does not exist gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MissingFolder {
+pub(crate) enum MissingFolder {
     /// No files: the folder is optional.
     IsEmpty,
     /// The error from reading it.
@@ -15,7 +15,7 @@ pub enum MissingFolder {
 }
 
 /// The `*.sql` files directly in `dir` (not in its subfolders), by file name.
-pub fn sql_files(dir: &Path, missing: MissingFolder) -> io::Result<Vec<PathBuf>> {
+pub(crate) fn sql_files(dir: &Path, missing: MissingFolder) -> io::Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound && missing == MissingFolder::IsEmpty => {
@@ -36,13 +36,13 @@ pub fn sql_files(dir: &Path, missing: MissingFolder) -> io::Result<Vec<PathBuf>>
 
 /// A folder [`sql_files_under`] could not read, and why.
 #[derive(Debug)]
-pub struct UnreadableFolder {
+pub(crate) struct UnreadableFolder {
     pub path: PathBuf,
     pub source: io::Error,
 }
 
 /// The `*.sql` files in `dir` and its subfolders, by path.
-pub fn sql_files_under(dir: &Path) -> Result<Vec<PathBuf>, UnreadableFolder> {
+pub(crate) fn sql_files_under(dir: &Path) -> Result<Vec<PathBuf>, UnreadableFolder> {
     let mut files = Vec::new();
     collect_under(dir, &mut files)?;
     files.sort();

@@ -4,7 +4,7 @@
 
 /// The candidate closest to `word`, among those at most `max_distance(candidate)` edits
 /// away; of two equally close, the first in string order.
-pub fn closest<'c>(
+pub(crate) fn closest<'c>(
     word: &str,
     candidates: impl IntoIterator<Item = &'c str>,
     max_distance: impl Fn(&str) -> usize,

@@ -28,7 +28,7 @@ use crate::seed::{SeedError, run_seeds, seed_files};
 use crate::sql_files::MissingFolder;
 
 /// Every template's name starts with this.
-pub const TEMPLATE_PREFIX: &str = "devdb_tpl_";
+pub(crate) const TEMPLATE_PREFIX: &str = "devdb_tpl_";
 /// Every clone's comment starts with this, followed by its template's name.
 const CLONE_COMMENT: &str = "devdb clone of ";
 /// The advisory lock (on the admin database) that serialises template builds.
@@ -270,13 +270,13 @@ async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), Clone
 }
 
 /// A new clone name: `devdb_clone_` and 8 random hex digits.
-pub fn new_clone_name() -> String {
+pub(crate) fn new_clone_name() -> String {
     let suffix: u32 = rand::rng().random();
     format!("devdb_clone_{suffix:08x}")
 }
 
 /// A name Postgres keeps as written and no shell or URL needs to escape.
-pub fn check_clone_name(name: &str) -> Result<(), CloneError> {
+pub(crate) fn check_clone_name(name: &str) -> Result<(), CloneError> {
     let valid = (1..=63).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
@@ -325,12 +325,12 @@ pub async fn clone_database(
 
 /// Whether a failed copy failed because its template was dropped meanwhile (another devdb
 /// with other files replaced it): building it again is the fix.
-pub fn template_vanished(error: &CloneError) -> bool {
+pub(crate) fn template_vanished(error: &CloneError) -> bool {
     matches!(error, CloneError::Pg(e) if e.sqlstate().as_deref() == Some("3D000"))
 }
 
 /// Drops the clone `name`, refusing databases devdb did not clone.
-pub async fn drop_clone(admin: &mut PgConnection, name: &str) -> Result<(), CloneError> {
+pub(crate) async fn drop_clone(admin: &mut PgConnection, name: &str) -> Result<(), CloneError> {
     let comment: Option<Option<String>> = sqlx::query_scalar(
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
     )
@@ -352,7 +352,7 @@ pub async fn drop_clone(admin: &mut PgConnection, name: &str) -> Result<(), Clon
 }
 
 /// Drops every clone devdb made on this server; returns their names.
-pub async fn prune_clones(admin: &mut PgConnection) -> Result<Vec<String>, CloneError> {
+pub(crate) async fn prune_clones(admin: &mut PgConnection) -> Result<Vec<String>, CloneError> {
     let clones: Vec<String> = sqlx::query_scalar(
         "SELECT datname::text FROM pg_database \
          WHERE starts_with(shobj_description(oid, 'pg_database'), $1) ORDER BY datname",

@@ -66,11 +66,11 @@ mod tables;
 mod types;
 mod views;
 
-pub use types::type_change_risk;
+pub(crate) use types::type_change_risk;
 
 /// What is known of the data a revision will run on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DataFacts {
+pub(crate) struct DataFacts {
     /// Whether a column (`schema.table.column`) holds nulls now; a column that is not
     /// here was not looked at.
     pub nulls: BTreeMap<String, bool>,
@@ -78,7 +78,7 @@ pub struct DataFacts {
 
 /// A column that `generate(from, to)` sets NOT NULL: the ones whose data decides whether
 /// that loses anything. `(schema, table, column)`.
-pub fn set_not_null_columns(from: &Catalog, to: &Catalog) -> Vec<(String, String, String)> {
+pub(crate) fn set_not_null_columns(from: &Catalog, to: &Catalog) -> Vec<(String, String, String)> {
     let mut columns = Vec::new();
     for (key, t) in &to.tables {
         let Some(old) = from.tables.get(key) else {
@@ -99,7 +99,7 @@ pub fn set_not_null_columns(from: &Catalog, to: &Catalog) -> Vec<(String, String
 
 /// The statements that turn one catalog into another.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Script {
+pub(crate) struct Script {
     /// Statements (and `--` comments) in the order they must run.
     pub statements: Vec<String>,
     /// One line per statement that can lose data.
@@ -109,13 +109,13 @@ pub struct Script {
 }
 
 impl Script {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.statements.is_empty() && self.skipped.is_empty()
     }
 
     /// The SQL text: a comment block naming the destructive statements and what was not
     /// generated, then the statements.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut text = String::new();
         if !self.destructive.is_empty() {
             text.push_str("-- DESTRUCTIVE: these statements can lose data; review them:\n");
@@ -150,13 +150,13 @@ impl Script {
 
 /// The statements that turn `from` into `to`, knowing nothing of the data: every
 /// `SET NOT NULL` is flagged.
-pub fn generate(from: &Catalog, to: &Catalog) -> Script {
+pub(crate) fn generate(from: &Catalog, to: &Catalog) -> Script {
     generate_for(from, to, &DataFacts::default())
 }
 
 /// The statements that turn `from` into `to` on a database whose data is described by
 /// `data`.
-pub fn generate_for(from: &Catalog, to: &Catalog, data: &DataFacts) -> Script {
+pub(crate) fn generate_for(from: &Catalog, to: &Catalog, data: &DataFacts) -> Script {
     let mut g = Gen {
         from,
         to,

@@ -8,7 +8,7 @@
 
 /// Why changing a column from `from` to `to` can lose data; `None` when every value of
 /// `from` fits `to` unchanged.
-pub fn type_change_risk(from: &str, to: &str) -> Option<&'static str> {
+pub(crate) fn type_change_risk(from: &str, to: &str) -> Option<&'static str> {
     if from == to || widens(from, to) {
         return None;
     }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// The database-level part of a custom-format archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DumpDatabase {
+pub(crate) struct DumpDatabase {
     /// The name of the database that was dumped.
     pub name: String,
     /// The `CREATE DATABASE` statement of the archive, naming [`Self::name`].
@@ -26,7 +26,7 @@ impl DumpDatabase {
     /// The `CREATE DATABASE` statement with the database renamed to `quoted` (an already
     /// quoted identifier); `None` when the archive has none or it does not start as
     /// `pg_dump` writes it.
-    pub fn create_as(&self, quoted: &str) -> Option<String> {
+    pub(crate) fn create_as(&self, quoted: &str) -> Option<String> {
         let create = self.create.as_deref()?;
         let rest = create.strip_prefix("CREATE DATABASE ")?;
         let rest = [fmt_id(&self.name), quote(&self.name)]
@@ -38,7 +38,7 @@ impl DumpDatabase {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum DumpError {
+pub(crate) enum DumpError {
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,
@@ -61,7 +61,7 @@ pub(crate) const RESTORE_NOTHING_CHANGED: &str = "nothing was changed; pick anot
 
 /// Reads the header and table of contents of the archive at `path` (only the start of the
 /// file: the data that follows is not read).
-pub fn read_dump_database(path: &Path) -> Result<DumpDatabase, DumpError> {
+pub(crate) fn read_dump_database(path: &Path) -> Result<DumpDatabase, DumpError> {
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| DumpError::Io {
         path: shown.clone(),

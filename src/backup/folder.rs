@@ -15,17 +15,17 @@ use serde::Serialize;
 use super::manifest::{Manifest, check};
 
 /// Folders being written start with this (hidden, and never taken for a backup).
-pub const PARTIAL_PREFIX: &str = ".partial-";
+pub(crate) const PARTIAL_PREFIX: &str = ".partial-";
 
 /// `YYYYMMDD_HHMMSS` and RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) of `time`, in UTC.
-pub fn backup_name(time: SystemTime) -> (String, String) {
+pub(crate) fn backup_name(time: SystemTime) -> (String, String) {
     let rfc3339 = humantime::format_rfc3339_seconds(time).to_string();
     let digits: String = rfc3339.chars().filter(char::is_ascii_digit).collect();
     (format!("{}_{}", &digits[..8], &digits[8..14]), rfc3339)
 }
 
 /// `parent/name`, or `parent/name_2`, `_3`... when taken: a backup never replaces another.
-pub fn unique_folder(parent: &Path, name: &str) -> PathBuf {
+pub(crate) fn unique_folder(parent: &Path, name: &str) -> PathBuf {
     let first = parent.join(name);
     if !first.exists() {
         return first;
@@ -37,12 +37,12 @@ pub fn unique_folder(parent: &Path, name: &str) -> PathBuf {
 }
 
 /// Creates `path` and its missing parents, each only its owner can enter.
-pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(path: &Path) -> std::io::Result<()> {
     DirBuilder::new().recursive(true).mode(0o700).create(path)
 }
 
 /// Creates (or truncates) the file at `path`, readable by its owner only.
-pub fn create_private_file(path: &Path) -> std::io::Result<File> {
+pub(crate) fn create_private_file(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()
         .write(true)
         .create(true)
@@ -58,7 +58,7 @@ const FOLDER_LOCK: &str = ".devdb-lock";
 /// The hidden folder a backup is written in. It stays locked (an exclusive `flock` on the
 /// folder itself) while its backup runs, so another backup can tell it from one a killed
 /// backup left; it is removed when dropped unless [`PartialFolder::finish`] renamed it.
-pub struct PartialFolder {
+pub(crate) struct PartialFolder {
     dir: Option<tempfile::TempDir>,
     _lock: File,
 }
@@ -67,7 +67,10 @@ impl PartialFolder {
     /// Creates `folder/.partial-<name>-<random>` (and `folder` if missing), after removing
     /// the partial folders of backups that are no longer running. Returns it and the
     /// folders it removed.
-    pub fn create(folder: &Path, name: &str) -> std::io::Result<(PartialFolder, Vec<PathBuf>)> {
+    pub(crate) fn create(
+        folder: &Path,
+        name: &str,
+    ) -> std::io::Result<(PartialFolder, Vec<PathBuf>)> {
         create_private_dir(folder)?;
         let guard = OpenOptions::new()
             .read(true)
@@ -94,12 +97,12 @@ impl PartialFolder {
         ))
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.as_ref().expect("not finished yet").path()
     }
 
     /// Renames the finished folder to `to`; on failure the folder is removed.
-    pub fn finish(mut self, to: &Path) -> std::io::Result<()> {
+    pub(crate) fn finish(mut self, to: &Path) -> std::io::Result<()> {
         let kept = self.dir.take().expect("not finished yet").keep();
         std::fs::rename(&kept, to).inspect_err(|_| {
             let _ = std::fs::remove_dir_all(&kept);
@@ -134,7 +137,7 @@ fn remove_abandoned(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// One backup as `backup list` shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct BackupSummary {
+pub(crate) struct BackupSummary {
     pub name: String,
     pub path: PathBuf,
     /// From the manifest; `None` when it has none or cannot be read.
@@ -148,7 +151,7 @@ pub struct BackupSummary {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum FolderError {
+pub(crate) enum FolderError {
     #[error("cannot read the backups folder {path}: {source}")]
     Unreadable {
         path: PathBuf,
@@ -179,7 +182,10 @@ impl Failure for FolderError {
 
 /// The backups in `folder`, oldest first; sizes are always checked, checksums when
 /// `checksums`. A folder that does not exist holds no backups.
-pub fn list_backups(folder: &Path, checksums: bool) -> Result<Vec<BackupSummary>, FolderError> {
+pub(crate) fn list_backups(
+    folder: &Path,
+    checksums: bool,
+) -> Result<Vec<BackupSummary>, FolderError> {
     let unreadable = |source| FolderError::Unreadable {
         path: folder.to_path_buf(),
         source,
@@ -223,7 +229,7 @@ fn summarize(path: PathBuf, name: String, checksums: bool) -> BackupSummary {
 
 /// The folder `restore` means by `spec`: `latest` (the newest backup in `folder` with a
 /// readable manifest), a path, or the name of a backup in `folder`.
-pub fn resolve_backup(folder: &Path, spec: &str) -> Result<PathBuf, FolderError> {
+pub(crate) fn resolve_backup(folder: &Path, spec: &str) -> Result<PathBuf, FolderError> {
     if spec == "latest" {
         return list_backups(folder, false)?
             .into_iter()

@@ -8,18 +8,18 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub const MANIFEST_FILE: &str = "manifest.json";
-pub const DUMP_FILE: &str = "database.dump";
-pub const SCHEMA_FILE: &str = "schema.sql";
-pub const HISTORY_FILE: &str = "history.json";
-pub const CURRENT_FILE: &str = "current.txt";
-pub const MIGRATIONS_DIR: &str = "migrations";
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const DUMP_FILE: &str = "database.dump";
+pub(crate) const SCHEMA_FILE: &str = "schema.sql";
+pub(crate) const HISTORY_FILE: &str = "history.json";
+pub(crate) const CURRENT_FILE: &str = "current.txt";
+pub(crate) const MIGRATIONS_DIR: &str = "migrations";
 /// The manifest layout this devdb writes and reads.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// The contents of `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub format: u32,
     /// When the backup was taken, RFC 3339 in UTC.
     pub created_at: String,
@@ -34,7 +34,7 @@ pub struct Manifest {
 
 /// Where the database was when the backup was taken.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ManifestRevisions {
+pub(crate) struct ManifestRevisions {
     /// The applied revisions no applied revision descends from; empty at base.
     pub current: Vec<String>,
     /// Every applied revision recorded in the database.
@@ -43,7 +43,7 @@ pub struct ManifestRevisions {
 
 /// One file of the backup, relative to its folder with `/` separators.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManifestFile {
+pub(crate) struct ManifestFile {
     pub path: String,
     pub size: u64,
     pub sha256: String,
@@ -51,14 +51,14 @@ pub struct ManifestFile {
 
 impl Manifest {
     /// The sum of the files' sizes.
-    pub fn total_size(&self) -> u64 {
+    pub(crate) fn total_size(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
     }
 }
 
 /// A backup that cannot be trusted, found before anything was changed.
 #[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
+pub(crate) enum VerifyError {
     #[error("{dir} is not a devdb backup: it has no {MANIFEST_FILE}")]
     NoManifest { dir: PathBuf },
     #[error("{path} is not a valid manifest: {reason}")]
@@ -74,7 +74,7 @@ impl Failure for VerifyError {
 }
 
 /// Size and lowercase hex SHA-256 of a file, read in 1 MiB pieces.
-pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+pub(crate) fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
@@ -91,7 +91,7 @@ pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
 }
 
 /// The manifest entry of `relative` inside `dir`.
-pub fn file_entry(dir: &Path, relative: &str) -> std::io::Result<ManifestFile> {
+pub(crate) fn file_entry(dir: &Path, relative: &str) -> std::io::Result<ManifestFile> {
     let (size, sha256) = hash_file(&dir.join(relative))?;
     Ok(ManifestFile {
         path: relative.to_string(),
@@ -101,7 +101,7 @@ pub fn file_entry(dir: &Path, relative: &str) -> std::io::Result<ManifestFile> {
 }
 
 /// Reads and parses `dir/manifest.json`, without checking the files.
-pub fn read_manifest(dir: &Path) -> Result<Manifest, VerifyError> {
+pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest, VerifyError> {
     let path = dir.join(MANIFEST_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -135,13 +135,13 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, VerifyError> {
 
 /// Checks every file the manifest lists (size, then SHA-256) and that the dump is among
 /// them. Reports every problem at once.
-pub fn verify(dir: &Path) -> Result<Manifest, VerifyError> {
+pub(crate) fn verify(dir: &Path) -> Result<Manifest, VerifyError> {
     check(dir, true)
 }
 
 /// [`verify`], with the SHA-256 of each file only when `checksums` (sizes are always
 /// checked: quick enough for `backup list`).
-pub fn check(dir: &Path, checksums: bool) -> Result<Manifest, VerifyError> {
+pub(crate) fn check(dir: &Path, checksums: bool) -> Result<Manifest, VerifyError> {
     let manifest = read_manifest(dir)?;
     let mut problems = Vec::new();
     if !manifest.files.iter().any(|f| f.path == DUMP_FILE) {

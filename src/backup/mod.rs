@@ -19,14 +19,13 @@ mod dump;
 mod folder;
 mod manifest;
 
-pub use dump::{DumpDatabase, DumpError, read_dump_database};
+pub(crate) use dump::{DumpDatabase, DumpError, read_dump_database};
 
-pub use folder::{
-    BackupSummary, FolderError, PARTIAL_PREFIX, PartialFolder, backup_name, create_private_dir,
-    create_private_file, list_backups, resolve_backup, unique_folder,
+pub(crate) use folder::{
+    FolderError, PartialFolder, backup_name, create_private_dir, create_private_file, list_backups,
+    resolve_backup, unique_folder,
 };
-pub use manifest::{
+pub(crate) use manifest::{
     CURRENT_FILE, DUMP_FILE, FORMAT, HISTORY_FILE, MANIFEST_FILE, MIGRATIONS_DIR, Manifest,
-    ManifestFile, ManifestRevisions, SCHEMA_FILE, VerifyError, check, file_entry, hash_file,
-    read_manifest, verify,
+    ManifestFile, ManifestRevisions, SCHEMA_FILE, VerifyError, file_entry, read_manifest, verify,
 };

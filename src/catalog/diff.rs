@@ -21,7 +21,7 @@ use super::{Catalog, Column, Constraint, Function, Table, Trigger, View};
 /// What kind of object a difference is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ObjectKind {
+pub(crate) enum ObjectKind {
     Schema,
     Extension,
     Enum,
@@ -60,7 +60,7 @@ impl fmt::Display for ObjectKind {
 /// How an object differs between the expected and the actual catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
-pub enum Change {
+pub(crate) enum Change {
     /// Expected, but the actual catalog does not have it.
     Missing,
     /// In the actual catalog, but not expected.
@@ -75,7 +75,7 @@ pub enum Change {
 
 /// One difference between two catalogs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Difference {
+pub(crate) struct Difference {
     pub kind: ObjectKind,
     /// The key of the object in both catalogs: `public.item` for a table (in
     /// [`Catalog::tables`]), `public.item.sneaky` for a column of it, `public.f(integer)`
@@ -87,7 +87,7 @@ pub struct Difference {
 
 /// What the two sides of a comparison are called in messages.
 #[derive(Debug, Clone, Copy)]
-pub struct Sides<'a> {
+pub(crate) struct Sides<'a> {
     pub expected: &'a str,
     pub actual: &'a str,
 }
@@ -97,12 +97,12 @@ const SHORT_VALUE: usize = 60;
 
 impl Difference {
     /// The object as people name it: its key without the `public.` schema.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.key.strip_prefix("public.").unwrap_or(&self.key)
     }
 
     /// One line: `column item.sneaky: present in the database, not in the migrations`.
-    pub fn describe(&self, sides: Sides<'_>) -> String {
+    pub(crate) fn describe(&self, sides: Sides<'_>) -> String {
         let subject = format!("{} {}", self.kind, self.name());
         match &self.change {
             Change::Missing => format!("{subject}: in {}, not in {}", sides.expected, sides.actual),
@@ -131,7 +131,7 @@ impl Difference {
 }
 
 /// Every difference between `expected` and `actual`, by object kind, then key.
-pub fn diff(expected: &Catalog, actual: &Catalog) -> Vec<Difference> {
+pub(crate) fn diff(expected: &Catalog, actual: &Catalog) -> Vec<Difference> {
     let mut out = Differences::default();
     out.maps(
         &expected.schemas,

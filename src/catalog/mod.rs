@@ -17,14 +17,14 @@
 //! constraints, triggers) are kept inside their [`Table`]. Maps are ordered so that
 //! comparisons and JSON output are deterministic.
 
-pub mod diff;
-pub mod read;
+pub(crate) mod diff;
+pub(crate) mod read;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use diff::{Change, Difference, ObjectKind, Sides, diff};
+pub(crate) use diff::{Difference, Sides, diff};
 pub use read::{ReadOptions, read_catalog};
 
 /// A snapshot of one database's schema.
@@ -274,7 +274,7 @@ impl Catalog {
 
 /// One `aclitem`: who holds which privileges (with or without grant option), and from whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AclItem {
+pub(crate) struct AclItem {
     /// Empty for PUBLIC.
     pub grantee: String,
     /// Privilege letters (`r`, `a`, `X`, ...), each with whether it carries the grant
@@ -312,7 +312,7 @@ fn read_name(chars: &mut std::iter::Peekable<std::str::Chars>, end: char) -> Str
 
 impl AclItem {
     /// Parses `aclitem` text: `grantee=privileges/grantor`.
-    pub fn parse(text: &str) -> AclItem {
+    pub(crate) fn parse(text: &str) -> AclItem {
         let mut chars = text.chars().peekable();
         let grantee = read_name(&mut chars, '=');
         let mut privileges: Vec<(char, bool)> = Vec::new();

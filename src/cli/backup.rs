@@ -83,7 +83,7 @@ fn folder(context: &Context, args: &FolderArgs) -> Result<PathBuf, FolderError> 
     }
 }
 
-pub async fn backup(
+pub(super) async fn backup(
     context: &Context,
     args: &BackupArgs,
     progress: &dyn Progress,
@@ -138,7 +138,7 @@ fn list(context: &Context, args: &ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn restore(
+pub(super) async fn restore(
     context: &Context,
     args: &RestoreArgs,
     progress: &dyn Progress,

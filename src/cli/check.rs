@@ -21,7 +21,7 @@ pub struct CheckArgs {
     pub schema: bool,
 }
 
-pub async fn run(
+pub(super) async fn run(
     context: &Context,
     args: &CheckArgs,
     progress: &dyn Progress,

@@ -26,7 +26,7 @@ pub struct CloneArgs {
     pub password: PasswordArgs,
 }
 
-pub async fn run(
+pub(super) async fn run(
     context: &Context,
     args: &CloneArgs,
     progress: &dyn Progress,

@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use crate::error::UsageError;
 
 /// Returns when the user agreed (or passed `--yes`); an error otherwise.
-pub fn confirm(question: &str, yes: bool, flag_hint: &str) -> anyhow::Result<()> {
+pub(super) fn confirm(question: &str, yes: bool, flag_hint: &str) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }

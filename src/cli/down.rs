@@ -35,7 +35,7 @@ pub struct DownArgs {
     pub all_projects: bool,
 }
 
-pub async fn run(
+pub(super) async fn run(
     context: &Context,
     args: &DownArgs,
     progress: &dyn Progress,

@@ -29,7 +29,7 @@ pub struct BuildArgs {
     pub output: OutputArgs,
 }
 
-pub async fn run(command: &ImageCommand, progress: &dyn Progress) -> anyhow::Result<()> {
+pub(super) async fn run(command: &ImageCommand, progress: &dyn Progress) -> anyhow::Result<()> {
     let ImageCommand::Build(args) = command;
     let engine = Engine::connect().await?;
     let mut options = BuildOptions::for_major(args.major);

@@ -19,7 +19,7 @@ pub struct LogsArgs {
     pub tail: Option<usize>,
 }
 
-pub async fn run(context: &Context, args: &LogsArgs) -> anyhow::Result<()> {
+pub(super) async fn run(context: &Context, args: &LogsArgs) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
     let options = LogsOptions {
         service: args.service.clone(),

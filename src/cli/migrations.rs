@@ -62,7 +62,7 @@ pub struct StampArgs {
     pub output: OutputArgs,
 }
 
-pub async fn migrate(
+pub(super) async fn migrate(
     context: &Context,
     args: &MigrateArgs,
     progress: &dyn Progress,
@@ -82,7 +82,7 @@ pub async fn migrate(
     print_report(&report, args.output.json, &report.applied, "apply")
 }
 
-pub async fn downgrade(
+pub(super) async fn downgrade(
     context: &Context,
     args: &DowngradeArgs,
     progress: &dyn Progress,
@@ -141,7 +141,7 @@ fn revert_question(database: &str, revisions: &[RevisionRun]) -> String {
     )
 }
 
-pub async fn stamp(
+pub(super) async fn stamp(
     context: &Context,
     args: &StampArgs,
     progress: &dyn Progress,
@@ -161,7 +161,7 @@ pub async fn stamp(
     print_current(&report.current)
 }
 
-pub async fn current(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
+pub(super) async fn current(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
     let report = ops::current(&engine, &context.project).await?;
     if args.json {
@@ -189,7 +189,7 @@ pub async fn current(context: &Context, args: &OutputArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-pub async fn seed(
+pub(super) async fn seed(
     context: &Context,
     args: &OutputArgs,
     progress: &dyn Progress,

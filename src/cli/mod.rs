@@ -9,7 +9,7 @@ mod check;
 mod clone;
 mod confirm;
 mod down;
-pub mod exit;
+pub(crate) mod exit;
 mod image;
 mod logs;
 mod migrations;
@@ -18,7 +18,7 @@ mod progress;
 mod psql;
 mod reset;
 mod revisions;
-pub mod schema;
+pub(crate) mod schema;
 mod signals;
 mod squash;
 mod status;
@@ -30,8 +30,8 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, LoadOptions, Project};
 use crate::progress::Progress;
 
-pub use args::ProjectArgs;
-pub use progress::TerminalProgress;
+pub(crate) use args::ProjectArgs;
+pub(crate) use progress::TerminalProgress;
 
 /// A reproducible PostgreSQL database for development and CI, in one command.
 #[derive(Debug, Parser)]
@@ -126,12 +126,12 @@ pub unsafe fn isolate_from_libpq_environment() {
 }
 
 /// The loaded project, shared by the commands that need one.
-pub struct Context {
+pub(crate) struct Context {
     pub project: Project,
 }
 
 impl Context {
-    pub fn load(args: &ProjectArgs) -> anyhow::Result<Context> {
+    pub(crate) fn load(args: &ProjectArgs) -> anyhow::Result<Context> {
         let dir = std::env::current_dir().context("cannot read the current directory")?;
         let options = LoadOptions {
             dir,

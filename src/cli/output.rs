@@ -17,17 +17,17 @@ fn write(text: &str) -> anyhow::Result<()> {
 }
 
 /// One line of data.
-pub fn line(text: &str) -> anyhow::Result<()> {
+pub(super) fn line(text: &str) -> anyhow::Result<()> {
     write(&format!("{text}\n"))
 }
 
 /// One JSON document.
-pub fn json(value: &impl Serialize) -> anyhow::Result<()> {
+pub(super) fn json(value: &impl Serialize) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     line(&text)
 }
 
 /// Raw bytes, for logs.
-pub fn bytes(data: &[u8]) -> anyhow::Result<()> {
+pub(super) fn bytes(data: &[u8]) -> anyhow::Result<()> {
     write(&String::from_utf8_lossy(data))
 }

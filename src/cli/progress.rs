@@ -12,7 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::progress::{Progress, Shown};
 
-pub struct TerminalProgress {
+pub(crate) struct TerminalProgress {
     live: bool,
     bars: MultiProgress,
     layers: Mutex<HashMap<String, ProgressBar>>,

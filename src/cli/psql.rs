@@ -15,7 +15,7 @@ pub struct PsqlArgs {
     pub args: Vec<String>,
 }
 
-pub async fn run(context: &Context, args: &PsqlArgs) -> anyhow::Result<()> {
+pub(super) async fn run(context: &Context, args: &PsqlArgs) -> anyhow::Result<()> {
     let project = &context.project;
     let engine = Engine::connect().await?;
     // Fails with a clear message when the database is not running.

@@ -20,7 +20,7 @@ pub struct ResetArgs {
     pub up: StartArgs,
 }
 
-pub async fn run(
+pub(super) async fn run(
     context: &Context,
     args: &ResetArgs,
     progress: &dyn Progress,

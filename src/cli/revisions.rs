@@ -72,14 +72,14 @@ impl<'a> Named<'a> {
     }
 }
 
-pub fn new(context: &Context, args: &NewArgs) -> anyhow::Result<()> {
+pub(super) fn new(context: &Context, args: &NewArgs) -> anyhow::Result<()> {
     let parents = (!args.parents.is_empty()).then(|| args.parents.clone());
     let path = migrate::new_revision(migrations(context), &args.message, parents)?;
     print_written(&path, args.output.json)
 }
 
 /// `new --autogenerate`: the revision from head to the declarative schema, or nothing.
-pub async fn autogenerate(
+pub(super) async fn autogenerate(
     context: &Context,
     args: &NewArgs,
     progress: &dyn crate::progress::Progress,
@@ -124,12 +124,12 @@ pub async fn autogenerate(
     }
 }
 
-pub fn merge(context: &Context, args: &MergeArgs) -> anyhow::Result<()> {
+pub(super) fn merge(context: &Context, args: &MergeArgs) -> anyhow::Result<()> {
     let path = migrate::merge_heads(migrations(context), &args.message, args.revisions.clone())?;
     print_written(&path, args.output.json)
 }
 
-pub fn heads(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
+pub(super) fn heads(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
     let graph = load(context)?;
     let heads = graph.heads();
     let ids: Vec<&str> = heads.iter().map(|r| r.id.as_str()).collect();
@@ -160,7 +160,7 @@ pub fn heads(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn history(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
+pub(super) async fn history(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
     let graph = load(context)?;
     // The graph is the files' business; the database, when it runs, only adds the marks.
     let applied = match Engine::connect().await {

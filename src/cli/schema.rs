@@ -24,7 +24,7 @@ pub struct DumpArgs {
     pub output: Option<PathBuf>,
 }
 
-pub async fn run(
+pub(crate) async fn run(
     context: &Context,
     command: &SchemaCommand,
     progress: &dyn Progress,

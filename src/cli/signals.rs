@@ -16,7 +16,7 @@ const SIGTERM: i32 = 15;
 
 /// Resolves on the first SIGINT, SIGTERM or SIGHUP. The handlers are installed when it is
 /// first polled; where they cannot be, it never resolves, so nothing is cancelled.
-pub async fn cancelled() {
+pub(super) async fn cancelled() {
     let number = received().await;
     // The first signal decides the exit code; a second one during the clean-up does not.
     let _ = RECEIVED.compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
@@ -49,7 +49,7 @@ async fn received() -> i32 {
 
 /// The exit code of a command that was interrupted: 130 for SIGINT (and when no signal was
 /// seen), 143 for SIGTERM, 129 for SIGHUP.
-pub fn interrupted_exit_code() -> i32 {
+pub(super) fn interrupted_exit_code() -> i32 {
     match RECEIVED.load(Ordering::SeqCst) {
         0 => Exit::Interrupted.code(),
         number => 128 + number,

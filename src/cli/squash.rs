@@ -30,7 +30,7 @@ pub struct SquashArgs {
     pub output: OutputArgs,
 }
 
-pub async fn run(
+pub(super) async fn run(
     context: &Context,
     args: &SquashArgs,
     progress: &dyn Progress,

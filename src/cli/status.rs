@@ -17,13 +17,13 @@ pub struct StatusArgs {
     pub password: PasswordArgs,
 }
 
-pub async fn url(context: &Context) -> anyhow::Result<()> {
+pub(super) async fn url(context: &Context) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
     let url = ops::database_url(&engine, &context.project).await?;
     output::line(&url.render(true))
 }
 
-pub async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<()> {
+pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
     let report = ops::status(&engine, &context.project, args.password.show_password).await?;
     if args.output.json {

@@ -72,7 +72,11 @@ impl StartArgs {
     }
 }
 
-pub async fn run(context: &Context, args: &UpArgs, progress: &dyn Progress) -> anyhow::Result<()> {
+pub(super) async fn run(
+    context: &Context,
+    args: &UpArgs,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
     let engine = Engine::connect().await?;
     if args.ephemeral {
         return up_ephemeral(&engine, context, args, progress).await;

@@ -62,7 +62,7 @@ pub(crate) fn read_healthcheck(
 
 /// Parses a Go-style duration as compose writes them: one or more `<number><unit>` with units
 /// `ns`, `us`, `ms`, `s`, `m`, `h`; the number may have a fraction.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let invalid = || format!("invalid duration {text:?}: write it like 10s, 1m30s or 500ms");
     if text.is_empty() {
         return Err(invalid());

@@ -22,11 +22,9 @@ mod yaml;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use error::{ConfigError, SourceLocation};
-pub use healthcheck::parse_duration;
-pub use project::{
-    Credentials, Healthcheck, Mount, PortSpec, Project, Service, Settings, VolumeDef,
-};
+pub(crate) use error::{ConfigError, SourceLocation};
+pub(crate) use healthcheck::parse_duration;
+pub(crate) use project::{Credentials, Mount, PortSpec, Project, Service, Settings};
 
 use interpolate::{InterpolationError, interpolate_tree};
 use mounts::{MountContext, read_volume_defs};
@@ -35,7 +33,7 @@ use service::{ServiceContext, read_service};
 use yaml::Value;
 
 /// The compose file used when the project has none.
-pub const DEFAULT_COMPOSE: &str = include_str!("default.yaml");
+pub(crate) const DEFAULT_COMPOSE: &str = include_str!("default.yaml");
 
 /// How the embedded default is named in error messages.
 const DEFAULT_COMPOSE_NAME: &str = "<devdb default compose file>";

@@ -14,7 +14,7 @@ pub(crate) struct Reader<'a> {
 pub(crate) type Entries = [(String, Node)];
 
 impl Reader<'_> {
-    pub fn at(&self, node: &Node) -> SourceLocation {
+    pub(super) fn at(&self, node: &Node) -> SourceLocation {
         SourceLocation {
             path: self.file.to_path_buf(),
             line: (node.line > 0).then_some(node.line),
@@ -22,7 +22,12 @@ impl Reader<'_> {
         }
     }
 
-    pub fn invalid(&self, node: &Node, field: &str, message: impl Into<String>) -> ConfigError {
+    pub(super) fn invalid(
+        &self,
+        node: &Node,
+        field: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
         ConfigError::Invalid {
             at: self.at(node),
             field: field.to_owned(),
@@ -31,7 +36,7 @@ impl Reader<'_> {
     }
 
     /// "expected {what}, found a number".
-    pub fn expected(&self, node: &Node, field: &str, what: &str) -> ConfigError {
+    pub(super) fn expected(&self, node: &Node, field: &str, what: &str) -> ConfigError {
         self.invalid(
             node,
             field,
@@ -39,7 +44,7 @@ impl Reader<'_> {
         )
     }
 
-    pub fn map<'n>(&self, node: &'n Node, field: &str) -> Result<&'n Entries, ConfigError> {
+    pub(super) fn map<'n>(&self, node: &'n Node, field: &str) -> Result<&'n Entries, ConfigError> {
         match &node.value {
             Value::Map(entries) => Ok(entries),
             _ => Err(self.expected(node, field, "a mapping")),
@@ -47,7 +52,7 @@ impl Reader<'_> {
     }
 
     /// A mapping, or nothing for `key:` with no value.
-    pub fn optional_map<'n>(
+    pub(super) fn optional_map<'n>(
         &self,
         node: &'n Node,
         field: &str,
@@ -58,7 +63,7 @@ impl Reader<'_> {
         }
     }
 
-    pub fn seq<'n>(
+    pub(super) fn seq<'n>(
         &self,
         node: &'n Node,
         field: &str,
@@ -70,7 +75,7 @@ impl Reader<'_> {
         }
     }
 
-    pub fn string(&self, node: &Node, field: &str) -> Result<String, ConfigError> {
+    pub(super) fn string(&self, node: &Node, field: &str) -> Result<String, ConfigError> {
         match &node.value {
             Value::Str(s) => Ok(s.clone()),
             _ => Err(self.expected(node, field, "a string")),
@@ -78,12 +83,12 @@ impl Reader<'_> {
     }
 
     /// A string, number or boolean, as text (compose accepts `POSTGRES_PORT: 5432`).
-    pub fn scalar(&self, node: &Node, field: &str) -> Result<String, ConfigError> {
+    pub(super) fn scalar(&self, node: &Node, field: &str) -> Result<String, ConfigError> {
         node.scalar_text()
             .ok_or_else(|| self.expected(node, field, "a string or number"))
     }
 
-    pub fn boolean(&self, node: &Node, field: &str) -> Result<bool, ConfigError> {
+    pub(super) fn boolean(&self, node: &Node, field: &str) -> Result<bool, ConfigError> {
         match &node.value {
             Value::Bool(b) => Ok(*b),
             // Interpolated values arrive as strings.
@@ -93,7 +98,7 @@ impl Reader<'_> {
         }
     }
 
-    pub fn number<T: TryFrom<i64>>(
+    pub(super) fn number<T: TryFrom<i64>>(
         &self,
         node: &Node,
         field: &str,
@@ -121,7 +126,7 @@ impl Reader<'_> {
 
     /// `KEY: value` mapping or `["KEY=value", "KEY"]` list; `lookup` decides what a bare `KEY`
     /// (or `KEY:` with no value) becomes, `None` drops it.
-    pub fn key_values(
+    pub(super) fn key_values(
         &self,
         node: &Node,
         field: &str,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::project::VolumeDef;
 use super::*;
 
 struct Fixture {

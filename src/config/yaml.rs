@@ -32,7 +32,7 @@ pub(crate) enum Value {
 
 impl Value {
     /// How the value is named in an error message ("found a number").
-    pub fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "nothing (null)",
             Value::Bool(_) => "a boolean",
@@ -45,7 +45,7 @@ impl Value {
 }
 
 impl Node {
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(super) fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
             Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -53,7 +53,7 @@ impl Node {
     }
 
     /// The value as text when it is a scalar; numbers and booleans are written as YAML shows them.
-    pub fn scalar_text(&self) -> Option<String> {
+    pub(super) fn scalar_text(&self) -> Option<String> {
         match &self.value {
             Value::Str(s) => Some(s.clone()),
             Value::Int(i) => Some(i.to_string()),

@@ -123,20 +123,20 @@ impl Engine {
 
 /// Keeps the last `limit` bytes of a command's stderr for its error message.
 #[derive(Debug)]
-pub struct StderrTail {
+pub(crate) struct StderrTail {
     bytes: Vec<u8>,
     limit: usize,
 }
 
 impl StderrTail {
-    pub fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         StderrTail {
             bytes: Vec::new(),
             limit,
         }
     }
 
-    pub fn push(&mut self, chunk: &[u8]) {
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
         self.bytes.extend_from_slice(chunk);
         if self.bytes.len() > self.limit {
             let cut = self.bytes.len() - self.limit;
@@ -144,7 +144,7 @@ impl StderrTail {
         }
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.bytes).trim().to_string()
     }
 }

@@ -6,7 +6,7 @@
 
 mod exec;
 mod image;
-pub mod labels;
+pub(crate) mod labels;
 mod lock;
 mod resources;
 
@@ -15,10 +15,9 @@ use std::time::Duration;
 use bollard::Docker;
 
 use crate::error::{Exit, Failure};
-pub use exec::{Exec, ExecChunk, ExecOutput, ExecSpec, StderrTail};
-pub use image::{ImageFacts, PullOutcome};
-pub use lock::ProjectLock;
-pub use resources::{ContainerInfo, ContainerSpec, LogChunk, MountSpec, PortBinding};
+pub(crate) use exec::{Exec, ExecChunk, ExecSpec, StderrTail};
+pub(crate) use image::{ImageFacts, PullOutcome};
+pub(crate) use resources::{ContainerInfo, ContainerSpec, LogChunk, MountSpec, PortBinding};
 
 /// How long `connect` waits for the engine to answer a ping before giving up.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);

@@ -18,14 +18,14 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 
-pub use error::ImageBuildError;
+pub(crate) use error::ImageBuildError;
 
 use crate::progress::Progress;
 use lock::BuildLock;
 use recipe::Recipe;
 
 /// The Debian archive used unless the caller names a mirror.
-pub const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
+pub(crate) const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 
 /// The image's entrypoint, written into every image we build.
 const ENTRYPOINT_SCRIPT: &str = include_str!("../../assets/docker-entrypoint.sh");
@@ -67,7 +67,7 @@ pub struct BuildReport {
 }
 
 /// The tag devdb gives the image it builds for `major`: `devdb/postgres:17`.
-pub fn default_tag(major: u32) -> String {
+pub(crate) fn default_tag(major: u32) -> String {
     format!("devdb/postgres:{major}")
 }
 

@@ -6,7 +6,7 @@ use super::file::Revision;
 use super::graph::RevisionGraph;
 
 /// A revision with a down section, an up body naming it, and a file named after it.
-pub fn rev(id: &str, parents: &[&str]) -> Revision {
+pub(crate) fn rev(id: &str, parents: &[&str]) -> Revision {
     let up = format!("SELECT '{id}';");
     Revision {
         id: id.to_string(),
@@ -24,12 +24,12 @@ pub fn rev(id: &str, parents: &[&str]) -> Revision {
 }
 
 /// A graph from `(id, parents)` pairs; panics if the graph is unsound.
-pub fn graph(spec: &[(&str, &[&str])]) -> RevisionGraph {
+pub(crate) fn graph(spec: &[(&str, &[&str])]) -> RevisionGraph {
     RevisionGraph::new(spec.iter().map(|(id, parents)| rev(id, parents)).collect())
         .expect("a sound test graph")
 }
 
 /// The ids of some revisions, in the order given.
-pub fn ids(revisions: &[&Revision]) -> Vec<String> {
+pub(crate) fn ids(revisions: &[&Revision]) -> Vec<String> {
     revisions.iter().map(|r| r.id.clone()).collect()
 }

@@ -24,13 +24,13 @@ use crate::progress::{AsNotes, Progress};
 use crate::sql_files::sql_files_under;
 
 /// How the two sides of `check --schema` are named.
-pub const SCHEMA_SIDES: Sides<'static> = Sides {
+pub(crate) const SCHEMA_SIDES: Sides<'static> = Sides {
     expected: "the declarative schema",
     actual: "the migrations",
 };
 
 #[derive(Debug, thiserror::Error)]
-pub enum AutogenError {
+pub(crate) enum AutogenError {
     #[error("no declarative schema: x-devdb.schema is not set in {compose}")]
     NoSchema { compose: String },
     #[error("the declarative schema {} does not exist", path.display())]
@@ -173,7 +173,7 @@ async fn with_shadow_server<T>(
 }
 
 /// The migrations at head and the declarative schema, as catalogs.
-pub struct Compared {
+pub(crate) struct Compared {
     /// What the migrations build.
     pub head: Catalog,
     /// What the declarative schema builds.
@@ -181,21 +181,17 @@ pub struct Compared {
 }
 
 impl Compared {
-    /// From head to the declared schema.
-    pub fn up(&self) -> Script {
-        generate(&self.head, &self.declared)
-    }
     /// Back from the declared schema to head.
-    pub fn down(&self) -> Script {
+    pub(crate) fn down(&self) -> Script {
         generate(&self.declared, &self.head)
     }
-    pub fn differences(&self) -> Vec<Difference> {
+    pub(crate) fn differences(&self) -> Vec<Difference> {
         diff(&self.declared, &self.head)
     }
 }
 
 /// The `.sql` files of the declarative schema, in name order (one file, or a folder's).
-pub fn schema_files(project: &Project) -> Result<Vec<PathBuf>, AutogenError> {
+pub(super) fn schema_files(project: &Project) -> Result<Vec<PathBuf>, AutogenError> {
     let Some(path) = &project.settings.declarative_schema else {
         return Err(AutogenError::NoSchema {
             compose: project
@@ -218,7 +214,7 @@ pub fn schema_files(project: &Project) -> Result<Vec<PathBuf>, AutogenError> {
 
 /// Builds both shadows, in the project's running server or a scratch server (see
 /// [`with_shadow_server`]; `cancel` is Ctrl-C), and reads their catalogs.
-pub async fn compare_with_schema(
+pub(crate) async fn compare_with_schema(
     engine: &Engine,
     project: &Project,
     progress: &dyn Progress,
@@ -310,7 +306,7 @@ async fn build_declared(
 
 /// What `new --autogenerate` did.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct AutogenReport {
+pub(crate) struct AutogenReport {
     /// The revision written; `None` when the schemas already agree.
     pub path: Option<PathBuf>,
     pub statements: usize,
@@ -319,14 +315,14 @@ pub struct AutogenReport {
 }
 
 /// Options of [`autogenerate`].
-pub struct AutogenOptions {
+pub(crate) struct AutogenOptions {
     pub message: String,
     pub parents: Option<Vec<String>>,
     pub fail_on_destructive: bool,
 }
 
 /// Writes the revision that takes the migrations from head to the declarative schema.
-pub async fn autogenerate(
+pub(crate) async fn autogenerate(
     engine: &Engine,
     project: &Project,
     options: &AutogenOptions,
@@ -397,7 +393,7 @@ async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -
 
 /// `schema dump`: the migrations at head as a declarative schema, the statements that
 /// build it on a fresh database. Like [`compare_with_schema`], without a running server too.
-pub async fn dump_schema(
+pub(crate) async fn dump_schema(
     engine: &Engine,
     project: &Project,
     progress: &dyn Progress,

@@ -34,14 +34,14 @@ use crate::progress::Progress;
 
 /// How `backup` runs.
 #[derive(Debug, Clone, Default)]
-pub struct BackupOptions {
+pub(crate) struct BackupOptions {
     /// The folder the backup folder is made in; default: the project's `backups` setting.
     pub folder: Option<PathBuf>,
 }
 
 /// What `backup` wrote.
 #[derive(Debug, Clone, Serialize)]
-pub struct BackupReport {
+pub(crate) struct BackupReport {
     /// The backup folder.
     pub path: PathBuf,
     pub manifest: Manifest,
@@ -49,7 +49,7 @@ pub struct BackupReport {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum BackupError {
+pub(crate) enum BackupError {
     #[error(transparent)]
     Url(#[from] UrlError),
     #[error(transparent)]
@@ -117,7 +117,7 @@ struct HistoryRow {
 }
 
 /// Backs up the project's running database into a new folder of `options.folder`.
-pub async fn backup(
+pub(crate) async fn backup(
     engine: &Engine,
     project: &Project,
     options: &BackupOptions,

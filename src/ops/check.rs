@@ -28,13 +28,13 @@ use crate::progress::Progress;
 use crate::sql_files::{MissingFolder, sql_files};
 
 /// How the two sides of a drift report are named.
-pub const DRIFT_SIDES: Sides<'static> = Sides {
+pub(crate) const DRIFT_SIDES: Sides<'static> = Sides {
     expected: "the migrations",
     actual: "the database",
 };
 
 #[derive(Debug, thiserror::Error)]
-pub enum CheckError {
+pub(crate) enum CheckError {
     #[error(transparent)]
     Database(#[from] MigrateOpError),
     #[error(transparent)]
@@ -68,7 +68,7 @@ impl Failure for CheckError {
 /// What a problem with the migrations is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     /// A file that does not parse.
     File,
     /// Duplicate ids, unknown parents, cycles.
@@ -81,14 +81,14 @@ pub enum ProblemKind {
 
 /// One problem with the migration files or the record.
 #[derive(Debug, Clone, Serialize)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub kind: ProblemKind,
     pub message: String,
 }
 
 /// A schema difference, with its one-line description.
 #[derive(Debug, Clone, Serialize)]
-pub struct Drift {
+pub(crate) struct Drift {
     #[serde(flatten)]
     pub difference: Difference,
     pub message: String,
@@ -96,7 +96,7 @@ pub struct Drift {
 
 /// What `check` found.
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckReport {
+pub(crate) struct CheckReport {
     /// No problem and no difference.
     pub clean: bool,
     pub problems: Vec<Problem>,
@@ -111,7 +111,7 @@ pub struct CheckReport {
 }
 
 /// Checks the project's migration files and its running database's schema.
-pub async fn check(
+pub(crate) async fn check(
     engine: &Engine,
     project: &Project,
     progress: &dyn Progress,

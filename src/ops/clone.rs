@@ -15,7 +15,7 @@ use crate::template::{
 };
 
 #[derive(Debug, thiserror::Error)]
-pub enum CloneOpError {
+pub(crate) enum CloneOpError {
     #[error(transparent)]
     Url(#[from] UrlError),
     #[error(transparent)]
@@ -40,7 +40,7 @@ impl Failure for CloneOpError {
 
 /// A new clone.
 #[derive(Debug, Clone, Serialize)]
-pub struct CloneReport {
+pub(crate) struct CloneReport {
     pub name: String,
     pub template: String,
     /// True when this run built the template (the files changed, or there was none).
@@ -52,13 +52,13 @@ pub struct CloneReport {
 
 /// Clones removed by `clone --drop` or `clone --prune`.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct CloneDropReport {
+pub(crate) struct CloneDropReport {
     pub dropped: Vec<String>,
 }
 
 /// Copies the project's template (built first when the files changed) into a new database
 /// `name` (default: a fresh `devdb_clone_*` name) on the project's running server.
-pub async fn clone(
+pub(crate) async fn clone(
     engine: &Engine,
     project: &Project,
     name: Option<&str>,
@@ -86,7 +86,7 @@ pub async fn clone(
 
 /// Ensures the template and copies it; builds it again when another devdb (with other
 /// files) dropped it between the two.
-pub async fn clone_on(
+pub(crate) async fn clone_on(
     admin: &mut sqlx::PgConnection,
     server: &DatabaseUrl,
     source: &TemplateSource,
@@ -109,7 +109,7 @@ pub async fn clone_on(
 }
 
 /// Drops the clone `name` from the project's server.
-pub async fn drop_clone(
+pub(crate) async fn drop_clone(
     engine: &Engine,
     project: &Project,
     name: &str,
@@ -125,7 +125,7 @@ pub async fn drop_clone(
 }
 
 /// Drops every clone devdb made on the project's server.
-pub async fn prune_clones(
+pub(crate) async fn prune_clones(
     engine: &Engine,
     project: &Project,
 ) -> Result<CloneDropReport, CloneOpError> {

@@ -7,20 +7,20 @@ use crate::engine::{Engine, EngineError};
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default)]
-pub struct DownOptions {
+pub(crate) struct DownOptions {
     /// Also remove the project's volumes (its data).
     pub volumes: bool,
 }
 
 /// What `down` removed.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct DownReport {
+pub(crate) struct DownReport {
     pub containers: Vec<String>,
     pub networks: Vec<String>,
     pub volumes: Vec<String>,
 }
 
-pub async fn down(
+pub(crate) async fn down(
     engine: &Engine,
     project: &str,
     options: &DownOptions,

@@ -33,18 +33,18 @@ const NO_DURABILITY: [&str; 6] = [
 ];
 
 /// How long an ephemeral database lives unless told otherwise.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(2 * 3600);
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(2 * 3600);
 
 /// The longest an ephemeral database may live: a throwaway database for a month is no
 /// longer throwaway, and a bound keeps every expiry a time that can be written down.
-pub const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
 const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
 
 /// How `up --ephemeral` behaves.
 #[derive(Debug, Clone)]
-pub struct EphemeralOptions {
+pub(crate) struct EphemeralOptions {
     /// After this, `down --ephemeral --expired` removes it.
     pub ttl: Duration,
     /// How long to wait for Postgres to answer.
@@ -68,7 +68,7 @@ impl Default for EphemeralOptions {
 
 /// A running (or stopped) ephemeral database.
 #[derive(Debug, Clone, Serialize)]
-pub struct EphemeralInfo {
+pub(crate) struct EphemeralInfo {
     /// Its project name; `down --ephemeral ID` takes it.
     pub id: String,
     /// The project it was started for.
@@ -90,7 +90,7 @@ pub struct EphemeralInfo {
 /// An ephemeral database whose time labels cannot be read (made by hand, or changed): the
 /// sweep reports it and leaves it, since nobody can say whether it expired.
 #[derive(Debug, Clone, Serialize)]
-pub struct Unreadable {
+pub(crate) struct Unreadable {
     pub id: String,
     pub container: String,
     pub label: String,
@@ -138,14 +138,14 @@ impl EphemeralInfo {
         })
     }
 
-    pub fn expired(&self, now: u64) -> bool {
+    pub(crate) fn expired(&self, now: u64) -> bool {
         self.expires_at <= now
     }
 }
 
 /// The outcome of `up --ephemeral`.
 #[derive(Debug, Clone, Serialize)]
-pub struct EphemeralReport {
+pub(crate) struct EphemeralReport {
     #[serde(flatten)]
     pub info: EphemeralInfo,
     pub image: String,
@@ -160,7 +160,7 @@ pub struct EphemeralReport {
 
 /// What `down --ephemeral` removed.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct EphemeralDownReport {
+pub(crate) struct EphemeralDownReport {
     pub removed: Vec<EphemeralInfo>,
     /// Those the sweep left because their labels cannot be read.
     pub skipped: Vec<Unreadable>,
@@ -203,7 +203,7 @@ pub fn unix_now() -> u64 {
 
 /// Starts an ephemeral copy of `project`'s database: migrated and seeded like `up` unless
 /// `options.migrate` is off. A failure, or `cancel` resolving, removes it again.
-pub async fn up_ephemeral(
+pub(crate) async fn up_ephemeral(
     engine: &Engine,
     project: &Project,
     options: &EphemeralOptions,
@@ -279,7 +279,7 @@ pub async fn up_ephemeral(
 }
 
 /// The purpose label of a scratch server.
-pub const SCRATCH_PURPOSE: &str = "scratch";
+pub(crate) const SCRATCH_PURPOSE: &str = "scratch";
 
 /// The expiry a scratch server's labels give it. It is removed as soon as its command ends,
 /// by an error or Ctrl-C too; only a devdb that is killed outright leaves one behind. Such
@@ -294,7 +294,7 @@ const SCRATCH_TTL: Duration = Duration::from_secs(3600);
 /// its user and database names) on a tmpfs without durability, neither migrated nor seeded.
 /// [`ScratchServer::remove`] removes it with its network.
 #[derive(Debug)]
-pub struct ScratchServer {
+pub(crate) struct ScratchServer {
     pub id: String,
     pub url: DatabaseUrl,
 }
@@ -302,7 +302,7 @@ pub struct ScratchServer {
 impl ScratchServer {
     /// Starts one, first removing this project's expired leftovers. A failure, or `cancel`
     /// resolving, leaves nothing behind.
-    pub async fn start(
+    pub(crate) async fn start(
         engine: &Engine,
         project: &Project,
         progress: &dyn Progress,
@@ -329,7 +329,11 @@ impl ScratchServer {
     }
 
     /// Removes its container (with any anonymous volume) and its network.
-    pub async fn remove(self, engine: &Engine, progress: &dyn Progress) -> Result<(), EngineError> {
+    pub(crate) async fn remove(
+        self,
+        engine: &Engine,
+        progress: &dyn Progress,
+    ) -> Result<(), EngineError> {
         remove(engine, &self.id, progress).await.map(|_| ())
     }
 }
@@ -398,7 +402,10 @@ fn ephemeral_project(project: &Project, id: &str, password: &str) -> Project {
 
 /// The ephemeral databases in the engine, those started for project `of` when given; those
 /// whose labels cannot be read are left out.
-pub async fn list(engine: &Engine, of: Option<&str>) -> Result<Vec<EphemeralInfo>, EngineError> {
+pub(crate) async fn list(
+    engine: &Engine,
+    of: Option<&str>,
+) -> Result<Vec<EphemeralInfo>, EngineError> {
     Ok(list_all(engine, of)
         .await?
         .into_iter()
@@ -424,7 +431,7 @@ async fn list_all(
 
 /// Removes the ephemeral database `id`: its containers and network, and only those carrying
 /// the ephemeral label.
-pub async fn down_ephemeral(
+pub(crate) async fn down_ephemeral(
     engine: &Engine,
     id: &str,
     progress: &dyn Progress,
@@ -448,7 +455,7 @@ pub async fn down_ephemeral(
 }
 
 /// Removes the ephemeral databases past their expiry: of project `of` when given, else all.
-pub async fn down_expired(
+pub(crate) async fn down_expired(
     engine: &Engine,
     of: Option<&str>,
     now: u64,
@@ -518,7 +525,7 @@ fn url_from_container(engine: &Engine, container: &ContainerInfo) -> Option<Data
 
 /// `2024-05-01T12:00:00Z` for seconds since the Unix epoch (UTC, proleptic Gregorian).
 /// Times past the year 9999, which RFC 3339 cannot write, are written as its last second.
-pub fn rfc3339(seconds: u64) -> String {
+pub(crate) fn rfc3339(seconds: u64) -> String {
     let time = std::time::UNIX_EPOCH + Duration::from_secs(seconds.min(LAST_RFC3339_SECOND));
     humantime::format_rfc3339_seconds(time).to_string()
 }

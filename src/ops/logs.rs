@@ -7,7 +7,7 @@ use crate::engine::{Engine, EngineError, LogChunk};
 use crate::error::{Exit, Failure};
 
 #[derive(Debug, Clone, Default)]
-pub struct LogsOptions {
+pub(crate) struct LogsOptions {
     /// Which service; the database service when `None`.
     pub service: Option<String>,
     pub follow: bool,
@@ -15,7 +15,7 @@ pub struct LogsOptions {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LogsError {
+pub(crate) enum LogsError {
     #[error("project {project} has no service {service}; its services are: {known}")]
     UnknownService {
         project: String,
@@ -45,7 +45,7 @@ impl Failure for LogsError {
     }
 }
 
-pub async fn logs(
+pub(crate) async fn logs(
     engine: &Engine,
     project: &Project,
     options: &LogsOptions,

@@ -75,7 +75,7 @@ fn migrator<'a>(
 }
 
 /// Applies the project's revisions up to `target`.
-pub async fn migrate(
+pub(crate) async fn migrate(
     engine: &Engine,
     project: &Project,
     target: &Target,
@@ -119,7 +119,7 @@ pub async fn downgrade(
 }
 
 /// Records `target` and its ancestors as applied, running nothing.
-pub async fn stamp(
+pub(crate) async fn stamp(
     engine: &Engine,
     project: &Project,
     target: &Target,
@@ -134,7 +134,7 @@ pub async fn stamp(
 
 /// A revision as `current` shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct RevisionInfo {
+pub(crate) struct RevisionInfo {
     pub id: String,
     pub message: String,
     pub head: bool,
@@ -142,7 +142,7 @@ pub struct RevisionInfo {
 
 /// Where the database is, against the migration files.
 #[derive(Debug, Clone, Serialize)]
-pub struct CurrentReport {
+pub(crate) struct CurrentReport {
     /// The applied revisions no applied revision descends from; empty at base.
     pub current: Vec<RevisionInfo>,
     pub heads: Vec<String>,
@@ -153,7 +153,10 @@ pub struct CurrentReport {
 }
 
 /// Where the project's database is.
-pub async fn current(engine: &Engine, project: &Project) -> Result<CurrentReport, MigrateOpError> {
+pub(crate) async fn current(
+    engine: &Engine,
+    project: &Project,
+) -> Result<CurrentReport, MigrateOpError> {
     let graph = graph_of(project)?;
     let mut conn = connect_project(engine, project).await?;
     let state = AppliedState::read(&mut conn, &graph, &project.settings.version_schema).await?;
@@ -181,7 +184,7 @@ pub async fn current(engine: &Engine, project: &Project) -> Result<CurrentReport
 }
 
 /// What the project's running database has applied, by the revisions of `graph`.
-pub async fn applied_state(
+pub(crate) async fn applied_state(
     engine: &Engine,
     project: &Project,
     graph: &RevisionGraph,
@@ -191,7 +194,7 @@ pub async fn applied_state(
 }
 
 /// Runs the project's seed files.
-pub async fn seed(
+pub(crate) async fn seed(
     engine: &Engine,
     project: &Project,
     progress: &dyn Progress,
@@ -223,7 +226,7 @@ fn from_set(
 }
 
 /// The SQL `migrate` would send to take a database at `from` (default: empty) to `target`.
-pub fn upgrade_sql(
+pub(crate) fn upgrade_sql(
     project: &Project,
     target: &Target,
     from: Option<&str>,
@@ -240,7 +243,7 @@ pub fn upgrade_sql(
 
 /// The SQL `downgrade` would send to take a database at `from` (default: the head) to
 /// `target`.
-pub fn downgrade_sql(
+pub(crate) fn downgrade_sql(
     project: &Project,
     target: &Target,
     from: Option<&str>,
@@ -257,7 +260,7 @@ pub fn downgrade_sql(
 
 /// What `up` does after the database answers: migrate to head when there is a migrations
 /// folder, then seed a new database. Returns the revisions applied and the seeds run.
-pub async fn migrate_and_seed(
+pub(crate) async fn migrate_and_seed(
     project: &Project,
     url: &DatabaseUrl,
     new_database: bool,

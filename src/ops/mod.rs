@@ -7,61 +7,57 @@ mod backup;
 mod check;
 mod clone;
 mod down;
-mod ephemeral;
+pub(crate) mod ephemeral;
 mod logs;
-mod migrate;
+pub(crate) mod migrate;
 mod reset;
 mod restore;
-pub mod shadow;
+pub(crate) mod shadow;
 mod squash;
 mod status;
 mod up;
 mod url;
 
-pub use autogen::{
-    AutogenError, AutogenOptions, AutogenReport, Compared, SCHEMA_SIDES, autogenerate,
-    compare_with_schema, dump_schema,
+pub(crate) use autogen::{
+    AutogenError, AutogenOptions, SCHEMA_SIDES, autogenerate, compare_with_schema, dump_schema,
 };
-pub use backup::{BackupError, BackupOptions, BackupReport, backup};
-pub use check::{CheckError, CheckReport, DRIFT_SIDES, Drift, Problem, ProblemKind, check};
-pub use clone::{
-    CloneDropReport, CloneOpError, CloneReport, clone, clone_on, drop_clone, prune_clones,
+pub(crate) use backup::{BackupError, BackupOptions, backup};
+pub(crate) use check::{CheckError, Drift, check};
+pub(crate) use clone::{CloneOpError, clone, clone_on, drop_clone, prune_clones};
+pub(crate) use down::{DownOptions, down};
+pub(crate) use ephemeral::{
+    DEFAULT_TTL, EphemeralError, EphemeralOptions, EphemeralReport, MAX_TTL, down_ephemeral,
+    down_expired, list as list_ephemerals, unix_now, up_ephemeral,
 };
-pub use down::{DownOptions, DownReport, down};
-pub use ephemeral::{
-    DEFAULT_TTL, EphemeralDownReport, EphemeralError, EphemeralInfo, EphemeralOptions,
-    EphemeralReport, MAX_TTL, Unreadable, down_ephemeral, down_expired, list as list_ephemerals,
-    rfc3339, unix_now, up_ephemeral,
+pub(crate) use logs::{LogsError, LogsOptions, logs};
+pub(crate) use migrate::{
+    CurrentReport, MigrateOpError, applied_state, current, downgrade, downgrade_sql, migrate, seed,
+    stamp, upgrade_sql,
 };
-pub use logs::{LogsError, LogsOptions, logs};
-pub use migrate::{
-    CurrentReport, MigrateOpError, RevisionInfo, applied_state, current, downgrade, downgrade_sql,
-    migrate, seed, stamp, upgrade_sql,
+pub(crate) use reset::{ResetOptions, reset};
+pub(crate) use restore::{
+    RestoreError, RestoreOptions, clean_restore_leftovers, restore, restore_leftovers,
+    verify_backup, warn_restore_leftovers,
 };
-pub use reset::{ResetOptions, ResetReport, reset};
-pub use restore::{
-    Leftover, RestoreError, RestoreOptions, RestoreReport, VerifiedBackup, clean_restore_leftovers,
-    restore, restore_leftovers, verify_backup, warn_restore_leftovers,
-};
-pub use squash::{SquashError, SquashOptions, SquashPlan, SquashReport, squash, squash_plan};
-pub use status::{ServiceStatus, StatusReport, status};
-pub use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
-pub use url::{UrlError, database_url};
+pub(crate) use squash::{SquashError, SquashOptions, squash, squash_plan};
+pub(crate) use status::status;
+pub(crate) use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
+pub(crate) use url::{UrlError, database_url};
 
 use crate::config::Project;
 
 /// Name of the service's one container, as docker compose names it.
-pub fn container_name(project: &Project, service: &str) -> String {
+pub(crate) fn container_name(project: &Project, service: &str) -> String {
     format!("{}-{}-1", project.name, service)
 }
 
 /// Name of the project's default network, as docker compose names it.
-pub fn network_name(project: &Project) -> String {
+pub(crate) fn network_name(project: &Project) -> String {
     format!("{}_default", project.name)
 }
 
 /// Name of a top-level volume, as docker compose names it.
-pub fn volume_name(project: &Project, key: &str) -> String {
+pub(crate) fn volume_name(project: &Project, key: &str) -> String {
     match project.volumes.get(key).and_then(|v| v.name.clone()) {
         Some(explicit) => explicit,
         None => format!("{}_{}", project.name, key),

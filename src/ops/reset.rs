@@ -14,13 +14,13 @@ use crate::progress::Progress;
 
 /// How `reset` starts the database again.
 #[derive(Debug, Clone, Default)]
-pub struct ResetOptions {
+pub(crate) struct ResetOptions {
     pub up: UpOptions,
 }
 
 /// What `reset` removed and how the database came back.
 #[derive(Debug, Clone, Serialize)]
-pub struct ResetReport {
+pub(crate) struct ResetReport {
     pub down: DownReport,
     pub up: UpReport,
 }
@@ -28,7 +28,7 @@ pub struct ResetReport {
 /// Refuses when a name the project uses is someone else's (the first such resource, as
 /// [`crate::engine::EngineError::NotOurs`]); otherwise removes the project with its
 /// volumes and runs [`up`] with `options.up`. `cancel` interrupts the `up`.
-pub async fn reset(
+pub(crate) async fn reset(
     engine: &Engine,
     project: &Project,
     options: &ResetOptions,

@@ -20,10 +20,10 @@ use crate::pg::{self, DatabaseUrl, PgError};
 use crate::progress::Silent;
 
 /// Prefix of every shadow database's name, so a leftover one is easy to recognise.
-pub const SHADOW_PREFIX: &str = "devdb_shadow_";
+pub(crate) const SHADOW_PREFIX: &str = "devdb_shadow_";
 
 #[derive(Debug, thiserror::Error)]
-pub enum ShadowError {
+pub(crate) enum ShadowError {
     #[error(transparent)]
     Pg(#[from] PgError),
     #[error(
@@ -73,7 +73,7 @@ impl Failure for ShadowError {
 }
 
 /// A scratch database, dropped when this value is removed or dropped.
-pub struct ShadowDatabase {
+pub(crate) struct ShadowDatabase {
     /// The project's own database, through which the shadow is created and dropped.
     server: DatabaseUrl,
     pub url: DatabaseUrl,
@@ -85,7 +85,7 @@ pub struct ShadowDatabase {
 impl ShadowDatabase {
     /// Creates an empty shadow database next to `server`'s database (from `template1`,
     /// like the project's own database), after dropping the shadows killed runs left.
-    pub async fn create(server: &DatabaseUrl) -> Result<ShadowDatabase, ShadowError> {
+    pub(crate) async fn create(server: &DatabaseUrl) -> Result<ShadowDatabase, ShadowError> {
         let mut conn = server.connect().await?;
         drop_abandoned(&mut conn).await;
         let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
@@ -113,16 +113,16 @@ impl ShadowDatabase {
         })
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.url.database
     }
 
-    pub async fn connect(&self) -> Result<PgConnection, ShadowError> {
+    pub(crate) async fn connect(&self) -> Result<PgConnection, ShadowError> {
         Ok(self.url.connect().await?)
     }
 
     /// Drops the shadow database, ending any session still connected to it.
-    pub async fn remove(mut self) -> Result<(), ShadowError> {
+    pub(crate) async fn remove(mut self) -> Result<(), ShadowError> {
         self.removed = true;
         let dropped = drop_database(&self.server, self.name()).await;
         if let Some(holder) = self.holder.take() {
@@ -208,7 +208,7 @@ async fn drop_database(server: &DatabaseUrl, name: &str) -> Result<(), ShadowErr
 
 /// Applies to `conn` exactly the revisions of `applied` (which must include their
 /// ancestors), in the graph's order, recording them in `schema` as a real run does.
-pub async fn migrate_to_set(
+pub(crate) async fn migrate_to_set(
     conn: &mut PgConnection,
     graph: &RevisionGraph,
     schema: &str,
@@ -229,7 +229,7 @@ pub async fn migrate_to_set(
 }
 
 /// The catalog of the database behind `conn`; `what` names it in errors.
-pub async fn snapshot(
+pub(crate) async fn snapshot(
     conn: &mut PgConnection,
     history_schema: &str,
     what: &str,

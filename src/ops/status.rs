@@ -8,7 +8,7 @@ use crate::config::Project;
 use crate::engine::{Engine, EngineError};
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ServiceStatus {
+pub(crate) struct ServiceStatus {
     pub service: String,
     pub container: String,
     pub state: String,
@@ -19,7 +19,7 @@ pub struct ServiceStatus {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StatusReport {
+pub(crate) struct StatusReport {
     pub project: String,
     pub services: Vec<ServiceStatus>,
     /// The database URL, password masked unless asked for; `None` when it is not running.
@@ -34,7 +34,7 @@ pub struct StatusReport {
     pub warnings: Vec<String>,
 }
 
-pub async fn status(
+pub(crate) async fn status(
     engine: &Engine,
     project: &Project,
     show_password: bool,

@@ -25,7 +25,7 @@ use crate::progress::Progress;
 
 /// How `up` behaves.
 #[derive(Debug, Clone)]
-pub struct UpOptions {
+pub(crate) struct UpOptions {
     /// How long to wait for Postgres to answer.
     pub timeout: Duration,
     /// Migrate to head (when there is a migrations folder) and seed a new database.
@@ -51,7 +51,7 @@ impl Default for UpOptions {
 /// What `up` did with the database container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum UpAction {
+pub(crate) enum UpAction {
     /// It was running with the same configuration: left alone.
     Kept,
     /// It existed, stopped: started.
@@ -64,7 +64,7 @@ pub enum UpAction {
 
 /// The outcome of `up`.
 #[derive(Debug, Clone, Serialize)]
-pub struct UpReport {
+pub(crate) struct UpReport {
     pub project: String,
     pub service: String,
     pub container: String,
@@ -179,7 +179,7 @@ struct Created {
 /// container, migrates and seeds; the others wait, then find it all and reuse it. So a run
 /// that fails removes only what it made itself, and a new database is seeded by the run
 /// that made it, before any other run reports the database ready.
-pub async fn up(
+pub(crate) async fn up(
     engine: &Engine,
     project: &Project,
     options: &UpOptions,
@@ -466,7 +466,7 @@ fn keeps_data(service: &Service) -> bool {
 /// The container and data volumes under the names the project uses that are someone
 /// else's (they lack its label), each as an [`EngineError::NotOurs`]: what a `reset` must
 /// refuse before it removes anything, and what `down --volumes` leaves alone.
-pub async fn foreign_resources(
+pub(crate) async fn foreign_resources(
     engine: &Engine,
     project: &Project,
 ) -> Result<Vec<EngineError>, EngineError> {

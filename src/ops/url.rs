@@ -6,7 +6,7 @@ use crate::error::{Exit, Failure};
 use crate::pg::{DatabaseUrl, NotAnswering, POSTGRES_PORT};
 
 /// Reads the published port of the database container.
-pub fn url_of(
+pub(super) fn url_of(
     engine: &Engine,
     project: &Project,
     container: &ContainerInfo,
@@ -23,7 +23,10 @@ pub fn url_of(
 }
 
 /// The host and port where the container's Postgres port is published.
-pub fn published_address(engine: &Engine, container: &ContainerInfo) -> Option<(String, u16)> {
+pub(super) fn published_address(
+    engine: &Engine,
+    container: &ContainerInfo,
+) -> Option<(String, u16)> {
     let binding = container
         .ports
         .iter()
@@ -84,7 +87,10 @@ pub(super) fn paused_hint(container: &str) -> String {
 }
 
 /// The URL of the project's running database.
-pub async fn database_url(engine: &Engine, project: &Project) -> Result<DatabaseUrl, UrlError> {
+pub(crate) async fn database_url(
+    engine: &Engine,
+    project: &Project,
+) -> Result<DatabaseUrl, UrlError> {
     let name = super::container_name(project, &project.settings.database);
     let Some(container) = engine.inspect_own_container(&name, &project.name).await? else {
         return Err(UrlError::NotRunning {

@@ -50,7 +50,7 @@ fn stable(revision: &str) -> String {
 async fn object_count(url: &str) -> usize {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    devdb::catalog::read_catalog(&mut conn, &devdb::catalog::ReadOptions::default())
+    devdb::internal::read_catalog(&mut conn, &devdb::internal::ReadOptions::default())
         .await
         .unwrap()
         .object_count()

@@ -182,7 +182,7 @@ async fn expiry_removes_only_the_expired_ephemeral_databases() {
     let (short_id, long_id) = (short["id"].as_str().unwrap(), long["id"].as_str().unwrap());
 
     let expires = short["expires_at"].as_u64().unwrap();
-    while devdb::ops::unix_now() < expires {
+    while devdb::internal::unix_now() < expires {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Only this project's: other tests' and other people's ephemerals are not this test's.

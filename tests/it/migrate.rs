@@ -807,7 +807,7 @@ async fn a_downgrade_reverts_only_the_plan_that_was_agreed_to() {
     let project = linear(project(), 3);
     project.devdb_ok(&["up"]);
     let url = project.url();
-    let loaded = devdb::config::load(&devdb::config::LoadOptions {
+    let loaded = devdb::internal::load(&devdb::internal::LoadOptions {
         dir: project.path().to_path_buf(),
         file: None,
         project_name: Some(project.name.clone()),
@@ -815,14 +815,14 @@ async fn a_downgrade_reverts_only_the_plan_that_was_agreed_to() {
         environment: std::env::vars().collect(),
     })
     .unwrap();
-    let engine = devdb::engine::Engine::connect().await.unwrap();
+    let engine = devdb::internal::Engine::connect().await.unwrap();
     // The user agreed to revert 0003 alone; meanwhile the target became base.
     let options = devdb::migrate::DowngradeOptions {
         dry_run: false,
         approved: Some(vec!["0003".into()]),
     };
     let target: devdb::migrate::Target = "base".parse().unwrap();
-    let error = devdb::ops::downgrade(
+    let error = devdb::internal::downgrade(
         &engine,
         &loaded,
         &target,

@@ -42,27 +42,23 @@ use crate::progress::Progress;
 
 mod swap;
 
-pub use swap::{Leftover, restore_leftovers, warn_restore_leftovers};
 use swap::{clean, replaced_name, restoring_name, try_lock};
+pub(crate) use swap::{restore_leftovers, warn_restore_leftovers};
 
 /// A backup folder whose files all match its manifest, with what its dump says about the
 /// database it holds.
 #[derive(Debug, Clone)]
-pub struct VerifiedBackup {
+pub(crate) struct VerifiedBackup {
     path: PathBuf,
     manifest: Manifest,
     dump: DumpDatabase,
 }
 
 impl VerifiedBackup {
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Refuses a backup of another database than the project's (by the dump, not by the
     /// manifest's editable field), and a backup of another project unless `from_project`
     /// names that project. Checked before anything is asked or changed.
-    pub fn check_for(
+    pub(crate) fn check_for(
         &self,
         project: &Project,
         from_project: Option<&str>,
@@ -92,21 +88,21 @@ impl VerifiedBackup {
         Ok(())
     }
 
-    pub fn manifest(&self) -> &Manifest {
+    pub(crate) fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 }
 
 /// How `restore` runs.
 #[derive(Debug, Clone, Default)]
-pub struct RestoreOptions {
+pub(crate) struct RestoreOptions {
     /// Restore a backup that another project (this name) took.
     pub from_project: Option<String>,
 }
 
 /// What `restore` did.
 #[derive(Debug, Clone, Serialize)]
-pub struct RestoreReport {
+pub(crate) struct RestoreReport {
     pub path: PathBuf,
     pub database: String,
     /// The backup's manifest.
@@ -119,7 +115,7 @@ pub struct RestoreReport {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RestoreError {
+pub(crate) enum RestoreError {
     #[error(transparent)]
     Verify(#[from] VerifyError),
     #[error(transparent)]
@@ -270,7 +266,7 @@ impl Failure for RestoreError {
 
 /// Checks every file of the backup in `dir` against its manifest and reads the dump's
 /// table of contents (on a blocking thread: the dump can be large).
-pub async fn verify_backup(dir: &Path) -> Result<VerifiedBackup, RestoreError> {
+pub(crate) async fn verify_backup(dir: &Path) -> Result<VerifiedBackup, RestoreError> {
     let path = dir.to_path_buf();
     let (manifest, dump) = tokio::task::spawn_blocking(move || {
         let manifest = verify(&path)?;
@@ -384,7 +380,7 @@ async fn lock_and_clean(
 
 /// `restore --clean`: drops what interrupted restores left on the project's server (see
 /// [`Leftover`]); returns what it did, one line each.
-pub async fn clean_restore_leftovers(
+pub(crate) async fn clean_restore_leftovers(
     engine: &Engine,
     project: &Project,
 ) -> Result<Vec<String>, RestoreError> {
@@ -398,7 +394,7 @@ pub async fn clean_restore_leftovers(
 /// Replaces the project's database with the verified backup and reports the revision it
 /// is at afterwards. `cancel` resolving (Ctrl-C) while the dump streams stops it and drops
 /// the partial database; the project's is not touched until the final swap.
-pub async fn restore(
+pub(crate) async fn restore(
     engine: &Engine,
     project: &Project,
     backup: &VerifiedBackup,

@@ -66,7 +66,7 @@ async fn restore_running(conn: &mut PgConnection, database: &str) -> Result<bool
 
 /// A database an interrupted restore left on the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Leftover {
+pub(crate) enum Leftover {
     /// A partial restore; the project's database is as it was.
     Restoring(String),
     /// The project's database as it was before a restore that finished.
@@ -80,7 +80,7 @@ pub enum Leftover {
 
 impl Leftover {
     /// What it is and what to do about it, for `status`, `up`, `migrate` and `backup`.
-    pub fn describe(&self, database: &str) -> String {
+    pub(crate) fn describe(&self, database: &str) -> String {
         match self {
             Leftover::Restoring(name) => format!(
                 "database {name} is the partial copy of an interrupted restore ({database} \
@@ -105,7 +105,7 @@ impl Leftover {
 
 /// The leftovers of interrupted restores of `database` on the server behind `conn` (any of
 /// its databases); none while a restore is running.
-pub async fn restore_leftovers(
+pub(crate) async fn restore_leftovers(
     conn: &mut PgConnection,
     database: &str,
 ) -> Result<Vec<Leftover>, PgError> {
@@ -146,7 +146,7 @@ pub async fn restore_leftovers(
 /// Reports, as warnings through `progress`, the leftovers of interrupted restores of the
 /// database `conn` is connected to. Best effort: a failure to look is not an error of the
 /// command that asked.
-pub async fn warn_restore_leftovers(conn: &mut PgConnection, progress: &dyn Progress) {
+pub(crate) async fn warn_restore_leftovers(conn: &mut PgConnection, progress: &dyn Progress) {
     let Ok(database) = sqlx::query_scalar::<_, String>("SELECT current_database()::text")
         .fetch_one(&mut *conn)
         .await

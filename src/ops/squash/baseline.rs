@@ -11,7 +11,7 @@ use crate::pg::{quote_ident, quote_literal};
 
 /// What a squash replaces, decided from the files alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SquashPlan {
+pub(crate) struct SquashPlan {
     /// The last revision of the chain (`--to`, or the single head).
     pub tip: String,
     /// The tip and all its ancestors, in apply order.
@@ -24,7 +24,10 @@ pub struct SquashPlan {
 /// The chain up to `to` (default: the single head). Refuses when a revision outside the
 /// chain builds on a revision inside it other than the tip: that branch would lose its
 /// parent.
-pub fn plan_squash(graph: &RevisionGraph, to: Option<&str>) -> Result<SquashPlan, SquashError> {
+pub(crate) fn plan_squash(
+    graph: &RevisionGraph,
+    to: Option<&str>,
+) -> Result<SquashPlan, SquashError> {
     let tip = match to {
         Some(prefix) => graph.resolve(prefix).map_err(PlanError::from)?.id.clone(),
         None => {
@@ -75,7 +78,7 @@ pub fn plan_squash(graph: &RevisionGraph, to: Option<&str>) -> Result<SquashPlan
 /// go, pg_dump's session settings become `SET LOCAL` and its empty `search_path` becomes
 /// transaction-local, and the schema of devdb's record table, which the runner creates
 /// before any revision, is created only if missing.
-pub fn baseline_body(dump: &str, history_schema: &str) -> String {
+pub(crate) fn baseline_body(dump: &str, history_schema: &str) -> String {
     let text: String = dump
         .split_inclusive('\n')
         .filter(|line| !(line.starts_with("\\restrict") || line.starts_with("\\unrestrict")))
@@ -113,7 +116,7 @@ pub fn baseline_body(dump: &str, history_schema: &str) -> String {
 /// that `populated` (schema-qualified names) says holds data: a schema-only dump creates
 /// them `WITH NO DATA`, where the chain's `CREATE MATERIALIZED VIEW` filled them. They are
 /// refreshed in the dump's order, which puts a view after the views it reads.
-pub fn refresh_materialized_views(body: &str, populated: &BTreeSet<String>) -> String {
+pub(crate) fn refresh_materialized_views(body: &str, populated: &BTreeSet<String>) -> String {
     let mut refreshes = Vec::new();
     for statement in split_statements(body) {
         let Some(rest) = statement.text.strip_prefix("CREATE MATERIALIZED VIEW ") else {
@@ -138,7 +141,7 @@ pub fn refresh_materialized_views(body: &str, populated: &BTreeSet<String>) -> S
 /// the server, so `pg_dump` of a database leaves them out, and a new server would refuse
 /// the grants. `roles` are `(name, can_login)`; passwords and other attributes are not
 /// copied.
-pub fn roles_sql(roles: &[(String, bool)]) -> String {
+pub(crate) fn roles_sql(roles: &[(String, bool)]) -> String {
     if roles.is_empty() {
         return String::new();
     }
@@ -158,7 +161,7 @@ pub fn roles_sql(roles: &[(String, bool)]) -> String {
 
 /// The whole baseline file: no parents, the replaced revisions, and no down section (a
 /// baseline cannot be reverted: there is nothing before it to go back to).
-pub fn baseline_file(id: &str, message: &str, replaces: &[String], body: &str) -> String {
+pub(crate) fn baseline_file(id: &str, message: &str, replaces: &[String], body: &str) -> String {
     let text = render_revision(id, &[], message, body, None);
     let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
     format!("{first}\n-- devdb:replaces {}\n{rest}", replaces.join(" "))
@@ -166,7 +169,7 @@ pub fn baseline_file(id: &str, message: &str, replaces: &[String], body: &str) -
 
 /// `text` with `old` replaced by `new` in its `-- devdb:parents` line; `None` when that
 /// line does not name `old`.
-pub fn reparent(text: &str, old: &str, new: &str) -> Option<String> {
+pub(crate) fn reparent(text: &str, old: &str, new: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut changed = false;
     for line in text.split_inclusive('\n') {

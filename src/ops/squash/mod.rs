@@ -26,7 +26,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-pub use baseline::{
+pub(super) use baseline::{
     SquashPlan, baseline_body, baseline_file, plan_squash, refresh_materialized_views, reparent,
     roles_sql,
 };
@@ -47,10 +47,10 @@ use crate::migrate::{
 use crate::progress::Progress;
 
 /// Folder of the migrations folder where squashed files go.
-pub const ARCHIVE_FOLDER: &str = "archive";
+pub(super) const ARCHIVE_FOLDER: &str = "archive";
 
 #[derive(Debug, thiserror::Error)]
-pub enum SquashError {
+pub(crate) enum SquashError {
     #[error(transparent)]
     Migrate(#[from] MigrateError),
     #[error(transparent)]
@@ -132,7 +132,7 @@ impl Failure for SquashError {
 
 /// How `squash` runs.
 #[derive(Debug, Clone, Default)]
-pub struct SquashOptions {
+pub(crate) struct SquashOptions {
     pub message: String,
     /// Where the backup goes (default: the project's `backups` setting).
     pub backup_folder: Option<PathBuf>,
@@ -140,7 +140,7 @@ pub struct SquashOptions {
 
 /// What `squash` wrote.
 #[derive(Debug, Clone, Serialize)]
-pub struct SquashReport {
+pub(crate) struct SquashReport {
     pub baseline: String,
     pub path: PathBuf,
     /// The revisions it replaces, in apply order.
@@ -156,13 +156,13 @@ pub struct SquashReport {
 }
 
 /// The squash plan from the project's files.
-pub fn squash_plan(project: &Project, to: Option<&str>) -> Result<SquashPlan, SquashError> {
+pub(crate) fn squash_plan(project: &Project, to: Option<&str>) -> Result<SquashPlan, SquashError> {
     let graph = load_graph(&project.settings.migrations)?;
     plan_squash(&graph, to)
 }
 
 /// Squashes the chain of `plan` (see the module docs for the order of the steps).
-pub async fn squash(
+pub(crate) async fn squash(
     engine: &Engine,
     project: &Project,
     plan: &SquashPlan,

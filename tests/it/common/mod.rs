@@ -25,17 +25,13 @@ pub fn image() -> &'static str {
         std::thread::spawn(|| {
             let runtime = tokio::runtime::Runtime::new().expect("a runtime");
             runtime.block_on(async {
-                let engine = devdb::engine::Engine::connect()
+                let engine = devdb::internal::Engine::connect()
                     .await
                     .expect("a Docker engine");
-                let options = devdb::image_build::BuildOptions::for_major(17);
-                devdb::image_build::ensure_built(
-                    engine.docker(),
-                    &options,
-                    &devdb::progress::Silent,
-                )
-                .await
-                .expect("building devdb/postgres:17");
+                let options = devdb::internal::BuildOptions::for_major(17);
+                devdb::internal::ensure_built(engine.docker(), &options, &devdb::progress::Silent)
+                    .await
+                    .expect("building devdb/postgres:17");
                 options.tag
             })
         })
