@@ -11,17 +11,20 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::migrate::{MigrateOpError, migrate_and_seed};
+use super::migrate::migrate_and_seed;
 use super::url::url_of;
 use crate::config::{Mount, Project, Service};
 use crate::engine::{
     ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome, labels,
 };
-use crate::error::{Exit, Failure};
+
 use crate::health::{HealthError, wait_until_ready};
-use crate::image_build::{self, BuildOptions, ImageBuildError};
+use crate::image_build::{self, BuildOptions};
 use crate::pg::{DatabaseUrl, POSTGRES_PORT};
 use crate::progress::Progress;
+
+mod error;
+pub(crate) use error::UpError;
 
 /// How `up` behaves.
 #[derive(Debug, Clone)]
@@ -82,85 +85,6 @@ pub(crate) struct UpReport {
     pub applied: Vec<String>,
     /// Seed files run by this run (only on a new database).
     pub seeded: Vec<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum UpError {
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error(transparent)]
-    Health(#[from] HealthError),
-    #[error("image {image} is not here and cannot be pulled ({reason})")]
-    ImageUnavailable {
-        image: String,
-        reason: String,
-        build: Option<ImageBuildError>,
-    },
-    #[error("the compose file needs a volume {name} marked external, but it does not exist")]
-    MissingExternalVolume { name: String },
-    #[error("interrupted; removed what this run created")]
-    Interrupted,
-    /// Someone paused the container (`docker pause`); resuming it is theirs to decide.
-    #[error("the database container {container} is paused")]
-    Paused {
-        container: String,
-        #[source]
-        source: crate::pg::NotAnswering,
-    },
-    #[error(
-        "an ephemeral database may live at most {} days, not {}",
-        max.as_secs() / 86_400,
-        humantime::format_duration(*ttl)
-    )]
-    TtlTooLong { ttl: Duration, max: Duration },
-    /// The database is up but migrating or seeding it failed; the container stays.
-    #[error(transparent)]
-    Migrate(#[from] MigrateOpError),
-}
-
-impl Failure for UpError {
-    fn exit(&self) -> Exit {
-        match self {
-            UpError::Engine(e) => e.exit(),
-            UpError::Health(e) => e.exit(),
-            UpError::Migrate(e) => e.exit(),
-            UpError::Paused { source, .. } => source.exit(),
-            UpError::Interrupted => Exit::Interrupted,
-            _ => Exit::Failure,
-        }
-    }
-
-    fn logs(&self) -> Option<&str> {
-        match self {
-            UpError::Health(e) => e.logs(),
-            _ => None,
-        }
-    }
-
-    fn hint(&self) -> Option<String> {
-        match self {
-            UpError::Engine(e) => e.hint(),
-            UpError::Health(e) => e.hint(),
-            UpError::ImageUnavailable { image, build, .. } => Some(match build {
-                Some(error) => format!(
-                    "building a replacement from Debian packages failed too: {error}\nset DEVDB_IMAGE to a Postgres image this engine has, or run `devdb image build` and read its error (wanted {image})"
-                ),
-                None => format!(
-                    "set DEVDB_IMAGE to a Postgres image this engine has, or build one from Debian packages with `devdb image build` (wanted {image})"
-                ),
-            }),
-            UpError::MissingExternalVolume { name } => Some(format!(
-                "create it with `docker volume create {name}`, or drop `external: true`"
-            )),
-            UpError::Paused { container, .. } => Some(super::url::paused_hint(container)),
-            UpError::Interrupted => None,
-            UpError::TtlTooLong { max, .. } => Some(format!(
-                "give a --ttl of at most {}h; `devdb down --ephemeral ID` removes it earlier",
-                max.as_secs() / 3600
-            )),
-            UpError::Migrate(e) => e.hint(),
-        }
-    }
 }
 
 /// What this run made, so that a failed first `up` can take it away again.
