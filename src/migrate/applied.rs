@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::PgConnection;
 
-use super::error::{MigrateError, database};
+use super::error::MigrateError;
 use super::graph::RevisionGraph;
 use super::plan::{PlanError, current, reached_baselines, unknown_applied};
 use super::store;
+use crate::pg::Step;
 
 /// The revisions a database has, as its record says and as the squashed baselines of the
 /// revision files count them.
@@ -55,7 +56,7 @@ impl AppliedState {
     ) -> Result<AppliedState, MigrateError> {
         let recorded = store::applied(conn, schema)
             .await
-            .map_err(database("reading the applied revisions"))?;
+            .step("reading the applied revisions")?;
         Ok(AppliedState::new(graph, recorded)?)
     }
 

@@ -230,15 +230,6 @@ impl Failure for MigrateError {
     }
 }
 
-pub(crate) fn database(step: &'static str) -> impl FnOnce(sqlx::Error) -> MigrateError {
-    move |source| {
-        MigrateError::Pg(PgError::Statement {
-            step: step.to_string(),
-            source,
-        })
-    }
-}
-
 /// A failed revision, with the file line of the error when Postgres gave a position.
 pub(crate) fn failure(
     revision: &Revision,

@@ -30,9 +30,9 @@ pub mod runner;
 pub mod split;
 pub mod store;
 
+use crate::pg::Step;
 pub use applied::AppliedState;
 pub use author::{AuthorError, merge_heads, new_revision, new_revision_with_sql};
-pub(crate) use error::database as database_step;
 pub use file::{
     EmptyUp, FileError, Revision, file_name, is_valid_id, load_dir, load_dir_with, new_revision_id,
     parse_revision, parse_revision_with, render_revision,
@@ -72,10 +72,7 @@ pub async fn migrate_to_head(
     migrations_dir: impl AsRef<std::path::Path>,
 ) -> Result<MigrateReport, MigrateError> {
     let graph = load_graph(migrations_dir.as_ref())?;
-    let mut conn = pool
-        .acquire()
-        .await
-        .map_err(error::database("connecting"))?;
+    let mut conn = pool.acquire().await.step("connecting")?;
     let migrator = Migrator {
         graph: &graph,
         schema: "public",

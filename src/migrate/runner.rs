@@ -14,14 +14,14 @@ use serde::Serialize;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use super::applied::AppliedState;
+use super::error::failure;
 pub use super::error::{MigrateError, RevisionFailure};
-use super::error::{database, failure};
 use super::file::Revision;
 use super::graph::RevisionGraph;
 use super::plan::{Target, current, plan_downgrade, plan_upgrade, stamp_set};
 use super::render::{Direction, RevisionSteps, revision_steps};
 use super::store;
-use crate::pg;
+use crate::pg::{self, Step};
 use crate::progress::Progress;
 
 /// One revision a run applied, reverted or would run.
@@ -132,7 +132,7 @@ impl Migrator<'_> {
         if options.dry_run {
             let mut applied = store::applied(conn, self.schema)
                 .await
-                .map_err(database("reading the applied revisions"))?;
+                .step("reading the applied revisions")?;
             let accepted = self.accept(&mut applied, &options.accept_changed)?;
             validate(self.graph, &applied)?;
             let state = AppliedState::new(self.graph, applied)?;
@@ -152,7 +152,7 @@ impl Migrator<'_> {
             for (id, checksum) in &accepted {
                 pg::execute(conn, store::update_checksum_sql(this.schema, id, checksum))
                     .await
-                    .map_err(database("accepting a changed revision"))?;
+                    .step("accepting a changed revision")?;
                 this.progress
                     .info(&format!("accepted the edited file of {id}"));
             }
@@ -189,7 +189,7 @@ impl Migrator<'_> {
         if options.dry_run {
             let applied = store::applied(conn, self.schema)
                 .await
-                .map_err(database("reading the applied revisions"))?;
+                .step("reading the applied revisions")?;
             validate(self.graph, &applied)?;
             let ids: BTreeSet<String> = applied.into_keys().collect();
             let plan = plan_downgrade(self.graph, &ids, target)?;
@@ -240,12 +240,12 @@ impl Migrator<'_> {
             let applied = this.prepare(conn).await?;
             let before: BTreeSet<String> = applied.keys().cloned().collect();
             let after = stamp_set(this.graph, &before, target)?;
-            let mut tx = conn.begin().await.map_err(database("stamping"))?;
+            let mut tx = conn.begin().await.step("stamping")?;
             let mut report = MigrateReport::default();
             for id in before.difference(&after) {
                 pg::execute(&mut tx, store::delete_sql(this.schema, id))
                     .await
-                    .map_err(database("stamping"))?;
+                    .step("stamping")?;
                 let revision = this.graph.get(id);
                 report.reverted.push(RevisionRun {
                     id: id.clone(),
@@ -260,7 +260,7 @@ impl Migrator<'_> {
                     if recorded.is_some() {
                         pg::execute(&mut tx, store::delete_sql(this.schema, &revision.id))
                             .await
-                            .map_err(database("stamping"))?;
+                            .step("stamping")?;
                     }
                     let sql = store::insert_sql(
                         this.schema,
@@ -268,13 +268,11 @@ impl Migrator<'_> {
                         &revision.checksum,
                         &revision.message,
                     );
-                    pg::execute(&mut tx, sql)
-                        .await
-                        .map_err(database("stamping"))?;
+                    pg::execute(&mut tx, sql).await.step("stamping")?;
                     report.applied.push(RevisionRun::of(revision, 0));
                 }
             }
-            tx.commit().await.map_err(database("stamping"))?;
+            tx.commit().await.step("stamping")?;
             report.current = current(this.graph, &after);
             Ok(report)
         })
@@ -292,11 +290,11 @@ impl Migrator<'_> {
             .wait("waiting for other migration runs on this database");
         let locked = pg::execute(conn, store::lock_sql(self.schema)).await;
         drop(waiting);
-        locked.map_err(database("taking the migration lock"))?;
+        locked.step("taking the migration lock")?;
         let result = work(self, conn).await;
         let unlocked = pg::execute(conn, store::unlock_sql(self.schema)).await;
         let value = result?;
-        unlocked.map_err(database("releasing the migration lock"))?;
+        unlocked.step("releasing the migration lock")?;
         Ok(value)
     }
 
@@ -316,7 +314,7 @@ impl Migrator<'_> {
             );
             pg::execute(conn, sql)
                 .await
-                .map_err(database("recording a squashed baseline"))?;
+                .step("recording a squashed baseline")?;
             self.progress.info(&format!(
                 "recorded {} {} as applied without running it: the database has the {} revisions it replaces",
                 baseline.id,
@@ -334,10 +332,10 @@ impl Migrator<'_> {
     ) -> Result<BTreeMap<String, String>, MigrateError> {
         pg::execute(conn, store::create_table_sql(self.schema))
             .await
-            .map_err(database("creating the record table"))?;
-        store::applied(conn, self.schema)
+            .step("creating the record table")?;
+        Ok(store::applied(conn, self.schema)
             .await
-            .map_err(database("reading the applied revisions"))
+            .step("reading the applied revisions")?)
     }
 
     /// Takes the checksums of the revisions in `ids` from their files, returning them.

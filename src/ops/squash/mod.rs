@@ -44,6 +44,7 @@ use crate::migrate::{
     MigrateError, PlanError, RevisionGraph, file_name, load_graph, new_revision_id, parse_revision,
     store,
 };
+use crate::pg::Step;
 use crate::progress::Progress;
 
 /// Folder of the migrations folder where squashed files go.
@@ -179,12 +180,10 @@ pub(crate) async fn squash(
         .await
         .map_err(MigrateOpError::from)?;
     let mut live = url.connect().await.map_err(MigrateOpError::from)?;
-    let applied =
-        store::applied(&mut live, schema)
-            .await
-            .map_err(crate::migrate::database_step(
-                "reading the applied revisions",
-            ))?;
+    let applied = store::applied(&mut live, schema)
+        .await
+        .step("reading the applied revisions")
+        .map_err(MigrateError::from)?;
     let missing: Vec<String> = plan
         .chain
         .iter()
@@ -317,9 +316,8 @@ async fn granted_roles(
     .bind(&names)
     .fetch_all(conn)
     .await
-    .map_err(crate::migrate::database_step(
-        "reading the roles the grants name",
-    ))?;
+    .step("reading the roles the grants name")
+    .map_err(MigrateError::from)?;
     Ok(rows)
 }
 
