@@ -6,18 +6,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::views::view_key;
 use super::{Gen, comment_value, qualified, table_name};
-use crate::catalog::{Constraint, Index, Table, Trigger};
+use crate::catalog::{Constraint, ConstraintKind, Index, Table, Trigger};
 use crate::pg::quote_ident;
 
 /// Constraints that are written as constraints (not-null ones live on their column).
-fn is_table_constraint(kind: &str) -> bool {
-    !matches!(kind, "not null" | "trigger")
-}
-
 /// Whether `c` is one of the constraints a pass over foreign keys (or over the others)
 /// handles: a table constraint of its own, not a partition's copy of its parent's.
 fn in_pass(c: &Constraint, foreign: bool) -> bool {
-    is_table_constraint(&c.kind) && (c.kind == "foreign key") == foreign && !c.inherited
+    c.kind.is_table_constraint()
+        && (c.kind == ConstraintKind::ForeignKey) == foreign
+        && !c.inherited
 }
 
 impl Gen<'_> {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::tables::{mentions, stays_attached};
 use super::{Gen, comment_value, qualified, table_name};
-use crate::catalog::{Column, Constraint, Enum, Index, Table};
+use crate::catalog::{Column, Constraint, ConstraintKind, Enum, Index, Table};
 use crate::pg::{quote_ident, quote_literal};
 
 /// Whether `to`'s labels are `from`'s with labels inserted (what `ADD VALUE` can do).
@@ -194,7 +194,7 @@ impl<'a> Gen<'a> {
             .constraints
             .iter()
             .filter(|(name, c)| {
-                c.kind == "check"
+                c.kind == ConstraintKind::Check
                     && !c.inherited
                     && uses(&c.definition)
                     && new.constraints.get(*name) == Some(*c)

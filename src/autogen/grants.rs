@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use super::tables::regenerated_columns;
 use super::views::function_signature;
 use super::{Gen, qualified, table_name};
-use crate::catalog::{AclItem, Catalog};
+use crate::catalog::{AclItem, Catalog, RoutineKind};
 use crate::pg::quote_ident;
 
 /// Privilege letters in the order Postgres prints them, with their SQL names.
@@ -285,7 +285,7 @@ impl Gen<'_> {
                 .filter(|_| !dropped_functions.contains(key));
             let before = baseline.before(AclKind::Routine, kept.map(|o| &o.grants), &f.grants);
             // GRANT has no AGGREGATE: an aggregate is granted on as a function.
-            let keyword = if f.kind == "procedure" {
+            let keyword = if f.kind == RoutineKind::Procedure {
                 "PROCEDURE"
             } else {
                 "FUNCTION"

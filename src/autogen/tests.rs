@@ -1,12 +1,14 @@
 use super::enums::labels_only_added;
 use super::*;
-use crate::catalog::{Column, Function, Index, Table, View};
+use crate::catalog::{
+    Column, ConstraintKind, Function, Index, RoutineKind, Table, TableKind, View,
+};
 
 fn table(name: &str, columns: &[(&str, &str)]) -> Table {
     Table {
         schema: "public".into(),
         name: name.into(),
-        kind: "table".into(),
+        kind: TableKind::Table,
         columns: columns
             .iter()
             .map(|(n, t)| Column {
@@ -161,7 +163,7 @@ fn function(name: &str, language: &str, depends_on: &[&str]) -> Function {
     Function {
         schema: "public".into(),
         name: name.into(),
-        kind: "function".into(),
+        kind: RoutineKind::Function,
         result: Some("text".into()),
         language: language.into(),
         body: "SELECT 'x'".into(),
@@ -260,7 +262,7 @@ fn enum_labels_added_in_place_or_recreated() {
 
 fn partitioned(name: &str, key: &str) -> Table {
     Table {
-        kind: "partitioned table".into(),
+        kind: TableKind::Partitioned,
         partition_key: Some(key.into()),
         ..table(name, &[("id", "integer"), ("at", "date")])
     }
@@ -344,7 +346,7 @@ fn copies_made_on_partitions_are_left_to_the_parent() {
     ]);
     let pkey = |name: &str, inherited| Constraint {
         name: name.into(),
-        kind: "primary key".into(),
+        kind: ConstraintKind::PrimaryKey,
         definition: "PRIMARY KEY (id, at)".into(),
         comment: None,
         inherited,
@@ -390,12 +392,12 @@ fn copies_made_on_partitions_are_left_to_the_parent() {
     assert!(!down.statements.iter().any(|s| s.contains("event_x_id")));
 }
 
-fn routine(name: &str, kind: &str, definition: &str, grants: &[&str]) -> Function {
+fn routine(name: &str, kind: RoutineKind, definition: &str, grants: &[&str]) -> Function {
     Function {
         schema: "public".into(),
         name: name.into(),
         arguments: "integer".into(),
-        kind: kind.into(),
+        kind,
         result: Some("bigint".into()),
         language: "sql".into(),
         definition: Some(definition.into()),
@@ -419,13 +421,13 @@ fn aggregates_come_after_their_functions_and_go_before_them() {
     let mut b = with_functions(vec![
         routine(
             "add_sq",
-            "function",
+            RoutineKind::Function,
             "CREATE OR REPLACE FUNCTION public.add_sq(integer) RETURNS bigint ...",
             &public,
         ),
         routine(
             "a_sum",
-            "aggregate",
+            RoutineKind::Aggregate,
             "CREATE OR REPLACE AGGREGATE public.a_sum(integer) (\n    SFUNC = public.add_sq,\n    STYPE = bigint\n)",
             &["app=X/app"],
         ),

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::tables::{regenerated_columns, retyped};
 use super::{Gen, comment_value, qualified};
-use crate::catalog::{Catalog, Function, View};
+use crate::catalog::{Catalog, Function, RoutineKind, View};
 
 pub(super) fn view_key(v: &View) -> String {
     format!("{}.{}", v.schema, v.name)
@@ -21,9 +21,9 @@ pub(super) fn function_signature(f: &Function) -> String {
 }
 
 fn function_keyword(f: &Function) -> &'static str {
-    match f.kind.as_str() {
-        "procedure" => "PROCEDURE",
-        "aggregate" => "AGGREGATE",
+    match f.kind {
+        RoutineKind::Procedure => "PROCEDURE",
+        RoutineKind::Aggregate => "AGGREGATE",
         _ => "FUNCTION",
     }
 }
@@ -200,7 +200,7 @@ impl<'a> Gen<'a> {
     fn functions_to_drop(&self) -> Vec<&'a Function> {
         let mut functions = self.dropped().1;
         functions.reverse();
-        functions.sort_by_key(|f| f.kind != "aggregate");
+        functions.sort_by_key(|f| f.kind != RoutineKind::Aggregate);
         functions
     }
 
@@ -244,7 +244,7 @@ impl<'a> Gen<'a> {
         let dropped_functions = self.dropped_function_keys();
         let mut functions: Vec<(&String, &Function)> = to.functions.iter().collect();
         // Aggregates after the functions they are built on.
-        functions.sort_by_key(|(_, f)| f.kind == "aggregate");
+        functions.sort_by_key(|(_, f)| f.kind == RoutineKind::Aggregate);
         for (key, f) in functions {
             if function_tier(to, f) != tier {
                 continue;

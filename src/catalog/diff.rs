@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{Catalog, Column, Constraint, Function, Table, Trigger, View};
+use super::{Catalog, Column, Constraint, Function, RoutineKind, Table, TableKind, Trigger, View};
 
 /// What kind of object a difference is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -220,7 +220,7 @@ fn view_kind(view: &View) -> ObjectKind {
 }
 
 fn function_kind(function: &Function) -> ObjectKind {
-    if function.kind == "procedure" {
+    if function.kind == RoutineKind::Procedure {
         ObjectKind::Procedure
     } else {
         ObjectKind::Function
@@ -314,6 +314,18 @@ impl AsText for Option<String> {
 impl AsText for Vec<String> {
     fn as_text(&self) -> String {
         format!("[{}]", self.join(", "))
+    }
+}
+
+impl AsText for TableKind {
+    fn as_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl AsText for RoutineKind {
+    fn as_text(&self) -> String {
+        self.to_string()
     }
 }
 

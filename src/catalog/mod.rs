@@ -87,13 +87,79 @@ pub struct Sequence {
     pub grants: Vec<String>,
 }
 
+/// Defines a kind of catalog object: its variants, the words the catalog (and its JSON)
+/// names them by, and `Display` with the same words.
+macro_rules! catalog_kind {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            #[default]
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+catalog_kind!(
+    /// An ordinary or a partitioned table.
+    TableKind {
+        Table => "table",
+        Partitioned => "partitioned table",
+    }
+);
+
+catalog_kind!(
+    /// What a constraint is.
+    ConstraintKind {
+        PrimaryKey => "primary key",
+        Unique => "unique",
+        ForeignKey => "foreign key",
+        Check => "check",
+        Exclusion => "exclusion",
+        NotNull => "not null",
+        Trigger => "trigger",
+        Other => "constraint",
+    }
+);
+
+impl ConstraintKind {
+    /// A constraint written in a table's definition (not a column's `NOT NULL`, nor a
+    /// constraint trigger).
+    pub fn is_table_constraint(self) -> bool {
+        !matches!(self, ConstraintKind::NotNull | ConstraintKind::Trigger)
+    }
+}
+
+catalog_kind!(
+    /// What kind of routine a function is.
+    RoutineKind {
+        Function => "function",
+        Procedure => "procedure",
+        Aggregate => "aggregate",
+        Window => "window",
+    }
+);
+
 /// A table (ordinary or partitioned) with what lives on it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub schema: String,
     pub name: String,
-    /// `table` or `partitioned table`.
-    pub kind: String,
+    pub kind: TableKind,
     /// In column order.
     pub columns: Vec<Column>,
     /// By constraint name.
@@ -143,8 +209,7 @@ pub struct Column {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Constraint {
     pub name: String,
-    /// `primary key`, `unique`, `foreign key`, `check`, `exclusion`, `not null` or `trigger`.
-    pub kind: String,
+    pub kind: ConstraintKind,
     /// As `pg_get_constraintdef` prints it: `FOREIGN KEY (a) REFERENCES b(id)`.
     pub definition: String,
     pub comment: Option<String>,
@@ -209,8 +274,7 @@ pub struct Function {
     pub name: String,
     /// The identity arguments: `integer, text`.
     pub arguments: String,
-    /// `function`, `procedure`, `aggregate` or `window`.
-    pub kind: String,
+    pub kind: RoutineKind,
     /// `pg_get_function_result`: `integer`, `TABLE(a integer)`, `trigger`; `None` for a
     /// procedure.
     pub result: Option<String>,

@@ -11,8 +11,8 @@ use sqlx::{PgConnection, Row};
 use crate::pg::{quote_ident, quote_literal};
 
 use super::{
-    Catalog, Column, Constraint, Enum, Extension, Function, Index, Schema, Sequence, Table,
-    Trigger, View,
+    Catalog, Column, Constraint, ConstraintKind, Enum, Extension, Function, Index, RoutineKind,
+    Schema, Sequence, Table, TableKind, Trigger, View,
 };
 
 /// What to leave out of a snapshot besides system schemas and extension members.
@@ -460,7 +460,7 @@ pub async fn read_catalog(
             schema: row.try_get("schema")?,
             name: row.try_get("name")?,
             arguments: row.try_get("arguments")?,
-            kind: function_kind(&kind).to_string(),
+            kind: function_kind(&kind),
             result: row.try_get("result")?,
             language: row.try_get("language")?,
             body: row.try_get("body")?,
@@ -514,11 +514,10 @@ async fn read_tables(
             schema: row.try_get("schema")?,
             name: row.try_get("name")?,
             kind: if kind == "p" {
-                "partitioned table"
+                TableKind::Partitioned
             } else {
-                "table"
-            }
-            .to_string(),
+                TableKind::Table
+            },
             comment: row.try_get("comment")?,
             grants: row.try_get("grants")?,
             row_security: row.try_get("row_security")?,
@@ -569,7 +568,7 @@ async fn read_tables(
         let kind: String = row.try_get("kind")?;
         let constraint = Constraint {
             name: row.try_get("name")?,
-            kind: constraint_kind(&kind).to_string(),
+            kind: constraint_kind(&kind),
             definition: row.try_get("definition")?,
             comment: row.try_get("comment")?,
             inherited: row.try_get("inherited")?,
@@ -669,24 +668,26 @@ fn aggregate_definition(row: &PgRow) -> Result<String, sqlx::Error> {
     ))
 }
 
-fn function_kind(code: &str) -> &'static str {
+/// `pg_proc.prokind`.
+fn function_kind(code: &str) -> RoutineKind {
     match code {
-        "p" => "procedure",
-        "a" => "aggregate",
-        "w" => "window",
-        _ => "function",
+        "p" => RoutineKind::Procedure,
+        "a" => RoutineKind::Aggregate,
+        "w" => RoutineKind::Window,
+        _ => RoutineKind::Function,
     }
 }
 
-fn constraint_kind(code: &str) -> &'static str {
+/// `pg_constraint.contype`.
+fn constraint_kind(code: &str) -> ConstraintKind {
     match code {
-        "p" => "primary key",
-        "u" => "unique",
-        "f" => "foreign key",
-        "c" => "check",
-        "x" => "exclusion",
-        "n" => "not null",
-        "t" => "trigger",
-        _ => "constraint",
+        "p" => ConstraintKind::PrimaryKey,
+        "u" => ConstraintKind::Unique,
+        "f" => ConstraintKind::ForeignKey,
+        "c" => ConstraintKind::Check,
+        "x" => ConstraintKind::Exclusion,
+        "n" => ConstraintKind::NotNull,
+        "t" => ConstraintKind::Trigger,
+        _ => ConstraintKind::Other,
     }
 }

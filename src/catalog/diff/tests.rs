@@ -1,5 +1,5 @@
 use super::*;
-use crate::catalog::{Index, Schema};
+use crate::catalog::{ConstraintKind, Index, Schema};
 
 const SIDES: Sides<'static> = Sides {
     expected: "the migrations",
@@ -18,13 +18,13 @@ fn item() -> Table {
     Table {
         schema: "public".into(),
         name: "item".into(),
-        kind: "table".into(),
+        kind: TableKind::Table,
         columns: vec![column("id", "integer"), column("name", "text")],
         constraints: BTreeMap::from([(
             "item_pkey".to_string(),
             Constraint {
                 name: "item_pkey".into(),
-                kind: "primary key".into(),
+                kind: ConstraintKind::PrimaryKey,
                 definition: "PRIMARY KEY (id)".into(),
                 comment: None,
                 inherited: false,
@@ -39,7 +39,7 @@ fn function(body: &str) -> Function {
         schema: "public".into(),
         name: "f".into(),
         arguments: "integer".into(),
-        kind: "function".into(),
+        kind: RoutineKind::Function,
         result: Some("integer".into()),
         language: "sql".into(),
         body: body.into(),
