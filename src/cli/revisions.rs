@@ -125,7 +125,8 @@ pub(super) async fn autogenerate(
 }
 
 pub(super) fn merge(context: &Context, args: &MergeArgs) -> anyhow::Result<()> {
-    let path = migrate::merge_heads(migrations(context), &args.message, args.revisions.clone())?;
+    let dir = ops::named_migrations(&context.project)?;
+    let path = migrate::merge_heads(dir, &args.message, args.revisions.clone())?;
     print_written(&path, args.output.json)
 }
 
@@ -195,7 +196,8 @@ fn migrations(context: &Context) -> &Path {
 }
 
 fn load(context: &Context) -> anyhow::Result<RevisionGraph> {
-    Ok(migrate::author::load_graph(migrations(context))?)
+    let dir = ops::named_migrations(&context.project)?;
+    Ok(migrate::author::load_graph(dir)?)
 }
 
 fn one_line(rev: &Revision) -> String {
