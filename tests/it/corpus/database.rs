@@ -37,25 +37,7 @@ pub fn run_group(bases: &BTreeMap<String, Base>, base: &str, cases: &[&Case], ea
         .build()
         .unwrap();
     for case in cases {
-        let files = case::case_files(bases, case, &project.name);
-        let mut problems: Vec<String> = case::lay_out(project.path(), &files)
-            .err()
-            .into_iter()
-            .collect();
-        let setup = if problems.is_empty() {
-            &case.setup[..]
-        } else {
-            &[]
-        };
-        for args in setup {
-            let output = super::run(&project, case, args, true);
-            if !output.status.success() {
-                problems.push(format!(
-                    "setup {args:?} failed: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                ));
-            }
-        }
+        let mut problems = super::prepare(bases, case, &project);
         let mut output = None;
         if problems.is_empty() {
             let files_before = case::snapshot(project.path());

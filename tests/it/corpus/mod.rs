@@ -156,6 +156,22 @@ pub(crate) fn run_all(label: &str, cases: &[&Case], each: &Each) -> Vec<String> 
     general.into_inner().unwrap()
 }
 
+/// Lays out the case's files in `project` and runs its setup commands; what went wrong.
+fn prepare(bases: &BTreeMap<String, Base>, case: &Case, project: &TestProject) -> Vec<String> {
+    let files = case::case_files(bases, case, &project.name);
+    if let Err(problem) = case::lay_out(project.path(), &files) {
+        return vec![problem];
+    }
+    let mut problems = Vec::new();
+    for args in &case.setup {
+        let output = run(project, case, args, true);
+        if !output.status.success() {
+            problems.push(format!("setup {args:?} failed: {}", describe(&output)));
+        }
+    }
+    problems
+}
+
 /// Runs offline cases in one project folder reused case after case; a case that needs the
 /// engine gets a project of its own, checked for leftovers right after.
 fn offline_worker(
@@ -176,22 +192,7 @@ fn offline_worker(
         } else {
             &shared
         };
-        let files = case::case_files(bases, case, &project.name);
-        let mut problems: Vec<String> = case::lay_out(project.path(), &files)
-            .err()
-            .into_iter()
-            .collect();
-        let setup = if problems.is_empty() {
-            &case.setup[..]
-        } else {
-            &[]
-        };
-        for args in setup {
-            let output = run(project, case, args, true);
-            if !output.status.success() {
-                problems.push(format!("setup {args:?} failed: {}", describe(&output)));
-            }
-        }
+        let mut problems = prepare(bases, case, project);
         let mut output = None;
         if problems.is_empty() {
             let before = case::snapshot(project.path());
