@@ -383,7 +383,7 @@ mod tests {
                 source: NotAnswering,
             },
             4,
-            Some("a paused container"),
+            Some("devdb leaves a paused container as it is"),
         );
         expect(
             UrlError::NotRunning {

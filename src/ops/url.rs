@@ -81,8 +81,8 @@ pub(super) const START_HINT: &str = "start it with `devdb up`";
 /// What to do about a paused database container, whichever command found it.
 pub(super) fn paused_hint(container: &str) -> String {
     format!(
-        "a paused container takes connections and answers none; devdb leaves it as it is: \
-         resume it with `docker unpause {container}` and run the command again"
+        "devdb leaves a paused container as it is: resume it with `docker unpause \
+         {container}` and run the command again"
     )
 }
 
