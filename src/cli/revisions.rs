@@ -125,8 +125,7 @@ pub(super) async fn autogenerate(
 }
 
 pub(super) fn merge(context: &Context, args: &MergeArgs) -> anyhow::Result<()> {
-    let dir = ops::named_migrations(&context.project)?;
-    let path = migrate::merge_heads(dir, &args.message, args.revisions.clone())?;
+    let path = migrate::merge_heads(migrations(context), &args.message, args.revisions.clone())?;
     print_written(&path, args.output.json)
 }
 
@@ -196,8 +195,7 @@ fn migrations(context: &Context) -> &Path {
 }
 
 fn load(context: &Context) -> anyhow::Result<RevisionGraph> {
-    let dir = ops::named_migrations(&context.project)?;
-    Ok(migrate::author::load_graph(dir)?)
+    Ok(migrate::author::load_graph(migrations(context))?)
 }
 
 fn one_line(rev: &Revision) -> String {

@@ -148,7 +148,6 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ConfigError> {
             migrations.join("seeds"),
         ),
         migrations,
-        migrations_named: block.migrations.is_some(),
         backups: settings::resolve_dir(
             &project_dir,
             block.backups.as_deref(),

@@ -97,9 +97,6 @@ pub struct Settings {
     pub database: String,
     /// Absolute folder of revision files.
     pub migrations: PathBuf,
-    /// `x-devdb.migrations` names the folder: when it is missing, that is a mistake to
-    /// report, not a project without revisions yet.
-    pub migrations_named: bool,
     /// Absolute folder of seed files.
     pub seeds: PathBuf,
     /// Absolute folder `backup` writes into and `restore latest` reads from

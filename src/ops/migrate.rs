@@ -2,7 +2,7 @@
 //! database, and the offline `--sql` scripts, which need neither Docker nor a database.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -56,16 +56,6 @@ async fn connect_project(
     project: &Project,
 ) -> Result<PgConnection, MigrateOpError> {
     Ok(database_url(engine, project).await?.connect().await?)
-}
-
-/// The project's migrations folder, refused when `x-devdb.migrations` names one that does
-/// not exist (every command but `new`, which makes it, reads revisions through this).
-pub(crate) fn named_migrations(project: &Project) -> Result<&Path, MigrateError> {
-    let dir = &project.settings.migrations;
-    if project.settings.migrations_named && !dir.is_dir() {
-        return Err(MigrateError::NoMigrations { path: dir.clone() });
-    }
-    Ok(dir)
 }
 
 fn graph_of(project: &Project) -> Result<RevisionGraph, MigrateError> {
@@ -286,7 +276,7 @@ pub(crate) async fn migrate_and_seed(
     )
     .await?;
     let mut applied = Vec::new();
-    if named_migrations(project)?.is_dir() {
+    if project.settings.migrations.is_dir() {
         let graph = graph_of(project)?;
         let report = migrator(&graph, project, progress)
             .upgrade(&mut conn, &Target::Head, &UpgradeOptions::default())

@@ -31,8 +31,8 @@ pub(crate) use ephemeral::{
 };
 pub(crate) use logs::{LogsError, LogsOptions, logs};
 pub(crate) use migrate::{
-    CurrentReport, MigrateOpError, applied_state, current, downgrade, downgrade_sql, migrate,
-    named_migrations, seed, stamp, upgrade_sql,
+    CurrentReport, MigrateOpError, applied_state, current, downgrade, downgrade_sql, migrate, seed,
+    stamp, upgrade_sql,
 };
 pub(crate) use reset::{ResetOptions, reset};
 pub(crate) use restore::{
