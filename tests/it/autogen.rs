@@ -5,9 +5,9 @@
 use crate::common::{TestProject, compose_with, query, stderr, stdout};
 
 /// The drift exit code (README, "Exit codes").
-const DRIFT: i32 = 7;
+pub(crate) const DRIFT: i32 = 7;
 
-fn project() -> TestProject {
+pub(crate) fn project() -> TestProject {
     let compose = compose_with(
         "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: app-secret\n      POSTGRES_DB: appdb",
         "",
@@ -15,7 +15,7 @@ fn project() -> TestProject {
     TestProject::new().compose(&compose)
 }
 
-fn revision_files(project: &TestProject) -> Vec<std::path::PathBuf> {
+pub(crate) fn revision_files(project: &TestProject) -> Vec<std::path::PathBuf> {
     let dir = project.path().join("migrations");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map(|d| d.map(|e| e.unwrap().path()).collect())
@@ -24,12 +24,19 @@ fn revision_files(project: &TestProject) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// Starts over: an empty `public` schema, and `a` as the only migration, applied.
-async fn start_from(project: &TestProject, url: &str, a: &str, b: &str) {
+/// Starts over: an empty `public` schema (every other schema and event trigger gone), and
+/// `a` as the only migration, applied.
+pub(crate) async fn start_from(project: &TestProject, url: &str, a: &str, b: &str) {
     // Back to a fresh database's `public`: same owner, comment and grants.
     query(
         url,
-        "DROP SCHEMA IF EXISTS billing CASCADE; DROP SCHEMA public CASCADE; \
+        "DO $$ DECLARE r record; BEGIN \
+           FOR r IN SELECT evtname FROM pg_event_trigger LOOP \
+             EXECUTE format('DROP EVENT TRIGGER %I', r.evtname); END LOOP; \
+           FOR r IN SELECT nspname FROM pg_namespace WHERE nspname NOT IN \
+             ('pg_catalog', 'information_schema', 'public') AND nspname NOT LIKE 'pg\\_%' LOOP \
+             EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname); END LOOP; \
+         END $$; DROP SCHEMA public CASCADE; \
          CREATE SCHEMA public AUTHORIZATION pg_database_owner; \
          COMMENT ON SCHEMA public IS 'standard public schema'; \
          GRANT USAGE ON SCHEMA public TO PUBLIC;",
@@ -49,7 +56,7 @@ async fn start_from(project: &TestProject, url: &str, a: &str, b: &str) {
 }
 
 /// Loads `a`, autogenerates towards `b`, applies it, checks, reverts it, checks again.
-async fn round_trip(project: &TestProject, url: &str, name: &str, a: &str, b: &str) {
+pub(crate) async fn round_trip(project: &TestProject, url: &str, name: &str, a: &str, b: &str) {
     start_from(project, url, a, b).await;
     let output = project.devdb(&["new", "--autogenerate", "-m", name]);
     assert!(

@@ -17,6 +17,7 @@ mod faults;
 mod migrate;
 mod restore;
 mod revisions;
+mod schemas;
 mod scratch;
 mod services;
 mod testing;
