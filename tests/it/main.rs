@@ -19,4 +19,5 @@ mod restore;
 mod revisions;
 mod scratch;
 mod services;
+mod squash;
 mod testing;
