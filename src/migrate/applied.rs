@@ -126,6 +126,58 @@ mod tests {
         assert_eq!(empty.current(&graph), Vec::<String>::new());
     }
 
+    /// s squashed again with d and e on it: t replaces a b c s d e (what s replaced comes
+    /// before s), and f builds on t.
+    fn squashed_twice() -> RevisionGraph {
+        let file = |id: &str, header: &str| {
+            parse_revision(
+                Path::new("x.sql"),
+                &format!("-- devdb:revision {id}\n{header}-- devdb:up\nSELECT 1;\n"),
+            )
+            .unwrap()
+        };
+        RevisionGraph::new(vec![
+            file("t", "-- devdb:replaces a b c s d e\n"),
+            file("f", "-- devdb:parents t\n"),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn every_database_past_both_chains_is_at_the_second_baseline() {
+        let graph = squashed_twice();
+        for record in [
+            // Migrated through the first chain, then recorded at s.
+            &["a", "b", "c", "s", "d", "e"][..],
+            // Built from s.
+            &["s", "d", "e"],
+            // Migrated through the first chain and on, never recorded at s.
+            &["a", "b", "c", "d", "e"],
+        ] {
+            let state = AppliedState::new(&graph, recorded(record)).unwrap();
+            assert_eq!(state.reached, ["t"], "{record:?}");
+            assert_eq!(state.current(&graph), ["t"], "{record:?}");
+            assert_eq!(state.unknown(&graph), Vec::<String>::new(), "{record:?}");
+        }
+    }
+
+    #[test]
+    fn a_database_at_the_first_baseline_is_partly_through_the_second() {
+        for record in [&["s"][..], &["a", "b", "c", "s", "d"], &["a", "b", "c"]] {
+            let error = AppliedState::new(&squashed_twice(), recorded(record)).unwrap_err();
+            assert!(
+                matches!(&error, PlanError::PartlySquashed { baseline, missing }
+                    if baseline == "t" && missing.last().map(String::as_str) == Some("e")),
+                "{record:?}: {error:?}"
+            );
+        }
+        let error = AppliedState::new(&squashed_twice(), recorded(&["s"])).unwrap_err();
+        assert!(
+            matches!(&error, PlanError::PartlySquashed { missing, .. } if missing == &["d", "e"]),
+            "{error:?}"
+        );
+    }
+
     #[test]
     fn a_database_partly_through_the_chain_is_one_error() {
         let error = AppliedState::new(&squashed(), recorded(&["a", "b"])).unwrap_err();

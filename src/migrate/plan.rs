@@ -207,9 +207,16 @@ pub fn unknown_applied(graph: &RevisionGraph, applied: &BTreeSet<String>) -> Vec
 }
 
 /// The squashed baselines (`-- devdb:replaces`) a database reached without running them:
-/// not applied, but every revision they replace is. Such a database is past the squashed
-/// chain, so the baseline is recorded, never run. A database that applied some but not all
-/// of a baseline's revisions is refused: the baseline would recreate what it has.
+/// not applied, but past the squashed chain, so the baseline is recorded, never run. A
+/// database that applied part of a baseline's revisions is refused: the baseline would
+/// recreate what it has.
+///
+/// Past the chain means every revision it replaces is applied, or the last one is (the
+/// chain's tip: squash lists them in apply order, and devdb applies a revision only after
+/// its parents). The second form is how a baseline that folds in an earlier one is
+/// reached: its list holds the earlier baseline and the revisions that one replaced, and a
+/// database has one or the other (built from the earlier baseline, it has none of the
+/// revisions before it; migrated through them, it may not have recorded that baseline).
 pub fn reached_baselines<'g>(
     graph: &'g RevisionGraph,
     applied: &BTreeSet<String>,
@@ -219,20 +226,19 @@ pub fn reached_baselines<'g>(
         if baseline.replaces.is_empty() || applied.contains(&baseline.id) {
             continue;
         }
-        let missing: Vec<String> = baseline
-            .replaces
-            .iter()
-            .filter(|id| !applied.contains(*id))
-            .cloned()
-            .collect();
-        if missing.is_empty() {
+        let replaced = &baseline.replaces;
+        let Some(last_applied) = replaced.iter().rposition(|id| applied.contains(id)) else {
+            continue;
+        };
+        if last_applied + 1 == replaced.len() {
             reached.push(baseline);
-        } else if missing.len() < baseline.replaces.len() {
-            return Err(PlanError::PartlySquashed {
-                baseline: baseline.id.clone(),
-                missing,
-            });
+            continue;
         }
+        let missing: Vec<String> = replaced[last_applied + 1..].to_vec();
+        return Err(PlanError::PartlySquashed {
+            baseline: baseline.id.clone(),
+            missing,
+        });
     }
     Ok(reached)
 }

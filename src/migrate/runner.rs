@@ -316,7 +316,7 @@ impl Migrator<'_> {
                 .await
                 .step("recording a squashed baseline")?;
             self.progress.info(&format!(
-                "recorded {} {} as applied without running it: the database has the {} revisions it replaces",
+                "recorded {} {} as applied without running it: the database is past the {} revisions it replaces",
                 baseline.id,
                 baseline.message,
                 baseline.replaces.len()

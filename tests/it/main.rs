@@ -20,4 +20,5 @@ mod revisions;
 mod schemas;
 mod scratch;
 mod services;
+mod squash;
 mod testing;

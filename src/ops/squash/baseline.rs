@@ -1,5 +1,5 @@
 //! The pure half of `squash`: which revisions a squash replaces, the baseline file's text
-//! made from a schema dump, and the rewriting of the `parents` lines that named the chain's
+//! made from a dump, and the rewriting of the `parents` lines that named the chain's
 //! tip.
 
 use std::collections::BTreeSet;
@@ -16,6 +16,10 @@ pub(crate) struct SquashPlan {
     pub tip: String,
     /// The tip and all its ancestors, in apply order.
     pub chain: Vec<String>,
+    /// What the baseline replaces: the chain, each baseline in it preceded by the
+    /// revisions that baseline replaced, so a database that has either (it was migrated
+    /// through the earlier chain, or built from the earlier baseline) is past this one.
+    pub replaces: Vec<String>,
     /// Revisions outside the chain that name the tip as a parent: their `parents` line
     /// will name the baseline instead.
     pub reparented: Vec<String>,
@@ -64,14 +68,34 @@ pub(crate) fn plan_squash(
         }
     }
     reparented.dedup();
+    let replaces = replaced_ids(graph, &chain);
     Ok(SquashPlan {
         tip,
         chain,
+        replaces,
         reparented,
     })
 }
 
-/// The up body of a baseline from `pg_dump --schema-only` output.
+/// `chain` with the revisions each baseline in it replaces put before that baseline, each
+/// id once, in apply order: the tip stays last.
+fn replaced_ids(graph: &RevisionGraph, chain: &[String]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in chain {
+        let earlier = graph
+            .get(id)
+            .map(|r| r.replaces.as_slice())
+            .unwrap_or_default();
+        for replaced in earlier.iter().chain(std::iter::once(id)) {
+            if !ids.contains(replaced) {
+                ids.push(replaced.clone());
+            }
+        }
+    }
+    ids
+}
+
+/// The up body of a baseline from `pg_dump` output (a plain-text dump of schema and rows).
 ///
 /// The dump is made for psql in a session of its own; a baseline runs in a transaction on a
 /// connection that goes on to apply later revisions. So psql's meta-commands (`\restrict`)
@@ -110,31 +134,6 @@ pub(crate) fn baseline_body(dump: &str, history_schema: &str) -> String {
         out.replace_range(start..end, &replacement);
     }
     out.trim().to_string()
-}
-
-/// `body` followed by a `REFRESH MATERIALIZED VIEW` for each of its materialized views
-/// that `populated` (schema-qualified names) says holds data: a schema-only dump creates
-/// them `WITH NO DATA`, where the chain's `CREATE MATERIALIZED VIEW` filled them. They are
-/// refreshed in the dump's order, which puts a view after the views it reads.
-pub(crate) fn refresh_materialized_views(body: &str, populated: &BTreeSet<String>) -> String {
-    let mut refreshes = Vec::new();
-    for statement in split_statements(body) {
-        let Some(rest) = statement.text.strip_prefix("CREATE MATERIALIZED VIEW ") else {
-            continue;
-        };
-        let name = rest.split_whitespace().next().unwrap_or_default();
-        let plain = name.replace('"', "");
-        if populated.contains(name) || populated.contains(&plain) {
-            refreshes.push(format!("REFRESH MATERIALIZED VIEW {name};"));
-        }
-    }
-    if refreshes.is_empty() {
-        return body.to_string();
-    }
-    format!(
-        "{body}\n\n-- Filled as the squashed revisions left them (the dump creates them empty).\n{}",
-        refreshes.join("\n")
-    )
 }
 
 /// Statements creating the roles a schema's grants name, where missing: roles belong to

@@ -5,44 +5,49 @@
 //! 1. plan from the files: the chain up to the tip (`--to`, or the single head);
 //! 2. refuse when the live database is partway through the chain (it could never migrate
 //!    again: the baseline would recreate what it has, the files it lacks are archived);
-//! 3. build the chain in a shadow database, dump its schema with `pg_dump` inside the
-//!    container (views, functions, triggers, extensions and grants as the server has them),
+//! 3. build the chain in a shadow database (no seeds run there, so every row in it is the
+//!    chain's), dump it with `pg_dump` inside the container (views, functions, triggers,
+//!    extensions and grants as the server has them, and the rows as `INSERT`s in the dump's
+//!    own order: after the tables, before the keys, indexes and triggers, so no trigger
+//!    fires on them and no foreign key needs the rows in order, then the sequences' `setval`),
 //!    and turn the dump into the baseline's body;
-//! 4. build a second shadow from the baseline alone and compare both catalogs: any
-//!    difference refuses the squash;
+//! 4. build a second shadow from the baseline alone and compare both catalogs and both
+//!    databases' rows (count and md5 per table, sequence positions): any difference
+//!    refuses the squash;
 //! 5. back up the live database;
-//! 6. write the baseline (`-- devdb:replaces` the chain), move the chain's files to
-//!    `migrations/archive/<timestamp>/`, and point the revisions built on the tip at the
-//!    baseline.
+//! 6. write the baseline (`-- devdb:replaces` the chain, and what the baselines in it
+//!    replaced), move the chain's files to `migrations/archive/<timestamp>/`, and point the
+//!    revisions built on the tip at the baseline; a failure there puts every file back.
 //!
 //! A database past the chain is then recorded at the baseline by its next `migrate`
 //! without running it; a new one applies the baseline.
 
 mod baseline;
+mod files;
+mod rows;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
 pub(super) use baseline::{
-    SquashPlan, baseline_body, baseline_file, plan_squash, refresh_materialized_views, reparent,
-    roles_sql,
+    SquashPlan, baseline_body, baseline_file, plan_squash, reparent, roles_sql,
 };
+use files::write_files;
+use rows::{Rows, read_rows, row_differences};
 
 use super::backup::{BackupError, BackupOptions, backup, client_spec};
 use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
 use super::url::database_url;
-use crate::backup::{backup_name, unique_folder};
 use crate::catalog::{Catalog, Sides, diff};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
 use crate::error::{Exit, Failure};
 use crate::migrate::{
-    MigrateError, PlanError, RevisionGraph, file_name, load_graph, new_revision_id, parse_revision,
-    store,
+    AppliedState, MigrateError, PlanError, RevisionGraph, file_name, load_graph, new_revision_id,
+    parse_revision, store,
 };
 use crate::pg::Step;
 use crate::progress::Progress;
@@ -88,6 +93,12 @@ pub(crate) enum SquashError {
         differences.join("\n  ")
     )]
     NotReproduced { differences: Vec<String> },
+    #[error(
+        "the baseline does not reproduce the rows the chain leaves in its tables, so nothing \
+         was written:\n  {}",
+        differences.join("\n  ")
+    )]
+    RowsNotReproduced { differences: Vec<String> },
     #[error("{step} {} failed: {source}", path.display())]
     Io {
         step: &'static str,
@@ -126,6 +137,13 @@ impl Failure for SquashError {
                  report the differences to devdb's maintainers"
                     .into(),
             ),
+            SquashError::RowsNotReproduced { .. } => Some(
+                "the chain's rows come out differently when loaded again, most often from a \
+                 trigger, a generated column or a function marked IMMUTABLE that reads other \
+                 tables; keep the chain, or fill those rows from a seed (migrations/seeds/) \
+                 instead of a revision"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -154,6 +172,10 @@ pub(crate) struct SquashReport {
     pub reparented: Vec<PathBuf>,
     /// Objects in the schema the baseline builds (tables, columns, views, ...).
     pub objects: usize,
+    /// Rows the baseline inserts, as the chain left them, all tables together.
+    pub rows: u64,
+    /// Tables whose rows were compared (empty ones too).
+    pub tables: usize,
 }
 
 /// The squash plan from the project's files.
@@ -180,14 +202,12 @@ pub(crate) async fn squash(
         .await
         .map_err(MigrateOpError::from)?;
     let mut live = url.connect().await.map_err(MigrateOpError::from)?;
-    let applied = store::applied(&mut live, schema)
-        .await
-        .step("reading the applied revisions")
-        .map_err(MigrateError::from)?;
+    // Baselines the database reached without recording them yet count as applied.
+    let applied = AppliedState::read(&mut live, &graph, schema).await?;
     let missing: Vec<String> = plan
         .chain
         .iter()
-        .filter(|id| !applied.contains_key(*id))
+        .filter(|id| !applied.ids().contains(*id))
         .cloned()
         .collect();
     if !missing.is_empty() && missing.len() < plan.chain.len() {
@@ -204,12 +224,18 @@ pub(crate) async fn squash(
         plan.chain.len(),
         plan.tip
     ));
-    let (text, objects) =
-        build_baseline(engine, project, &graph, plan, &id, &options.message).await?;
+    let baseline = build_baseline(engine, project, &graph, plan, &id, &options.message).await?;
     drop(waiting);
+    let rows = baseline.rows.count();
+    let tables = baseline.rows.tables.len();
     progress.info(&format!(
-        "verified: the baseline builds the same {objects} objects as the {} revisions it replaces",
-        plan.chain.len()
+        "verified: the baseline builds the same {} objects and {rows} row{} in {tables} table{} \
+         as the {} revisions up to {}",
+        baseline.objects,
+        if rows == 1 { "" } else { "s" },
+        if tables == 1 { "" } else { "s" },
+        plan.chain.len(),
+        plan.tip
     ));
 
     let backup_options = BackupOptions {
@@ -223,19 +249,36 @@ pub(crate) async fn squash(
         backup.path.display()
     ));
 
-    let written = write_files(&graph, plan, migrations, &id, &options.message, &text)?;
+    let written = write_files(
+        &graph,
+        plan,
+        migrations,
+        &id,
+        &options.message,
+        &baseline.text,
+    )?;
     Ok(SquashReport {
         baseline: id,
         path: written.path,
-        replaces: plan.chain.clone(),
+        replaces: plan.replaces.clone(),
         archive: written.archive,
         backup: backup.path,
         reparented: written.reparented,
-        objects,
+        objects: baseline.objects,
+        rows,
+        tables,
     })
 }
 
-/// The baseline file's text, proven to build the chain's schema, and the object count.
+/// A baseline file's text, proven to build the chain's schema and rows.
+struct Baseline {
+    text: String,
+    objects: usize,
+    rows: Rows,
+}
+
+/// Builds the chain in one shadow and the baseline made from its dump in another, and
+/// compares the two: schema object by object, rows table by table.
 async fn build_baseline(
     engine: &Engine,
     project: &Project,
@@ -243,7 +286,7 @@ async fn build_baseline(
     plan: &SquashPlan,
     id: &str,
     message: &str,
-) -> Result<(String, usize), SquashError> {
+) -> Result<Baseline, SquashError> {
     let url = database_url(engine, project)
         .await
         .map_err(MigrateOpError::from)?;
@@ -255,23 +298,17 @@ async fn build_baseline(
         let mut conn = chain_shadow.connect().await?;
         migrate_to_set(&mut conn, graph, schema, &chain_set).await?;
         let catalog = snapshot(&mut conn, schema, "the chain's shadow database").await?;
+        let rows = read_rows(&mut conn, schema).await?;
         let roles = granted_roles(&mut conn, &catalog).await?;
-        let dump = dump_schema(engine, project, chain_shadow.name()).await?;
-        Ok::<(Catalog, Vec<(String, bool)>, String), SquashError>((catalog, roles, dump))
+        let dump = dump_database(engine, project, chain_shadow.name()).await?;
+        Ok::<_, SquashError>((catalog, rows, roles, dump))
     }
     .await;
     chain_shadow.remove().await?;
-    let (expected, roles, dump) = chain?;
+    let (expected, expected_rows, roles, dump) = chain?;
 
-    let populated: BTreeSet<String> = expected
-        .views
-        .iter()
-        .filter(|(_, v)| v.materialized && v.populated)
-        .map(|(key, _)| key.clone())
-        .collect();
-    let body = refresh_materialized_views(&baseline_body(&dump, schema), &populated);
-    let body = format!("{}\n{body}", roles_sql(&roles));
-    let text = baseline_file(id, message, &plan.chain, &body);
+    let body = format!("{}\n{}", roles_sql(&roles), baseline_body(&dump, schema));
+    let text = baseline_file(id, message, &plan.replaces, &body);
     let path = project.settings.migrations.join(file_name(id, message));
     let revision = parse_revision(&path, &text).map_err(MigrateError::from)?;
     let alone = RevisionGraph::new(vec![revision]).map_err(MigrateError::from)?;
@@ -281,11 +318,13 @@ async fn build_baseline(
         let mut conn = baseline_shadow.connect().await?;
         let only = BTreeSet::from([id.to_string()]);
         migrate_to_set(&mut conn, &alone, schema, &only).await?;
-        snapshot(&mut conn, schema, "the baseline's shadow database").await
+        let catalog = snapshot(&mut conn, schema, "the baseline's shadow database").await?;
+        let rows = read_rows(&mut conn, schema).await?;
+        Ok::<_, SquashError>((catalog, rows))
     }
     .await;
     baseline_shadow.remove().await?;
-    let actual = built?;
+    let (actual, actual_rows) = built?;
 
     let sides = Sides {
         expected: "the chain",
@@ -298,7 +337,15 @@ async fn build_baseline(
     if !differences.is_empty() {
         return Err(SquashError::NotReproduced { differences });
     }
-    Ok((text, expected.object_count()))
+    let differences = row_differences(&expected_rows, &actual_rows);
+    if !differences.is_empty() {
+        return Err(SquashError::RowsNotReproduced { differences });
+    }
+    Ok(Baseline {
+        text,
+        objects: expected.object_count(),
+        rows: expected_rows,
+    })
 }
 
 /// The roles `catalog`'s grants name, other than the one migrating and Postgres's own:
@@ -321,10 +368,11 @@ async fn granted_roles(
     Ok(rows)
 }
 
-/// The schema of `database` as `pg_dump` inside the database container prints it: no
-/// owners (the baseline runs as whoever migrates), grants kept, devdb's record table left
-/// out.
-async fn dump_schema(
+/// `database` as `pg_dump` inside the database container prints it: no owners (the
+/// baseline runs as whoever migrates), grants kept, devdb's record tables left out. The
+/// rows are `INSERT`s naming their columns, not `COPY ... FROM stdin`, which only psql
+/// can feed; large objects are left out (their dump commits a transaction of its own).
+async fn dump_database(
     engine: &Engine,
     project: &Project,
     database: &str,
@@ -339,7 +387,9 @@ async fn dump_schema(
     };
     let (revisions, seeds) = (record(store::TABLE), record(crate::seed::TABLE));
     let args = [
-        "--schema-only",
+        "--column-inserts",
+        "--rows-per-insert=100",
+        "--no-blobs",
         "--no-owner",
         "--exclude-table",
         &revisions,
@@ -357,68 +407,4 @@ async fn dump_schema(
         });
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-struct Written {
-    path: PathBuf,
-    archive: PathBuf,
-    reparented: Vec<PathBuf>,
-}
-
-/// Writes the baseline, archives the chain's files and reparents the tip's children. On a
-/// failure halfway, moves back what was moved.
-fn write_files(
-    graph: &RevisionGraph,
-    plan: &SquashPlan,
-    migrations: &Path,
-    id: &str,
-    message: &str,
-    text: &str,
-) -> Result<Written, SquashError> {
-    let io = |step: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| SquashError::Io { step, path, source }
-    };
-    let (stamp, _) = backup_name(SystemTime::now());
-    let archive = unique_folder(&migrations.join(ARCHIVE_FOLDER), &stamp);
-    std::fs::create_dir_all(&archive).map_err(io("creating", &archive))?;
-
-    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut result = Ok(());
-    for revision in plan.chain.iter().filter_map(|id| graph.get(id)) {
-        let name = revision.path.file_name().unwrap_or_default();
-        let to = archive.join(name);
-        match std::fs::rename(&revision.path, &to) {
-            Ok(()) => moved.push((revision.path.clone(), to)),
-            Err(e) => {
-                result = Err(io("archiving", &revision.path)(e));
-                break;
-            }
-        }
-    }
-    let path = migrations.join(file_name(id, message));
-    if result.is_ok() {
-        result = std::fs::write(&path, text).map_err(io("writing", &path));
-    }
-    if let Err(e) = result {
-        for (from, to) in moved.iter().rev() {
-            let _ = std::fs::rename(to, from);
-        }
-        let _ = std::fs::remove_dir(&archive);
-        return Err(e);
-    }
-
-    let mut reparented = Vec::new();
-    for child in plan.reparented.iter().filter_map(|id| graph.get(id)) {
-        let old = std::fs::read_to_string(&child.path).map_err(io("reading", &child.path))?;
-        if let Some(new) = reparent(&old, &plan.tip, id) {
-            std::fs::write(&child.path, new).map_err(io("writing", &child.path))?;
-            reparented.push(child.path.clone());
-        }
-    }
-    Ok(Written {
-        path,
-        archive,
-        reparented,
-    })
 }

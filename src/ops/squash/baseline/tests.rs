@@ -116,15 +116,14 @@ fn roles_the_grants_need_are_created_only_where_missing() {
 }
 
 #[test]
-fn populated_materialized_views_are_refreshed_in_the_dump_order() {
-    let body = "CREATE MATERIALIZED VIEW public.b AS\n SELECT 1\n  WITH NO DATA;\n\
-                CREATE MATERIALIZED VIEW public.\"Empty\" AS\n SELECT 2\n  WITH NO DATA;\n\
-                CREATE MATERIALIZED VIEW public.a AS\n SELECT * FROM public.b\n  WITH NO DATA;";
-    let populated = BTreeSet::from(["public.a".to_string(), "public.b".to_string()]);
-    let out = refresh_materialized_views(body, &populated);
-    assert!(
-        out.ends_with("REFRESH MATERIALIZED VIEW public.b;\nREFRESH MATERIALIZED VIEW public.a;"),
-        "{out}"
-    );
-    assert_eq!(refresh_materialized_views(body, &BTreeSet::new()), body);
+fn a_squash_over_an_earlier_baseline_replaces_what_that_one_replaced_too() {
+    let mut g = graph(&[("s", &[][..]), ("d", &["s"]), ("e", &["d"])]);
+    let mut revisions = g.revisions().to_vec();
+    revisions[0].replaces = vec!["a".into(), "b".into(), "c".into()];
+    g = RevisionGraph::new(revisions).unwrap();
+    let plan = plan_squash(&g, None).unwrap();
+    assert_eq!(plan.chain, ["s", "d", "e"]);
+    assert_eq!(plan.replaces, ["a", "b", "c", "s", "d", "e"]);
+    let plain = plan_squash(&graph(&[("a", &[][..]), ("b", &["a"])]), None).unwrap();
+    assert_eq!(plain.replaces, plain.chain);
 }
