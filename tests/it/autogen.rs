@@ -24,10 +24,9 @@ pub(crate) fn revision_files(project: &TestProject) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// Starts over: an empty `public` schema (every other schema and event trigger gone), and
-/// `a` as the only migration, applied.
-pub(crate) async fn start_from(project: &TestProject, url: &str, a: &str, b: &str) {
-    // Back to a fresh database's `public`: same owner, comment and grants.
+/// Back to a fresh database: every schema and event trigger gone, and `public` as a new
+/// database has it (same owner, comment and grants). devdb's record tables go with it.
+pub(crate) async fn clear_database(url: &str) {
     query(
         url,
         "DO $$ DECLARE r record; BEGIN \
@@ -43,6 +42,11 @@ pub(crate) async fn start_from(project: &TestProject, url: &str, a: &str, b: &st
     )
     .await
     .unwrap();
+}
+
+/// Starts over: [`clear_database`], and `a` as the only migration, applied.
+pub(crate) async fn start_from(project: &TestProject, url: &str, a: &str, b: &str) {
+    clear_database(url).await;
     let dir = project.path().join("migrations");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

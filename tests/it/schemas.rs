@@ -6,7 +6,9 @@
 //!    `check` clean, down, `check` clean (the round trip of `autogen.rs`);
 //! 2. `schema dump` of the fixture, loaded into a fresh database, gives the same
 //!    `pg_dump --schema-only` as the migrated one;
-//! 3. `check` after each hand change the fixture lists names what changed.
+//! 3. `check` after each hand change the fixture lists names what changed;
+//! 4. `squash` of the fixture and one more revision gives a baseline from which a fresh
+//!    database gets the same `pg_dump --schema-only` and the same rows.
 //!
 //! A fixture lists its needs and its hand changes in SQL comments, so that the file
 //! stays plain SQL:
@@ -17,8 +19,9 @@
 //! -- expect: policy item.p            ... and a text `check` must print about it
 //! ```
 
-use crate::autogen::{DRIFT, project, round_trip, start_from};
+use crate::autogen::{DRIFT, clear_database, project, round_trip, start_from};
 use crate::common::{TestProject, docker, query, repo_root, stderr, stdout};
+use crate::squash::rows;
 
 /// A fixture file and what its comments ask for.
 pub(crate) struct Fixture {
@@ -75,6 +78,7 @@ pub(crate) async fn fixture_holds(name: &str) {
 
     round_trip(&project, &url, &fixture.name, NOTHING, &fixture.sql).await;
     dump_reloads_to_the_same_schema(&project, &url, &fixture).await;
+    squash_rebuilds_the_same_database(&project, &url, &fixture).await;
     for (change, expect) in &fixture.changes {
         start_from(&project, &url, &fixture.sql, NOTHING).await;
         query(&url, change)
@@ -134,6 +138,40 @@ async fn dump_reloads_to_the_same_schema(project: &TestProject, url: &str, fixtu
             "{name}: pg_dump of the migrated and the reloaded database differ:\n{diff}\n\nthe dump:\n{dumped}"
         );
     }
+}
+
+/// The fixture and one more revision squashed into a baseline; the database cleared and
+/// migrated again from the baseline alone has the chain's schema and rows.
+async fn squash_rebuilds_the_same_database(project: &TestProject, url: &str, fixture: &Fixture) {
+    let name = &fixture.name;
+    start_from(project, url, &fixture.sql, NOTHING).await;
+    std::fs::write(
+        project.path().join("migrations/0002_b.sql"),
+        "-- devdb:revision 0002\n-- devdb:parents 0001\n-- devdb:message b\n\n-- devdb:up\nSELECT 2;\n",
+    )
+    .unwrap();
+    project.devdb_ok(&["migrate"]);
+    let schema = pg_dump_schema(project, "appdb");
+    let chain_rows = rows(url).await;
+    let output = project.devdb(&["squash", "-m", "baseline", "--yes"]);
+    assert!(
+        output.status.success(),
+        "{name}: squash:\n{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    clear_database(url).await;
+    project.devdb_ok(&["migrate"]);
+    let rebuilt = pg_dump_schema(project, "appdb");
+    if rebuilt != schema {
+        let diff = similar_lines(&schema, &rebuilt);
+        panic!("{name}: the database built from the baseline differs from the chain's:\n{diff}");
+    }
+    assert_eq!(
+        chain_rows,
+        rows(url).await,
+        "{name}: rows from the baseline"
+    );
 }
 
 /// `pg_dump --schema-only` inside the project's container, devdb's record tables and

@@ -44,7 +44,7 @@ fn copy_migrations(from: &TestProject, to: &TestProject) {
 /// What the database behind `url` holds, table by table (`schema.table` to its row count
 /// and an md5 of its rows' text, sorted) and sequence by sequence (its last value), devdb's
 /// own record tables left out.
-async fn rows(url: &str) -> BTreeMap<String, String> {
+pub(crate) async fn rows(url: &str) -> BTreeMap<String, String> {
     let tables = query(
         url,
         "SELECT format('%I.%I', schemaname, tablename) FROM pg_catalog.pg_tables \
