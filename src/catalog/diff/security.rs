@@ -1,0 +1,66 @@
+//! Comparing policies, rules, event triggers and default privileges.
+
+use super::{AsText, Aspects, Differences, ObjectKind};
+use crate::catalog::{Catalog, EventTrigger, Policy, PolicyCommand, Rule};
+
+impl AsText for PolicyCommand {
+    fn as_text(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Differences {
+    pub(super) fn security(&mut self, expected: &Catalog, actual: &Catalog) {
+        self.maps(
+            &expected.policies,
+            &actual.policies,
+            |_| ObjectKind::Policy,
+            policy,
+        );
+        self.maps(&expected.rules, &actual.rules, |_| ObjectKind::Rule, rule);
+        self.maps(
+            &expected.event_triggers,
+            &actual.event_triggers,
+            |_| ObjectKind::EventTrigger,
+            event_trigger,
+        );
+        self.maps(
+            &expected.default_privileges,
+            &actual.default_privileges,
+            |_| ObjectKind::DefaultPrivileges,
+            |a, e, b| a.field("grants", &e.grants, &b.grants),
+        );
+    }
+}
+
+fn policy(a: &mut Aspects, e: &Policy, b: &Policy) {
+    let kind = |p: &Policy| {
+        if p.permissive {
+            "permissive"
+        } else {
+            "restrictive"
+        }
+        .to_string()
+    };
+    a.field("kind", &kind(e), &kind(b));
+    a.field("command", &e.command, &b.command);
+    a.field("roles", &e.roles, &b.roles);
+    a.field("using", &e.using, &b.using);
+    a.field("with check", &e.with_check, &b.with_check);
+    a.field("comment", &e.comment, &b.comment);
+}
+
+fn rule(a: &mut Aspects, e: &Rule, b: &Rule) {
+    a.field("definition", &e.definition, &b.definition);
+    a.field("enabled", &e.enabled, &b.enabled);
+    a.field("comment", &e.comment, &b.comment);
+}
+
+fn event_trigger(a: &mut Aspects, e: &EventTrigger, b: &EventTrigger) {
+    let function = |t: &EventTrigger| format!("{}.{}()", t.function_schema, t.function_name);
+    a.field("event", &e.event, &b.event);
+    a.field("tags", &e.tags, &b.tags);
+    a.field("function", &function(e), &function(b));
+    a.field("enabled", &e.enabled, &b.enabled);
+    a.field("comment", &e.comment, &b.comment);
+}
