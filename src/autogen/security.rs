@@ -491,3 +491,6 @@ impl<'a> Gen<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

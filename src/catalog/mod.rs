@@ -475,5 +475,23 @@ mod tests {
             catalog.granted_roles().into_iter().collect::<Vec<_>>(),
             ["app", "reader"]
         );
+        catalog.policies.insert(
+            "public.item.p".into(),
+            Policy {
+                roles: vec!["public".into(), "writer".into()],
+                ..Policy::default()
+            },
+        );
+        let defaults = DefaultPrivileges {
+            role: Some("ops".into()),
+            grants: vec!["auditor=r/ops".into()],
+            ..DefaultPrivileges::default()
+        };
+        catalog.default_privileges.insert(defaults.key(), defaults);
+        assert_eq!(
+            catalog.granted_roles().into_iter().collect::<Vec<_>>(),
+            ["app", "auditor", "ops", "reader", "writer"]
+        );
+        assert_eq!(catalog.object_count(), 3);
     }
 }

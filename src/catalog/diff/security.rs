@@ -64,3 +64,72 @@ fn event_trigger(a: &mut Aspects, e: &EventTrigger, b: &EventTrigger) {
     a.field("enabled", &e.enabled, &b.enabled);
     a.field("comment", &e.comment, &b.comment);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Sides, diff};
+    use crate::catalog::{Catalog, DefaultObjects, DefaultPrivileges, Extension, Policy};
+
+    const SIDES: Sides<'static> = Sides {
+        expected: "the migrations",
+        actual: "the database",
+    };
+
+    fn described(expected: &Catalog, actual: &Catalog) -> Vec<String> {
+        diff(expected, actual)
+            .iter()
+            .map(|d| d.describe(SIDES))
+            .collect()
+    }
+
+    #[test]
+    fn policies_default_privileges_and_extension_comments_are_named_like_the_rest() {
+        let mut expected = Catalog::default();
+        let policy = Policy {
+            schema: "public".into(),
+            table: "item".into(),
+            name: "p".into(),
+            roles: vec!["reader".into()],
+            using: Some("true".into()),
+            ..Policy::default()
+        };
+        expected
+            .policies
+            .insert("public.item.p".into(), policy.clone());
+        expected.extensions.insert(
+            "citext".into(),
+            Extension {
+                name: "citext".into(),
+                comment: Some("for emails".into()),
+                ..Extension::default()
+            },
+        );
+        let mut actual = expected.clone();
+        actual.policies.get_mut("public.item.p").unwrap().roles = vec!["public".into()];
+        actual.policies.insert(
+            "app.item.anyone".into(),
+            Policy {
+                schema: "app".into(),
+                name: "anyone".into(),
+                ..policy
+            },
+        );
+        actual.extensions.get_mut("citext").unwrap().comment = None;
+        let d = DefaultPrivileges {
+            role: None,
+            schema: Some("app".into()),
+            objects: DefaultObjects::Tables,
+            grants: vec!["reader=r/app".into()],
+        };
+        actual.default_privileges.insert(d.key(), d);
+        assert_eq!(
+            described(&expected, &actual),
+            [
+                "extension citext: comment differs: none in the database, for emails in the migrations",
+                "policy app.item.anyone: present in the database, not in the migrations",
+                "policy item.p: roles differs: [public] in the database, [reader] in the migrations",
+                "default privileges in schema app on tables: present in the database, not in the migrations",
+            ]
+        );
+    }
+}
