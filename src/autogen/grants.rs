@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use super::security::created_grants;
 use super::tables::regenerated_columns;
 use super::views::function_signature;
 use super::{Gen, qualified, table_name};
@@ -71,7 +72,7 @@ pub(super) fn default_grants(kind: AclKind, owner: &str, server_version: u32) ->
 }
 
 /// A role name as `aclitem` text writes it.
-fn quote_role(name: &str) -> String {
+pub(super) fn quote_role(name: &str) -> String {
     let plain = !name.is_empty()
         && name
             .chars()
@@ -186,15 +187,17 @@ pub(super) fn statements(
 
 /// What an object of `to` holds when the statements before the grants have run, to be
 /// compared with its declared grants: its grants in `from` if it was kept, the grants
-/// Postgres gives a new object otherwise.
-struct Baseline {
+/// Postgres gives a new object otherwise (under the default privileges of `from`, which
+/// the script changes only after the grants).
+struct Baseline<'c> {
     /// Whoever owns the objects of `to`, for objects whose grants do not say.
     fallback_owner: Option<String>,
     server_version: u32,
+    from: &'c Catalog,
 }
 
-impl Baseline {
-    fn of(to: &Catalog) -> Baseline {
+impl<'c> Baseline<'c> {
+    fn of(from: &'c Catalog, to: &Catalog) -> Baseline<'c> {
         let fallback_owner = to
             .tables
             .values()
@@ -205,14 +208,22 @@ impl Baseline {
         Baseline {
             fallback_owner,
             server_version: to.server_version,
+            from,
         }
     }
 
     /// With no owner to be found there is nothing to compare with: no statements.
-    fn before(&self, kind: AclKind, kept: Option<&Vec<String>>, now: &[String]) -> Vec<String> {
+    /// `schema` is the object's (none for a schema).
+    fn before(
+        &self,
+        kind: AclKind,
+        schema: Option<&str>,
+        kept: Option<&Vec<String>>,
+        now: &[String],
+    ) -> Vec<String> {
         kept.cloned().unwrap_or_else(|| {
             match owner_of(now).or_else(|| self.fallback_owner.clone()) {
-                Some(owner) => default_grants(kind, &owner, self.server_version),
+                Some(owner) => created_grants(self.from, kind, schema, &owner, self.server_version),
                 None => now.to_vec(),
             }
         })
@@ -223,34 +234,39 @@ impl Gen<'_> {
     /// GRANT and REVOKE for every object of `to` whose grants differ from what it has
     /// when the statements before have run (dropped objects need no revokes).
     pub(super) fn grants(&mut self) {
-        let baseline = Baseline::of(self.to);
+        let baseline = Baseline::of(self.from, self.to);
         self.schema_and_sequence_grants(&baseline);
         self.table_grants(&baseline);
         self.view_and_function_grants(&baseline);
     }
 
-    fn schema_and_sequence_grants(&mut self, baseline: &Baseline) {
+    fn schema_and_sequence_grants(&mut self, baseline: &Baseline<'_>) {
         let (from, to) = (self.from, self.to);
         for (key, s) in &to.schemas {
             let kept = from.schemas.get(key).map(|o| &o.grants);
-            let before = baseline.before(AclKind::Schema, kept, &s.grants);
+            let before = baseline.before(AclKind::Schema, None, kept, &s.grants);
             let target = format!("SCHEMA {}", quote_ident(&s.name));
             self.push_all(statements(&target, None, &before, &s.grants));
         }
         for (key, s) in &to.sequences {
             let kept = from.sequences.get(key).map(|o| &o.grants);
-            let before = baseline.before(AclKind::Sequence, kept, &s.grants);
+            let before = baseline.before(AclKind::Sequence, Some(&s.schema), kept, &s.grants);
             let target = format!("SEQUENCE {}", qualified(&s.schema, &s.name));
             self.push_all(statements(&target, None, &before, &s.grants));
         }
     }
 
     /// Each table's grants, then its columns'.
-    fn table_grants(&mut self, baseline: &Baseline) {
+    fn table_grants(&mut self, baseline: &Baseline<'_>) {
         let (from, to) = (self.from, self.to);
         for (key, t) in &to.tables {
             let old = from.tables.get(key);
-            let before = baseline.before(AclKind::Relation, old.map(|o| &o.grants), &t.grants);
+            let before = baseline.before(
+                AclKind::Relation,
+                Some(&t.schema),
+                old.map(|o| &o.grants),
+                &t.grants,
+            );
             let target = format!("TABLE {}", table_name(t));
             self.push_all(statements(&target, None, &before, &t.grants));
             for c in &t.columns {
@@ -268,12 +284,17 @@ impl Gen<'_> {
     }
 
     /// Views' and functions' grants; one dropped and created again starts as a new one.
-    fn view_and_function_grants(&mut self, baseline: &Baseline) {
+    fn view_and_function_grants(&mut self, baseline: &Baseline<'_>) {
         let (from, to) = (self.from, self.to);
         let dropped_views = self.dropped_view_keys();
         for (key, v) in &to.views {
             let kept = from.views.get(key).filter(|_| !dropped_views.contains(key));
-            let before = baseline.before(AclKind::Relation, kept.map(|o| &o.grants), &v.grants);
+            let before = baseline.before(
+                AclKind::Relation,
+                Some(&v.schema),
+                kept.map(|o| &o.grants),
+                &v.grants,
+            );
             let target = format!("TABLE {}", qualified(&v.schema, &v.name));
             self.push_all(statements(&target, None, &before, &v.grants));
         }
@@ -283,7 +304,12 @@ impl Gen<'_> {
                 .functions
                 .get(key)
                 .filter(|_| !dropped_functions.contains(key));
-            let before = baseline.before(AclKind::Routine, kept.map(|o| &o.grants), &f.grants);
+            let before = baseline.before(
+                AclKind::Routine,
+                Some(&f.schema),
+                kept.map(|o| &o.grants),
+                &f.grants,
+            );
             // GRANT has no AGGREGATE: an aggregate is granted on as a function.
             let keyword = if f.kind == RoutineKind::Procedure {
                 "PROCEDURE"

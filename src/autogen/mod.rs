@@ -2,13 +2,14 @@
 //!
 //! [`generate`] compares `from` (what the migrations build) with `to` (the declarative
 //! schema) and writes the statements in an order that applies on a real database: drops
-//! first, in reverse dependency order (triggers, views, functions, indexes, foreign keys,
-//! other constraints, columns, tables, sequences, enums, extensions, schemas), then creates
-//! and alterations in dependency order (schemas, extensions, enums, sequences, tables
-//! with partitioned tables before their partitions, columns, constraints with foreign keys
-//! last, indexes, functions then the aggregates built on them, views, triggers, comments,
-//! and last the grants). The down section of a revision is the same generator with the
-//! sides swapped.
+//! first, in reverse dependency order (event triggers, policies, rules, triggers, views,
+//! functions, indexes, foreign keys, other constraints, columns, tables, sequences, enums,
+//! extensions, schemas), then creates and alterations in dependency order (schemas,
+//! extensions, enums, sequences, tables with partitioned tables before their partitions,
+//! columns, constraints with foreign keys last, indexes, functions then the aggregates
+//! built on them, views, triggers, comments, row-level security and policies, rules,
+//! event triggers, the grants, and last default privileges). The down section of a
+//! revision is the same generator with the sides swapped.
 //!
 //! Dependencies come from `pg_depend`, as the catalog records them: a view is dropped and
 //! created again only when a column, function, enum or view it uses changes; a function
@@ -48,6 +49,8 @@
 //! - `views`: views and functions, which hold on to each other: what is dropped and
 //!   created again, and where in the order a function goes;
 //! - `grants`: GRANT and REVOKE from access lists;
+//! - `security`: row-level security and policies, rules, event triggers, extension
+//!   comments and default privileges;
 //! - `types`: whether a column type change can lose data ([`type_change_risk`]).
 
 use std::cell::OnceCell;
@@ -62,6 +65,7 @@ mod enums;
 mod grants;
 mod order;
 mod schemas;
+mod security;
 mod tables;
 mod types;
 mod views;

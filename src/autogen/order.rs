@@ -9,6 +9,8 @@ use super::views::FunctionTier;
 impl Gen<'_> {
     /// Everything dropped before the creates, what depends on something first.
     pub(super) fn drops(&mut self) {
+        // Before the functions, columns, tables and views they use.
+        self.drop_event_triggers_policies_and_rules();
         self.drop_triggers_of_kept();
         // Functions whose types or bodies name a view, before their views.
         self.drop_functions(|tier, _| tier == FunctionTier::AfterViews);
@@ -28,6 +30,7 @@ impl Gen<'_> {
     pub(super) fn creates(&mut self) {
         self.create_schemas();
         self.create_extensions();
+        self.comment_extensions();
         self.create_enums();
         self.create_sequences();
         self.create_functions(FunctionTier::BeforeTables);
@@ -44,7 +47,13 @@ impl Gen<'_> {
         self.create_functions(FunctionTier::AfterViews);
         self.comment_views_and_create_their_triggers(&dropped_views);
         self.create_table_triggers();
+        // Once the functions, columns, tables and views they use exist.
+        self.secure_tables();
+        self.create_rules();
+        self.create_event_triggers();
         self.grants();
+        // After the grants, so that what the script creates does not get them.
+        self.default_privileges();
     }
 
     /// Drops that must wait for the creates: a function, a sequence or a type can still be

@@ -234,12 +234,6 @@ impl<'a> Gen<'a> {
                 columns.join(",\n")
             ));
         }
-        if t.row_security {
-            self.out.push(format!(
-                "ALTER TABLE {} ENABLE ROW LEVEL SECURITY;",
-                table_name(t)
-            ));
-        }
         if t.comment.is_some() {
             self.out.push(format!(
                 "COMMENT ON TABLE {} IS {};",
@@ -304,12 +298,6 @@ impl<'a> Gen<'a> {
             ));
         }
         let attached = stays_attached(old, t);
-        if old.row_security != t.row_security {
-            self.out.push(format!(
-                "ALTER TABLE {name} {} ROW LEVEL SECURITY;",
-                if t.row_security { "ENABLE" } else { "DISABLE" }
-            ));
-        }
         if old.comment != t.comment {
             self.out.push(format!(
                 "COMMENT ON TABLE {name} IS {};",

@@ -170,7 +170,7 @@ impl<'a> Gen<'a> {
 
     /// What changes under the views and functions that use it, in `pg_depend`'s keys:
     /// tables dropped, columns dropped or retyped, enums recreated.
-    fn changing_under_views_and_functions(&self) -> BTreeSet<String> {
+    pub(super) fn changing_under_views_and_functions(&self) -> BTreeSet<String> {
         let (from, to) = (self.from, self.to);
         let mut changing: BTreeSet<String> = BTreeSet::new();
         for (key, t) in &from.tables {

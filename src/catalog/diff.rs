@@ -35,6 +35,10 @@ pub(crate) enum ObjectKind {
     MaterializedView,
     Function,
     Procedure,
+    Policy,
+    Rule,
+    EventTrigger,
+    DefaultPrivileges,
 }
 
 impl fmt::Display for ObjectKind {
@@ -53,6 +57,10 @@ impl fmt::Display for ObjectKind {
             ObjectKind::MaterializedView => "materialized view",
             ObjectKind::Function => "function",
             ObjectKind::Procedure => "procedure",
+            ObjectKind::Policy => "policy",
+            ObjectKind::Rule => "rule",
+            ObjectKind::EventTrigger => "event trigger",
+            ObjectKind::DefaultPrivileges => "default privileges",
         })
     }
 }
@@ -149,6 +157,7 @@ pub(crate) fn diff(expected: &Catalog, actual: &Catalog) -> Vec<Difference> {
         |a, e, b| {
             a.field("schema", &e.schema, &b.schema);
             a.field("version", &e.version, &b.version);
+            a.field("comment", &e.comment, &b.comment);
         },
     );
     out.maps(
@@ -208,6 +217,7 @@ pub(crate) fn diff(expected: &Catalog, actual: &Catalog) -> Vec<Difference> {
         function_kind,
         function_aspects,
     );
+    out.security(expected, actual);
     out.0
 }
 
@@ -233,6 +243,11 @@ fn table_aspects(a: &mut Aspects, e: &Table, b: &Table) {
     a.field("partition bound", &e.partition_bound, &b.partition_bound);
     a.field("partition of", &e.partition_of, &b.partition_of);
     a.field("row level security", &e.row_security, &b.row_security);
+    a.field(
+        "force row level security",
+        &e.force_row_security,
+        &b.force_row_security,
+    );
     a.field("comment", &e.comment, &b.comment);
     a.field("grants", &e.grants, &b.grants);
 }
@@ -445,5 +460,6 @@ impl Differences {
     }
 }
 
+mod security;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,8 @@
 //! - [`read`] snapshots one database into a [`Catalog`]: schemas, extensions, enums,
 //!   sequences, tables with their columns, constraints and triggers, indexes, views and
 //!   materialized views, functions and procedures, with their comments and grants;
+//!   row-level security policies, rules, event triggers and default privileges
+//!   ([`security`]);
 //! - [`diff`] compares two catalogs object by object and names every [`Difference`].
 //!
 //! Two databases built from the same SQL on the same server must give equal catalogs, so
@@ -38,6 +40,18 @@ pub struct Catalog {
     pub indexes: BTreeMap<String, Index>,
     pub views: BTreeMap<String, View>,
     pub functions: BTreeMap<String, Function>,
+    /// By `schema.table.name`.
+    #[serde(default)]
+    pub policies: BTreeMap<String, Policy>,
+    /// By `schema.relation.name`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, Rule>,
+    /// By name.
+    #[serde(default)]
+    pub event_triggers: BTreeMap<String, EventTrigger>,
+    /// By [`DefaultPrivileges::key`].
+    #[serde(default)]
+    pub default_privileges: BTreeMap<String, DefaultPrivileges>,
     /// `server_version_num` of the server it was read from: what a new object's default
     /// privileges are depends on it (MAINTAIN came with 17). Not compared.
     #[serde(default)]
@@ -59,6 +73,9 @@ pub struct Extension {
     pub name: String,
     pub schema: String,
     pub version: String,
+    /// Its comment: the one its control file gives, unless changed.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// An enum type, its labels in order.
@@ -113,6 +130,12 @@ macro_rules! catalog_kind {
         }
     };
 }
+
+mod security;
+
+pub(crate) use security::{
+    DefaultObjects, DefaultPrivileges, EventTrigger, Policy, PolicyCommand, Rule,
+};
 
 catalog_kind!(
     /// An ordinary or a partitioned table.
@@ -174,6 +197,9 @@ pub struct Table {
     #[serde(default)]
     pub partition_of: Option<String>,
     pub row_security: bool,
+    /// FORCE ROW LEVEL SECURITY: the owner is held to the policies too.
+    #[serde(default)]
+    pub force_row_security: bool,
     pub comment: Option<String>,
     pub grants: Vec<String>,
 }
@@ -298,8 +324,9 @@ pub struct Function {
 }
 
 impl Catalog {
-    /// Every role named in a grant (as grantee or grantor), PUBLIC left out. Roles belong
-    /// to the server, not to the database, so a schema that grants to them needs them.
+    /// Every role named in a grant (as grantee or grantor), a policy or default privileges,
+    /// PUBLIC left out. Roles belong to the server, not to the database, so a schema that
+    /// grants to them needs them.
     pub fn granted_roles(&self) -> std::collections::BTreeSet<String> {
         let mut items: Vec<&String> = Vec::new();
         items.extend(self.schemas.values().flat_map(|s| &s.grants));
@@ -310,14 +337,26 @@ impl Catalog {
         }
         items.extend(self.views.values().flat_map(|v| &v.grants));
         items.extend(self.functions.values().flat_map(|f| &f.grants));
+        items.extend(self.default_privileges.values().flat_map(|d| &d.grants));
+        let policy_roles = self
+            .policies
+            .values()
+            .flat_map(|p| p.roles.iter().filter(|r| *r != "public").cloned());
+        let creating_roles = self
+            .default_privileges
+            .values()
+            .filter_map(|d| d.role.clone());
         items
             .into_iter()
             .flat_map(|item| acl_roles(item))
+            .chain(policy_roles)
+            .chain(creating_roles)
             .filter(|role| !role.is_empty())
             .collect()
     }
 
-    /// How many objects it holds, counting columns, constraints and triggers.
+    /// How many objects it holds, counting columns, constraints, triggers, policies,
+    /// rules, event triggers and default privileges.
     pub fn object_count(&self) -> usize {
         let on_tables: usize = self
             .tables
@@ -333,6 +372,10 @@ impl Catalog {
             + self.indexes.len()
             + on_views
             + self.functions.len()
+            + self.policies.len()
+            + self.rules.len()
+            + self.event_triggers.len()
+            + self.default_privileges.len()
     }
 }
 
@@ -432,5 +475,23 @@ mod tests {
             catalog.granted_roles().into_iter().collect::<Vec<_>>(),
             ["app", "reader"]
         );
+        catalog.policies.insert(
+            "public.item.p".into(),
+            Policy {
+                roles: vec!["public".into(), "writer".into()],
+                ..Policy::default()
+            },
+        );
+        let defaults = DefaultPrivileges {
+            role: Some("ops".into()),
+            grants: vec!["auditor=r/ops".into()],
+            ..DefaultPrivileges::default()
+        };
+        catalog.default_privileges.insert(defaults.key(), defaults);
+        assert_eq!(
+            catalog.granted_roles().into_iter().collect::<Vec<_>>(),
+            ["app", "auditor", "ops", "reader", "writer"]
+        );
+        assert_eq!(catalog.object_count(), 3);
     }
 }

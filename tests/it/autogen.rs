@@ -24,9 +24,33 @@ pub(crate) fn revision_files(project: &TestProject) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// Back to a fresh database: every schema and event trigger gone, and `public` as a new
-/// database has it (same owner, comment and grants). devdb's record tables go with it.
+/// Back to a fresh database: every schema, event trigger and default privilege gone, and
+/// `public` as a new database has it (same owner, comment and grants). devdb's record
+/// tables go with it.
 pub(crate) async fn clear_database(url: &str) {
+    // Default privileges belong to the database, not to a schema: each is revoked from
+    // every grantee, then the built-in ones are granted back, which removes the entry.
+    query(
+        url,
+        "DO $$ DECLARE r record; BEGIN \
+           FOR r IN SELECT d.defaclrole::regrole::text AS role, d.defaclnamespace = 0 AS global, \
+               CASE WHEN d.defaclnamespace <> 0 THEN format('IN SCHEMA %I', n.nspname) ELSE '' END AS place, \
+               CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' \
+                 WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END AS kind, \
+               ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END \
+                 FROM aclexplode(d.defaclacl) a) AS grantees \
+             FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace LOOP \
+             IF cardinality(r.grantees) > 0 THEN \
+               EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s %s REVOKE ALL ON %s FROM %s', \
+                 r.role, r.place, r.kind, array_to_string(r.grantees, ', ')); END IF; \
+             IF r.global THEN \
+               EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s GRANT ALL ON %s TO %s', r.role, r.kind, r.role); \
+               IF r.kind IN ('FUNCTIONS', 'TYPES') THEN \
+                 EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s GRANT ALL ON %s TO PUBLIC', r.role, r.kind); \
+               END IF; END IF; END LOOP; END $$;",
+    )
+    .await
+    .unwrap();
     query(
         url,
         "DO $$ DECLARE r record; BEGIN \

@@ -2,6 +2,7 @@
 //! Postgres. One test binary, one module per area.
 
 mod autogen;
+mod autogen_security;
 mod autogen_snapshot;
 mod backup;
 mod clone;

@@ -230,3 +230,13 @@ fn similar_lines(left: &str, right: &str) -> String {
 async fn a_shop_with_schemas_views_and_grants() {
     fixture_holds("shop").await;
 }
+
+#[tokio::test]
+async fn row_level_security_with_policies_for_several_roles() {
+    fixture_holds("rls_policies").await;
+}
+
+#[tokio::test]
+async fn rules_event_triggers_default_privileges_and_an_extension_comment() {
+    fixture_holds("rules_events_defaults").await;
+}

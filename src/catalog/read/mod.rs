@@ -89,8 +89,8 @@ const SCHEMAS: &str = concat!(
     not_in_extension!("pg_namespace", "n.oid"),
 );
 
-const EXTENSIONS: &str = "SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version \
-     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace";
+const EXTENSIONS: &str = "SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version, \
+     obj_description(e.oid, 'pg_extension') AS comment FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace";
 
 const ENUMS: &str = concat!(
     "SELECT n.nspname AS schema, t.typname AS name, \
@@ -125,7 +125,7 @@ const TABLES: &str = concat!(
     "SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
      obj_description(c.oid, 'pg_class') AS comment, ",
     grants!("c.relacl", "r", "c.relowner"),
-    " AS grants, c.relrowsecurity AS row_security, \
+    " AS grants, c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security, \
      CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key, \
      CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, \
      (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits h \
@@ -358,6 +358,8 @@ const TRIGGERS: &str = concat!(
     not_history_table!("c")
 );
 
+mod security;
+
 async fn rows(
     conn: &mut PgConnection,
     sql: &'static str,
@@ -400,6 +402,7 @@ pub async fn read_catalog(
             name: row.try_get("name")?,
             schema: row.try_get("schema")?,
             version: row.try_get("version")?,
+            comment: row.try_get("comment")?,
         };
         catalog.extensions.insert(extension.name.clone(), extension);
     }
@@ -500,6 +503,7 @@ pub async fn read_catalog(
             view.triggers.insert(t.name.clone(), t);
         }
     }
+    security::read_security(conn, options, &mut catalog).await?;
     Ok(catalog)
 }
 
@@ -521,6 +525,7 @@ async fn read_tables(
             comment: row.try_get("comment")?,
             grants: row.try_get("grants")?,
             row_security: row.try_get("row_security")?,
+            force_row_security: row.try_get("force_row_security")?,
             partition_key: row.try_get("partition_key")?,
             partition_bound: row.try_get("partition_bound")?,
             partition_of: row.try_get("partition_of")?,
