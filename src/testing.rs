@@ -151,7 +151,7 @@ impl TestDatabase {
         &self.name
     }
 
-    /// `postgres://user:password@host:port/name`.
+    /// `postgresql://user:password@host:port/name`.
     pub fn url(&self) -> String {
         self.url.render(true)
     }

@@ -68,8 +68,9 @@ pub enum ProjectCommand {
     Reset(reset::ResetArgs),
     /// Services, state, health, ports and the database URL
     Status(status::StatusArgs),
-    /// Print the database URL (with its password), for `export DATABASE_URL=$(devdb url)`
-    Url,
+    /// Print the database URL (with its password), for `export DATABASE_URL=$(devdb url)`;
+    /// --format gives the forms of SQLAlchemy, JDBC, libpq's variables or JSON
+    Url(status::UrlArgs),
     /// Show a service's container logs
     Logs(logs::LogsArgs),
     /// Open psql inside the database container
@@ -164,7 +165,7 @@ impl ProjectCommand {
             ProjectCommand::Down(args) => down::run(context, &args, progress).await,
             ProjectCommand::Reset(args) => reset::run(context, &args, progress).await,
             ProjectCommand::Status(args) => status::run(context, &args).await,
-            ProjectCommand::Url => status::url(context).await,
+            ProjectCommand::Url(args) => status::url(context, &args).await,
             ProjectCommand::Logs(args) => logs::run(context, &args).await,
             ProjectCommand::Psql(args) => psql::run(context, &args).await,
             ProjectCommand::Migrate(args) => migrations::migrate(context, &args, progress).await,

@@ -1,13 +1,16 @@
 //! `status` and `url`: where the project's database is, around [`crate::ops::status`] and
 //! [`crate::ops::database_url`].
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
 
 use super::Context;
 use super::args::{OutputArgs, PasswordArgs};
 use super::output;
 use crate::engine::Engine;
+use crate::error::UsageError;
 use crate::ops;
+use crate::pg::{SqlAlchemyDriver, UrlForm};
 
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
@@ -17,10 +20,96 @@ pub struct StatusArgs {
     pub password: PasswordArgs,
 }
 
-pub(super) async fn url(context: &Context) -> anyhow::Result<()> {
+#[derive(Debug, Clone, Args)]
+pub struct UrlArgs {
+    /// The form to print: url (postgresql://...), sqlalchemy (postgresql+DRIVER://...),
+    /// jdbc (jdbc:postgresql://...?user=...), env (PGHOST=... lines, shell-quoted), json
+    #[arg(long, value_enum, default_value_t = UrlFormat::Url)]
+    pub format: UrlFormat,
+    /// The Python driver of --format sqlalchemy
+    #[arg(long, value_enum)]
+    pub driver: Option<Driver>,
+    /// Print one JSON document (the same as --format json)
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UrlFormat {
+    Url,
+    Sqlalchemy,
+    Jdbc,
+    Env,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Driver {
+    Psycopg,
+    Psycopg2,
+    Asyncpg,
+    Pg8000,
+}
+
+impl From<Driver> for SqlAlchemyDriver {
+    fn from(driver: Driver) -> SqlAlchemyDriver {
+        match driver {
+            Driver::Psycopg => SqlAlchemyDriver::Psycopg,
+            Driver::Psycopg2 => SqlAlchemyDriver::Psycopg2,
+            Driver::Asyncpg => SqlAlchemyDriver::Asyncpg,
+            Driver::Pg8000 => SqlAlchemyDriver::Pg8000,
+        }
+    }
+}
+
+/// `url --format json`: every part, and the URL in each form.
+#[derive(Serialize)]
+struct UrlReport {
+    url: String,
+    host: String,
+    port: u16,
+    user: String,
+    password: String,
+    database: String,
+    sqlalchemy: String,
+    jdbc: String,
+}
+
+pub(super) async fn url(context: &Context, args: &UrlArgs) -> anyhow::Result<()> {
+    let format = if args.json {
+        UrlFormat::Json
+    } else {
+        args.format
+    };
+    if args.driver.is_some() && format != UrlFormat::Sqlalchemy {
+        return Err(UsageError {
+            message: "--driver names the Python driver of a SQLAlchemy URL; it goes with --format sqlalchemy only".into(),
+            hint: "run `devdb url --format sqlalchemy --driver asyncpg`, or leave --driver out".into(),
+        }
+        .into());
+    }
     let engine = Engine::connect().await?;
     let url = ops::database_url(&engine, &context.project).await?;
-    output::line(&url.render(true))
+    let driver = args.driver.map(SqlAlchemyDriver::from).unwrap_or_default();
+    let form = match format {
+        UrlFormat::Url => UrlForm::Url,
+        UrlFormat::Sqlalchemy => UrlForm::SqlAlchemy(driver),
+        UrlFormat::Jdbc => UrlForm::Jdbc,
+        UrlFormat::Env => UrlForm::Env,
+        UrlFormat::Json => {
+            return output::json(&UrlReport {
+                url: url.render_as(UrlForm::Url),
+                host: url.host.clone(),
+                port: url.port,
+                user: url.user.clone(),
+                password: url.password.clone(),
+                database: url.database.clone(),
+                sqlalchemy: url.render_as(UrlForm::SqlAlchemy(driver)),
+                jdbc: url.render_as(UrlForm::Jdbc),
+            });
+        }
+    };
+    output::line(&url.render_as(form))
 }
 
 pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<()> {

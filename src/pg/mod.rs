@@ -19,4 +19,4 @@ pub use admin::{
 pub use error::{NotAnswering, PgError, Step, sqlstate};
 pub use lock::{lock_sql, pair_lock_held, try_pair_lock, unlock_sql, xact_lock};
 pub use quote::{quote_ident, quote_literal};
-pub use url::{CONNECT_TIMEOUT, DatabaseUrl, POSTGRES_PORT};
+pub use url::{CONNECT_TIMEOUT, DatabaseUrl, POSTGRES_PORT, SqlAlchemyDriver, UrlForm};

@@ -27,10 +27,60 @@ pub const POSTGRES_PORT: u16 = 5432;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl DatabaseUrl {
-    /// `postgres://user:password@host:port/db`, or with the password masked as `***`.
+    /// `postgresql://user:password@host:port/db`, or with the password masked as `***`.
+    /// `postgresql://` rather than `postgres://`: libpq takes both, SQLAlchemy only this.
     pub fn render(&self, show_password: bool) -> String {
-        let mut url = url::Url::parse("postgres://localhost/").expect("a fixed valid URL");
-        // Setting these on a postgres:// URL cannot fail: it has a host. The url crate
+        self.render_with_scheme("postgresql", show_password)
+    }
+
+    /// The URL in one of the forms apps paste (`devdb url --format`), password shown.
+    pub fn render_as(&self, form: UrlForm) -> String {
+        match form {
+            UrlForm::Url => self.render(true),
+            UrlForm::SqlAlchemy(driver) => {
+                self.render_with_scheme(&format!("postgresql+{}", driver.as_str()), true)
+            }
+            UrlForm::Jdbc => {
+                let mut url =
+                    url::Url::parse("jdbc-postgresql://localhost/").expect("a fixed valid URL");
+                let _ = url.set_host(Some(&self.host));
+                let _ = url.set_port(Some(self.port));
+                url.set_path(&escape_userinfo(&self.database));
+                {
+                    let mut query = url.query_pairs_mut();
+                    query.append_pair("user", &self.user);
+                    if !self.password.is_empty() {
+                        query.append_pair("password", &self.password);
+                    }
+                }
+                format!(
+                    "jdbc:postgresql{}",
+                    &url.as_str()["jdbc-postgresql".len()..]
+                )
+            }
+            UrlForm::Env => {
+                let mut lines = vec![
+                    ("PGHOST", self.host.clone()),
+                    ("PGPORT", self.port.to_string()),
+                    ("PGUSER", self.user.clone()),
+                ];
+                if !self.password.is_empty() {
+                    lines.push(("PGPASSWORD", self.password.clone()));
+                }
+                lines.push(("PGDATABASE", self.database.clone()));
+                lines
+                    .into_iter()
+                    .map(|(name, value)| format!("{name}={}", shell_word(&value)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        }
+    }
+
+    fn render_with_scheme(&self, scheme: &str, show_password: bool) -> String {
+        let mut url =
+            url::Url::parse(&format!("{scheme}://localhost/")).expect("a fixed valid URL");
+        // Setting these on a URL with a host cannot fail. The url crate
         // leaves `%` alone in user info (it takes it for an escape), so every character
         // but the unreserved ones is escaped here first: `pa%ss` must reach libpq intact.
         let _ = url.set_host(Some(&self.host));
@@ -102,6 +152,55 @@ impl DatabaseUrl {
     }
 }
 
+/// The forms of a database URL apps paste.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlForm {
+    /// `postgresql://user:password@host:port/db`: libpq, psql, most drivers.
+    Url,
+    /// `postgresql+DRIVER://...`: SQLAlchemy's form, naming the Python driver.
+    SqlAlchemy(SqlAlchemyDriver),
+    /// `jdbc:postgresql://host:port/db?user=...&password=...`: Java.
+    Jdbc,
+    /// `PGHOST=...` lines, one per libpq variable, quoted for a POSIX shell where needed.
+    Env,
+}
+
+/// The Python drivers SQLAlchemy knows for Postgres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqlAlchemyDriver {
+    /// psycopg 3, SQLAlchemy 2's choice.
+    #[default]
+    Psycopg,
+    Psycopg2,
+    Asyncpg,
+    Pg8000,
+}
+
+impl SqlAlchemyDriver {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SqlAlchemyDriver::Psycopg => "psycopg",
+            SqlAlchemyDriver::Psycopg2 => "psycopg2",
+            SqlAlchemyDriver::Asyncpg => "asyncpg",
+            SqlAlchemyDriver::Pg8000 => "pg8000",
+        }
+    }
+}
+
+/// `text` as one word of a POSIX shell (and of a `.env` file): bare when it is safe,
+/// else in single quotes.
+fn shell_word(text: &str) -> String {
+    let safe = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._/:@%+,".contains(c));
+    if safe {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 /// Percent-escapes everything but RFC 3986's unreserved characters.
 fn escape_userinfo(text: &str) -> String {
     const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -138,13 +237,16 @@ mod tests {
         let url = sample("s3cret");
         assert_eq!(
             url.render(true),
-            "postgres://app:s3cret@127.0.0.1:5433/app_db"
+            "postgresql://app:s3cret@127.0.0.1:5433/app_db"
         );
         assert_eq!(
             url.render(false),
-            "postgres://app:***@127.0.0.1:5433/app_db"
+            "postgresql://app:***@127.0.0.1:5433/app_db"
         );
-        assert_eq!(url.to_string(), "postgres://app:***@127.0.0.1:5433/app_db");
+        assert_eq!(
+            url.to_string(),
+            "postgresql://app:***@127.0.0.1:5433/app_db"
+        );
     }
 
     #[test]
@@ -152,21 +254,44 @@ mod tests {
         let url = sample("p@ss:w/rd");
         assert_eq!(
             url.render(true),
-            "postgres://app:p%40ss%3Aw%2Frd@127.0.0.1:5433/app_db"
+            "postgresql://app:p%40ss%3Aw%2Frd@127.0.0.1:5433/app_db"
         );
         assert_eq!(
             sample("").render(true),
-            "postgres://app@127.0.0.1:5433/app_db"
+            "postgresql://app@127.0.0.1:5433/app_db"
         );
         // The url crate alone leaves `%` as it is, and `%41` would then mean `A`.
         assert_eq!(
             sample("100%41 sure").render(true),
-            "postgres://app:100%2541%20sure@127.0.0.1:5433/app_db"
+            "postgresql://app:100%2541%20sure@127.0.0.1:5433/app_db"
         );
         let parsed = url::Url::parse(&sample("p%ss@:/ é").render(true)).unwrap();
+        assert_eq!(parsed.scheme(), "postgresql");
         let decoded = percent_encoding::percent_decode_str(parsed.password().unwrap())
             .decode_utf8()
             .unwrap();
         assert_eq!(decoded, "p%ss@:/ é");
+    }
+
+    #[test]
+    fn every_form_apps_paste() {
+        let url = sample("p@ss w'rd");
+        assert_eq!(
+            url.render_as(UrlForm::SqlAlchemy(SqlAlchemyDriver::Asyncpg)),
+            "postgresql+asyncpg://app:p%40ss%20w%27rd@127.0.0.1:5433/app_db"
+        );
+        assert_eq!(
+            url.render_as(UrlForm::Jdbc),
+            "jdbc:postgresql://127.0.0.1:5433/app_db?user=app&password=p%40ss+w%27rd"
+        );
+        assert_eq!(
+            url.render_as(UrlForm::Env),
+            "PGHOST=127.0.0.1\nPGPORT=5433\nPGUSER=app\nPGPASSWORD='p@ss w'\\''rd'\nPGDATABASE=app_db"
+        );
+        assert_eq!(
+            sample("").render_as(UrlForm::Jdbc),
+            "jdbc:postgresql://127.0.0.1:5433/app_db?user=app"
+        );
+        assert_eq!(shell_word(""), "''");
     }
 }

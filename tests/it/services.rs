@@ -7,7 +7,7 @@ async fn empty_folder_up_answers_and_down_removes_it() {
     let project = TestProject::new();
     let printed = project.devdb_ok(&["up"]);
     assert!(
-        printed.starts_with("postgres://postgres:***@127.0.0.1:"),
+        printed.starts_with("postgresql://postgres:***@127.0.0.1:"),
         "{printed}"
     );
 
@@ -336,7 +336,7 @@ async fn status_url_and_logs_report_the_running_database() {
     );
     let masked = status["database_url"].as_str().unwrap();
     assert!(
-        masked.starts_with("postgres://app:***@127.0.0.1:"),
+        masked.starts_with("postgresql://app:***@127.0.0.1:"),
         "{masked}"
     );
     assert!(!project.devdb_ok(&["status"]).contains("app-secret"));
@@ -495,7 +495,7 @@ async fn init_scripts_from_a_bind_mount_run_once_on_a_new_volume() {
         );
     project.devdb_ok(&["up"]);
     let url = project.url();
-    assert!(url.starts_with("postgres://app:app-secret@"), "{url}");
+    assert!(url.starts_with("postgresql://app:app-secret@"), "{url}");
     assert!(url.ends_with("/appdb"), "{url}");
     assert_eq!(
         query(&url, "SELECT v FROM greeting ORDER BY v")
@@ -515,4 +515,97 @@ async fn init_scripts_from_a_bind_mount_run_once_on_a_new_volume() {
     );
     project.devdb_ok(&["down", "--volumes", "--yes"]);
     assert_eq!(project.leftovers(), Vec::<String>::new());
+}
+
+/// `url --format`: each form works in the tool it is for: psql takes the URL and the
+/// libpq variables, SQLAlchemy the plain URL (its default driver) and the psycopg one;
+/// JSON and JDBC carry the same parts. The password needs escaping in every form.
+#[tokio::test]
+async fn every_url_form_works_in_the_tool_it_is_for() {
+    let password = "p@ss w'rd:/%";
+    let project = TestProject::new().compose(&compose_with(
+        &format!(
+            "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: \"{password}\"\n      POSTGRES_DB: appdb"
+        ),
+        "",
+    ));
+    project.devdb_ok(&["up"]);
+    let url = project.devdb_ok(&["url"]);
+    assert!(url.starts_with("postgresql://app:"), "{url}");
+
+    let psql = |env: &[(&str, &str)], script: &str| {
+        let label = format!("com.docker.compose.project={}", project.name);
+        let mut args = vec!["run", "--rm", "--network", "host", "--label", &label];
+        let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        for pair in &pairs {
+            args.extend(["-e", pair]);
+        }
+        args.extend([crate::common::image(), "sh", "-c", script]);
+        let output = docker(&args);
+        assert!(output.status.success(), "{script}: {}", stderr(&output));
+        stdout(&output)
+    };
+    let who = "SELECT current_user || '@' || current_database()";
+    assert_eq!(
+        psql(&[("URL", &url)], &format!("psql \"$URL\" -tAc \"{who}\"")),
+        "app@appdb"
+    );
+    let env = project.devdb_ok(&["url", "--format", "env"]);
+    assert!(env.contains("PGPORT="), "{env}");
+    assert_eq!(
+        psql(
+            &[("ENVTEXT", &env)],
+            &format!(
+                "eval \"$ENVTEXT\"; export PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE; psql -tAc \"{who}\""
+            )
+        ),
+        "app@appdb"
+    );
+
+    let python = crate::common::python::python();
+    let sqlalchemy = |url: &str| {
+        let output = std::process::Command::new(&python)
+            .args([
+                "-c",
+                "import sys, sqlalchemy\n\
+                 with sqlalchemy.create_engine(sys.argv[1]).connect() as c:\n\
+                 \x20   print(c.exec_driver_sql(sys.argv[2]).scalar())",
+                url,
+                who,
+            ])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{url}: {}", stderr(&output));
+        stdout(&output)
+    };
+    assert_eq!(sqlalchemy(&url), "app@appdb");
+    let psycopg = project.devdb_ok(&["url", "--format", "sqlalchemy"]);
+    assert!(psycopg.starts_with("postgresql+psycopg://"), "{psycopg}");
+    assert_eq!(sqlalchemy(&psycopg), "app@appdb");
+    let asyncpg = project.devdb_ok(&["url", "--format", "sqlalchemy", "--driver", "asyncpg"]);
+    assert!(asyncpg.starts_with("postgresql+asyncpg://"), "{asyncpg}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&project.devdb_ok(&["url", "--json"])).unwrap();
+    assert_eq!(json["url"], url.as_str());
+    assert_eq!(json["password"], password);
+    assert_eq!(json["user"], "app");
+    assert_eq!(json["database"], "appdb");
+    let port = json["port"].as_u64().unwrap();
+    let jdbc = project.devdb_ok(&["url", "--format", "jdbc"]);
+    assert!(
+        jdbc.starts_with(&format!(
+            "jdbc:postgresql://127.0.0.1:{port}/appdb?user=app&password="
+        )),
+        "{jdbc}"
+    );
+    assert_eq!(json["jdbc"], jdbc.as_str());
+
+    let output = project.devdb(&["url", "--driver", "asyncpg"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--format sqlalchemy"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -1,6 +1,8 @@
 //! Test support: a Postgres image for this machine, throwaway projects that run the real
 //! `devdb` binary, and clean-up of everything a test's project made, even after a panic.
 
+pub mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
