@@ -1,7 +1,9 @@
 //! devdb's integration tests: the real binary against a real Docker engine and a real
 //! Postgres. One test binary, one module per area.
 
+mod adopt;
 mod autogen;
+mod autogen_order;
 mod autogen_snapshot;
 mod backup;
 mod clone;

@@ -192,3 +192,18 @@ fn similar_lines(left: &str, right: &str) -> String {
 async fn a_shop_with_schemas_views_and_grants() {
     fixture_holds("shop").await;
 }
+
+#[tokio::test]
+async fn foreign_keys_on_columns_a_unique_index_covers() {
+    fixture_holds("foreign_key_on_unique_index").await;
+}
+
+#[tokio::test]
+async fn prisma_style_quoted_camel_case_names() {
+    fixture_holds("prisma_quoted_names").await;
+}
+
+#[tokio::test]
+async fn names_with_dots_in_them() {
+    fixture_holds("dotted_names").await;
+}
