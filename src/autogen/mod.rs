@@ -2,12 +2,14 @@
 //!
 //! [`generate`] compares `from` (what the migrations build) with `to` (the declarative
 //! schema) and writes the statements in an order that applies on a real database: drops
-//! first, in reverse dependency order (triggers, views, functions, indexes, foreign keys,
-//! other constraints, columns, tables, sequences, enums, extensions, schemas), then creates
-//! and alterations in dependency order (schemas, extensions, enums, sequences, tables
-//! with partitioned tables before their partitions, columns, constraints with foreign keys
-//! last, indexes, functions then the aggregates built on them, views, triggers, comments,
-//! and last the grants). The down section of a revision is the same generator with the
+//! first, in reverse dependency order (triggers, views, functions, foreign keys (a dropped
+//! table's too), indexes, other constraints, columns, tables, sequences, enums,
+//! extensions, schemas), then creates and alterations in dependency order (schemas,
+//! extensions, enums, sequences, tables with partitioned tables before their partitions,
+//! columns, constraints, indexes, then the foreign keys, which may lean on a unique
+//! index, functions then the aggregates built on them, views, triggers, comments, and
+//! last the grants). A foreign key whose unique index is made again is dropped before it
+//! and added after it. The down section of a revision is the same generator with the
 //! sides swapped.
 //!
 //! Dependencies come from `pg_depend`, as the catalog records them: a view is dropped and

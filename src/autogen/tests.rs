@@ -350,6 +350,7 @@ fn copies_made_on_partitions_are_left_to_the_parent() {
         definition: "PRIMARY KEY (id, at)".into(),
         comment: None,
         inherited,
+        index: None,
     };
     let event = b.tables.get_mut("public.event").unwrap();
     event
@@ -526,4 +527,61 @@ fn a_table_dropped_and_one_of_the_same_columns_added_is_a_possible_rename() {
     assert!(up.statements[0].ends_with("RENAME TO \"item\";"));
     let c = catalog(vec![table("item", &[("id", "integer"), ("title", "text")])]);
     assert!(!generate(&a, &c).statements[0].starts_with("-- possible rename"));
+}
+
+#[test]
+fn a_foreign_key_goes_before_the_unique_index_it_leans_on_and_comes_back_after() {
+    use crate::catalog::{Constraint, QualifiedName};
+    let with_index = |definition: &str| {
+        let mut c = catalog(vec![
+            table("team", &[("id", "integer"), ("code", "text")]),
+            table("member", &[("code", "text")]),
+        ]);
+        c.indexes.insert(
+            "public.team_code".into(),
+            Index {
+                schema: "public".into(),
+                name: "team_code".into(),
+                table: "public.team".into(),
+                definition: definition.into(),
+                ..Index::default()
+            },
+        );
+        c.tables
+            .get_mut("public.member")
+            .unwrap()
+            .constraints
+            .insert(
+                "member_code".into(),
+                Constraint {
+                    name: "member_code".into(),
+                    kind: ConstraintKind::ForeignKey,
+                    definition: "FOREIGN KEY (code) REFERENCES team(code)".into(),
+                    index: Some(QualifiedName {
+                        schema: "public".into(),
+                        name: "team_code".into(),
+                    }),
+                    ..Constraint::default()
+                },
+            );
+        c
+    };
+    let a = with_index("CREATE UNIQUE INDEX team_code ON public.team USING btree (code)");
+    let b = with_index(
+        "CREATE UNIQUE INDEX team_code ON public.team USING btree (code) NULLS NOT DISTINCT",
+    );
+    let up = generate(&a, &b).statements;
+    let at = |needle: &str| {
+        up.iter()
+            .position(|s| s.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {up:#?}"))
+    };
+    assert!(at("DROP CONSTRAINT IF EXISTS \"member_code\"") < at("DROP INDEX"));
+    assert!(at("DROP INDEX") < at("NULLS NOT DISTINCT"));
+    assert!(at("NULLS NOT DISTINCT") < at("ADD CONSTRAINT \"member_code\""));
+    let empty = Catalog::default();
+    let built = generate(&empty, &a).statements;
+    let index = built.iter().position(|s| s.contains("CREATE UNIQUE INDEX"));
+    let key = built.iter().position(|s| s.contains("ADD CONSTRAINT"));
+    assert!(index < key, "{built:#?}");
 }

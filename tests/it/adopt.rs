@@ -62,7 +62,10 @@ async fn a_pg_dump_of_the_database_is_its_declarative_schema() {
     let url = project.url();
     start_from(&project, &url, MIGRATED, "").await;
     let dump = pg_dump(&project);
-    assert!(dump.contains("set_config('search_path', '', false)"), "{dump}");
+    assert!(
+        dump.contains("set_config('search_path', '', false)"),
+        "{dump}"
+    );
     check_schema_is_clean(&project, &dump, "the pg_dump");
 
     // pg_dump 17.6 and later fence the script with psql meta lines.

@@ -46,13 +46,7 @@ async fn refused(a: &str, rows: &str, b: &str) -> (bool, String, String) {
     if !rows.is_empty() {
         query(&url, rows).await.unwrap();
     }
-    let output = project.devdb(&[
-        "new",
-        "--autogenerate",
-        "--fail-on-destructive",
-        "-m",
-        "x",
-    ]);
+    let output = project.devdb(&["new", "--autogenerate", "--fail-on-destructive", "-m", "x"]);
     let text = revision_files(&project)
         .get(1)
         .map(|f| std::fs::read_to_string(f).unwrap())
@@ -109,7 +103,12 @@ fn write_revision(project: &crate::common::TestProject, id: &str, parent: &str, 
 #[tokio::test]
 async fn a_revision_of_comments_only_applies_and_is_recorded() {
     let project = crate::common::TestProject::new().compose(&crate::common::simple_compose());
-    write_revision(&project, "0001", "", "-- devdb:up\nCREATE TABLE t (id int);\n");
+    write_revision(
+        &project,
+        "0001",
+        "",
+        "-- devdb:up\nCREATE TABLE t (id int);\n",
+    );
     write_revision(
         &project,
         "0002",
@@ -134,7 +133,12 @@ async fn a_revision_of_comments_only_applies_and_is_recorded() {
 #[tokio::test]
 async fn hundreds_of_unknown_revisions_are_cut_to_a_few() {
     let project = crate::common::TestProject::new().compose(&crate::common::simple_compose());
-    write_revision(&project, "0001", "", "-- devdb:up\nCREATE TABLE t (id int);\n");
+    write_revision(
+        &project,
+        "0001",
+        "",
+        "-- devdb:up\nCREATE TABLE t (id int);\n",
+    );
     project.devdb_ok(&["up"]);
     let url = project.url();
     query(

@@ -11,8 +11,8 @@ use sqlx::{PgConnection, Row};
 use crate::pg::{quote_ident, quote_literal};
 
 use super::{
-    Catalog, Column, Constraint, ConstraintKind, Enum, Extension, Function, Index, RoutineKind,
-    Schema, Sequence, Table, TableKind, Trigger, View,
+    Catalog, Column, ColumnName, Constraint, ConstraintKind, Enum, Extension, Function, Index,
+    QualifiedName, RoutineKind, Schema, Sequence, Table, TableKind, Trigger, View,
 };
 
 /// What to leave out of a snapshot besides system schemas and extension members.
@@ -108,14 +108,17 @@ const SEQUENCES: &str = concat!(
     "SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type, \
      s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, \
      s.seqcache AS cache, s.seqcycle AS cycle, \
-     (SELECT tn.nspname || '.' || tc.relname || '.' || a.attname FROM pg_depend d \
+     o.schema AS owner_schema, o.table AS owner_table, o.column AS owner_column, ",
+    grants!("c.relacl", "s", "c.relowner"),
+    " AS grants FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     LEFT JOIN LATERAL (SELECT tn.nspname AS schema, tc.relname AS table, a.attname AS column \
+       FROM pg_depend d \
        JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
        JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
-       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by, ",
-    grants!("c.relacl", "s", "c.relowner"),
-    " AS grants FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
-     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ",
+       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) o ON true \
+     WHERE ",
     user_namespace!(),
     " AND ",
     not_in_extension!("pg_class", "c.oid"),
@@ -169,9 +172,12 @@ const CONSTRAINTS: &str = concat!(
     "SELECT n.nspname AS schema, c.relname AS relation, k.conname AS name, \
      k.contype::text AS kind, pg_get_constraintdef(k.oid) AS definition, \
      obj_description(k.oid, 'pg_constraint') AS comment, \
-     k.conparentid <> 0 OR NOT k.conislocal AS inherited \
+     k.conparentid <> 0 OR NOT k.conislocal AS inherited, \
+     xn.nspname AS index_schema, xc.relname AS index_name \
      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
+     LEFT JOIN pg_class xc ON xc.oid = k.conindid AND k.contype = 'f' \
+     LEFT JOIN pg_namespace xn ON xn.oid = xc.relnamespace \
      WHERE c.relkind IN ('r', 'p') AND ",
     user_namespace!(),
     " AND ",
@@ -423,7 +429,14 @@ pub async fn read_catalog(
             max: row.try_get("max")?,
             cache: row.try_get("cache")?,
             cycle: row.try_get("cycle")?,
-            owned_by: row.try_get("owned_by")?,
+            owned_by: match row.try_get::<Option<String>, _>("owner_column")? {
+                Some(column) => Some(ColumnName {
+                    schema: row.try_get("owner_schema")?,
+                    table: row.try_get("owner_table")?,
+                    column,
+                }),
+                None => None,
+            },
             grants: row.try_get("grants")?,
         };
         catalog.sequences.insert(qualified(&s.schema, &s.name), s);
@@ -572,6 +585,13 @@ async fn read_tables(
             definition: row.try_get("definition")?,
             comment: row.try_get("comment")?,
             inherited: row.try_get("inherited")?,
+            index: match row.try_get::<Option<String>, _>("index_name")? {
+                Some(name) => Some(QualifiedName {
+                    schema: row.try_get("index_schema")?,
+                    name,
+                }),
+                None => None,
+            },
         };
         // A foreign key to a partitioned table has copies of the same name for each
         // partition it references: the one written by hand is the one kept.
