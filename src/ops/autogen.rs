@@ -17,7 +17,7 @@ use crate::catalog::{Catalog, Difference, Sides, diff};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
 use crate::error::{Exit, Failure};
-use crate::migrate::split::SqlFailure;
+use crate::migrate::split::{SqlFailure, split_statements};
 use crate::migrate::{AuthorError, RevisionGraph, author};
 use crate::pg::{DatabaseUrl, quote_ident};
 use crate::progress::{AsNotes, Progress};
@@ -283,6 +283,7 @@ async fn build_declared(
                 path: path.clone(),
                 source,
             })?;
+        let sql = loadable(&sql);
         if let Err(source) = sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
             .execute(&mut conn)
             .await
@@ -302,6 +303,37 @@ async fn build_declared(
     .await?;
     let _ = sqlx::Connection::close(conn).await;
     Ok(catalog)
+}
+
+/// A declarative schema file as the shadow database can run it, lines kept where they are
+/// (errors name them): `pg_dump --schema-only` output is a valid schema, so psql's
+/// `\restrict KEY` and `\unrestrict KEY` lines (pg_dump 17.6 and later) are skipped, and a
+/// `CREATE SCHEMA public` (a dump of a database whose `public` was made again) does not
+/// fail on the one the shadow database has.
+fn loadable(sql: &str) -> String {
+    let text: String = sql
+        .split_inclusive('\n')
+        .map(|line| {
+            let meta = line.trim_end();
+            if meta.starts_with("\\restrict") || meta.starts_with("\\unrestrict") {
+                &line[meta.len()..]
+            } else {
+                line
+            }
+        })
+        .collect();
+    let mut out = text.clone();
+    for statement in split_statements(&text).into_iter().rev() {
+        let words: Vec<&str> = statement.text.split_whitespace().collect();
+        if matches!(words.as_slice(), [c, s, name] if c.eq_ignore_ascii_case("create")
+            && s.eq_ignore_ascii_case("schema")
+            && (*name == "public" || *name == "\"public\""))
+        {
+            let at = statement.offset + statement.text.len() - words[2].len();
+            out.insert_str(at, "IF NOT EXISTS ");
+        }
+    }
+    out
 }
 
 /// What `new --autogenerate` did.
@@ -425,4 +457,18 @@ pub(crate) async fn dump_schema(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loadable;
+
+    #[test]
+    fn a_dump_loads_as_a_schema() {
+        let dump = "\\restrict AbC\nSET x = 1;\nCREATE SCHEMA public;\nCOMMENT ON SCHEMA public IS 'p';\nCREATE SCHEMA app;\n\\unrestrict AbC\n";
+        assert_eq!(
+            loadable(dump),
+            "\nSET x = 1;\nCREATE SCHEMA IF NOT EXISTS public;\nCOMMENT ON SCHEMA public IS 'p';\nCREATE SCHEMA app;\n\n"
+        );
+    }
 }

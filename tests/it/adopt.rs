@@ -8,22 +8,22 @@ use crate::common::{TestProject, docker, stderr, stdout};
 /// What a team's migrations hold: schemas, quoted names, foreign keys (one on a unique
 /// index), defaults calling functions and sequences, a view, an enum, comments.
 const MIGRATED: &str = "\
-CREATE SCHEMA app;
-CREATE TYPE app.mood AS ENUM ('sad', 'happy');
-CREATE FUNCTION app.slug(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$;
-CREATE TABLE app.owner (id serial PRIMARY KEY, name text NOT NULL, code text NOT NULL);
-CREATE UNIQUE INDEX owner_code ON app.owner (code);
+CREATE SCHEMA shop;
+CREATE TYPE shop.mood AS ENUM ('sad', 'happy');
+CREATE FUNCTION shop.slug(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$;
+CREATE TABLE shop.owner (id serial PRIMARY KEY, name text NOT NULL, code text NOT NULL);
+CREATE UNIQUE INDEX owner_code ON shop.owner (code);
 CREATE TABLE \"Item\" (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    owner_id int REFERENCES app.owner (id) ON DELETE CASCADE,
-    owner_code text REFERENCES app.owner (code),
-    mood app.mood DEFAULT 'happy',
-    slug text DEFAULT app.slug('X'),
+    owner_id int REFERENCES shop.owner (id) ON DELETE CASCADE,
+    owner_code text REFERENCES shop.owner (code),
+    mood shop.mood DEFAULT 'happy',
+    slug text DEFAULT shop.slug('X'),
     at timestamptz NOT NULL DEFAULT now(),
     CHECK (slug <> '')
 );
-CREATE VIEW app.items AS SELECT i.id, o.name FROM \"Item\" i JOIN app.owner o ON o.id = i.owner_id;
-COMMENT ON TABLE app.owner IS 'who owns items';
+CREATE VIEW shop.items AS SELECT i.id, o.name FROM \"Item\" i JOIN shop.owner o ON o.id = i.owner_id;
+COMMENT ON TABLE shop.owner IS 'who owns items';
 ";
 
 fn pg_dump(project: &TestProject) -> String {
