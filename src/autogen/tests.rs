@@ -585,3 +585,52 @@ fn a_foreign_key_goes_before_the_unique_index_it_leans_on_and_comes_back_after()
     let key = built.iter().position(|s| s.contains("ADD CONSTRAINT"));
     assert!(index < key, "{built:#?}");
 }
+
+#[test]
+fn a_not_null_column_with_nothing_to_fill_it_fails_on_a_table_with_rows() {
+    let a = catalog(vec![table("item", &[("id", "integer")])]);
+    let mut b = catalog(vec![table(
+        "item",
+        &[("id", "integer"), ("code", "text"), ("kept", "text")],
+    )]);
+    let item = b.tables.get_mut("public.item").unwrap();
+    item.columns[1].not_null = true;
+    item.columns[2].not_null = true;
+    item.columns[2].default = Some("'k'::text".into());
+    assert_eq!(
+        tables_getting_unfilled_columns(&a, &b),
+        [("public".to_string(), "item".to_string())]
+    );
+    assert_eq!(
+        generate(&a, &b).destructive,
+        [
+            "add column item.code: NOT NULL without a default, and fails if item holds rows (the data was not looked at)"
+        ]
+    );
+    let mut data = DataFacts::default();
+    data.rows.insert("public.item".into(), true);
+    assert!(
+        generate_for(&a, &b, &data).destructive[0]
+            .contains("item holds rows, so the migration fails")
+    );
+    data.rows.insert("public.item".into(), false);
+    assert!(generate_for(&a, &b, &data).destructive.is_empty());
+}
+
+#[test]
+fn a_nullable_column_is_not_a_rename_of_a_not_null_one_with_a_default() {
+    let a = catalog(vec![table("item", &[("id", "integer"), ("note", "text")])]);
+    let mut b = catalog(vec![table(
+        "item",
+        &[("id", "integer"), ("status", "text")],
+    )]);
+    let status = &mut b.tables.get_mut("public.item").unwrap().columns[1];
+    status.not_null = true;
+    status.default = Some("'new'::text".into());
+    assert!(
+        !generate(&a, &b)
+            .statements
+            .iter()
+            .any(|s| s.contains("possible rename"))
+    );
+}

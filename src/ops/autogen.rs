@@ -12,7 +12,10 @@ use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
 use super::up::UpError;
 use super::url::{UrlError, database_url};
-use crate::autogen::{DataFacts, Script, generate, generate_for, set_not_null_columns};
+use crate::autogen::{
+    DataFacts, Script, generate, generate_for, set_not_null_columns,
+    tables_getting_unfilled_columns,
+};
 use crate::catalog::{Catalog, Difference, Sides, diff};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
@@ -388,13 +391,15 @@ pub(crate) async fn autogenerate(
     Ok(report)
 }
 
-/// Whether the columns the revision sets NOT NULL hold nulls in the project's database,
-/// the data the revision will meet first. Best effort: a column that cannot be looked at
+/// Whether the columns the revision sets NOT NULL hold nulls, and whether the tables it
+/// adds NOT NULL columns to hold rows, in the project's database, the data the revision
+/// will meet first. Best effort: a column that cannot be looked at
 /// (no server, the table not there yet) stays unknown, and its SET NOT NULL is flagged.
 async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -> DataFacts {
     let mut data = DataFacts::default();
     let columns = set_not_null_columns(&compared.head, &compared.declared);
-    if columns.is_empty() {
+    let tables = tables_getting_unfilled_columns(&compared.head, &compared.declared);
+    if columns.is_empty() && tables.is_empty() {
         return data;
     }
     let Ok(url) = database_url(engine, project).await else {
@@ -417,6 +422,19 @@ async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -
         {
             data.nulls
                 .insert(format!("{schema}.{table}.{column}"), nulls);
+        }
+    }
+    for (schema, table) in tables {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {}.{})",
+            quote_ident(&schema),
+            quote_ident(&table)
+        );
+        if let Ok(rows) = sqlx::query_scalar::<_, bool>(AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+        {
+            data.rows.insert(format!("{schema}.{table}"), rows);
         }
     }
     let _ = sqlx::Connection::close(conn).await;
