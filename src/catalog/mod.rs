@@ -10,7 +10,9 @@
 //! the snapshot holds only what the SQL decides: names, definitions as Postgres deparses
 //! them (`pg_get_indexdef`, `pg_get_viewdef`, ...), no oids, no database name, no data.
 //! Left out: system schemas, objects that belong to an extension (their extension is in
-//! the catalog instead) and devdb's own record table.
+//! the catalog instead) and devdb's own record table. Objects of kinds the catalog
+//! cannot represent (foreign tables, publications, operators, ...) are only named, in
+//! [`NotCompared`], so that commands say what they did not look at.
 //!
 //! Objects are keyed by their schema-qualified name (`public.item`, functions with their
 //! argument types: `public.f(integer)`); objects that live on a table (columns,
@@ -28,6 +30,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use diff::{Difference, Sides, diff};
+pub(crate) use read::NotCompared;
 pub use read::{ReadOptions, read_catalog};
 
 /// A snapshot of one database's schema.
@@ -45,6 +48,10 @@ pub struct Catalog {
     /// privileges are depends on it (MAINTAIN came with 17). Not compared.
     #[serde(default)]
     pub server_version: u32,
+    /// Objects of kinds the catalog cannot represent (foreign tables, publications,
+    /// operators, ...), named so that what a comparison or a dump leaves out is said.
+    #[serde(default, skip_serializing_if = "NotCompared::is_empty")]
+    pub not_compared: NotCompared,
 }
 
 /// A schema (namespace).

@@ -16,7 +16,7 @@ use crate::autogen::{
     DataFacts, Script, generate, generate_for, set_not_null_columns,
     tables_getting_unfilled_columns,
 };
-use crate::catalog::{Catalog, Difference, Sides, diff};
+use crate::catalog::{Catalog, Difference, NotCompared, Sides, diff};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
 use crate::error::{Exit, Failure};
@@ -190,6 +190,10 @@ impl Compared {
     }
     pub(crate) fn differences(&self) -> Vec<Difference> {
         diff(&self.declared, &self.head)
+    }
+    /// Objects of kinds devdb cannot compare, on either side.
+    pub(crate) fn not_compared(&self) -> NotCompared {
+        self.head.not_compared.merged(&self.declared.not_compared)
     }
 }
 
@@ -441,6 +445,12 @@ async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -
     data
 }
 
+/// What `schema dump` writes: the statements, and the objects of kinds it cannot write.
+pub(crate) struct SchemaDump {
+    pub script: Script,
+    pub not_written: NotCompared,
+}
+
 /// `schema dump`: the migrations at head as a declarative schema, the statements that
 /// build it on a fresh database. Like [`compare_with_schema`], without a running server too.
 pub(crate) async fn dump_schema(
@@ -448,7 +458,7 @@ pub(crate) async fn dump_schema(
     project: &Project,
     progress: &dyn Progress,
     cancel: impl Future<Output = ()>,
-) -> Result<Script, AutogenError> {
+) -> Result<SchemaDump, AutogenError> {
     let graph = author::load_graph(&project.settings.migrations)?;
     let schema = project.settings.version_schema.as_str();
     with_shadow_server(
@@ -465,7 +475,10 @@ pub(crate) async fn dump_schema(
                     let empty = snapshot(&mut conn, schema, "an empty shadow database").await?;
                     let _ = sqlx::Connection::close(conn).await;
                     let head = build_head(&shadow, &graph, schema).await?;
-                    Ok::<_, AutogenError>(generate(&empty, &head))
+                    Ok::<_, AutogenError>(SchemaDump {
+                        script: generate(&empty, &head),
+                        not_written: head.not_compared,
+                    })
                 }
                 .await;
                 shadow.remove().await?;

@@ -17,6 +17,7 @@ mod exposure;
 mod failure_kinds;
 mod faults;
 mod migrate;
+mod not_compared;
 mod restore;
 mod revisions;
 mod schemas;
