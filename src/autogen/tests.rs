@@ -634,3 +634,35 @@ fn a_nullable_column_is_not_a_rename_of_a_not_null_one_with_a_default() {
             .any(|s| s.contains("possible rename"))
     );
 }
+
+#[test]
+fn a_quoted_enum_losing_a_label_converts_its_columns_however_format_type_spells_it() {
+    use crate::catalog::Enum;
+    for spelling in [
+        "\"DocumentStatus\"",
+        "public.\"DocumentStatus\"",
+        "\"public\".\"DocumentStatus\"[]",
+    ] {
+        let with_labels = |labels: &[&str]| {
+            let mut c = catalog(vec![table("doc", &[("status", spelling)])]);
+            c.enums.insert(
+                "public.DocumentStatus".into(),
+                Enum {
+                    schema: "public".into(),
+                    name: "DocumentStatus".into(),
+                    labels: labels.iter().map(|l| l.to_string()).collect(),
+                    comment: None,
+                },
+            );
+            c
+        };
+        let a = with_labels(&["DRAFT", "PUBLISHED", "ARCHIVED"]);
+        let b = with_labels(&["DRAFT", "PUBLISHED"]);
+        let up = generate(&a, &b).statements;
+        assert!(
+            up.iter()
+                .any(|s| s.contains("ALTER COLUMN \"status\" TYPE \"public\".\"DocumentStatus\"")),
+            "{spelling}: {up:#?}"
+        );
+    }
+}
