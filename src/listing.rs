@@ -11,10 +11,18 @@ pub(crate) const FEW: usize = 5;
 /// where `all` names the command that lists them all (`` `devdb history` lists them
 /// all``).
 pub(crate) fn few<T: Display>(items: &[T], all: &str) -> String {
+    few_with(items, ", ", Some(all))
+}
+
+/// [`few`] with another separator, and `all` left out where no command lists them.
+pub(crate) fn few_with<T: Display>(items: &[T], separator: &str, all: Option<&str>) -> String {
     let shown: Vec<String> = items.iter().take(FEW).map(ToString::to_string).collect();
-    let mut text = shown.join(", ");
+    let mut text = shown.join(separator);
     if items.len() > FEW {
-        text.push_str(&format!(" … and {} more; {all}", items.len() - FEW));
+        text.push_str(&format!(" … and {} more", items.len() - FEW));
+        if let Some(all) = all {
+            text.push_str(&format!("; {all}"));
+        }
     }
     text
 }
@@ -37,5 +45,9 @@ mod tests {
             "r1, r2, r3, r4, r5 … and 295 more; `devdb history` lists them all"
         );
         assert_eq!(few(&many[..5], "x"), "r1, r2, r3, r4, r5");
+        assert_eq!(
+            few_with(&many[..6], "; ", None),
+            "r1; r2; r3; r4; r5 … and 1 more"
+        );
     }
 }
