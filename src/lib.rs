@@ -16,6 +16,7 @@ mod engine;
 pub mod error;
 mod health;
 mod image_build;
+mod listing;
 pub mod migrate;
 mod ops;
 pub mod pg;

@@ -55,57 +55,92 @@ impl Gen<'_> {
         }
     }
 
-    /// Constraints of tables kept that go or change: foreign keys first, they hold on to
-    /// the others.
-    pub(super) fn drop_constraints(&mut self) {
+    /// Constraints of tables kept that go or change, the foreign keys (which hold on to
+    /// the others and to unique indexes) or the others; a foreign key whose index goes
+    /// or changes goes too, and comes back after it.
+    ///
+    /// The foreign keys of a table dropped go first too: then neither the tables nor the
+    /// indexes they lean on depend on the order they are dropped in.
+    pub(super) fn drop_constraints(&mut self, foreign: bool) {
         let (from, to) = (self.from, self.to);
-        for foreign in [true, false] {
-            for (key, t) in &from.tables {
-                let Some(new) = to.tables.get(key) else {
+        for (key, t) in &from.tables {
+            let new = to.tables.get(key);
+            if new.is_none() && !foreign {
+                continue;
+            }
+            for (name, c) in &t.constraints {
+                if !in_pass(c, foreign) {
                     continue;
-                };
-                for (name, c) in &t.constraints {
-                    if !in_pass(c, foreign) {
-                        continue;
-                    }
-                    if new
-                        .constraints
-                        .get(name)
-                        .is_none_or(|n| n.definition != c.definition)
-                    {
-                        self.out.push(format!(
-                            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-                            table_name(t),
-                            quote_ident(name)
-                        ));
-                    }
+                }
+                if new
+                    .and_then(|n| n.constraints.get(name))
+                    .is_none_or(|n| n.definition != c.definition)
+                    || self.leans_on_changed_index(c)
+                {
+                    self.out.push(format!(
+                        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                        table_name(t),
+                        quote_ident(name)
+                    ));
                 }
             }
         }
     }
 
+    /// Whether the unique index a foreign key `c` of `from` leans on (a standalone one, or
+    /// a primary key's or unique constraint's) is dropped or made again.
+    fn leans_on_changed_index(&self, c: &Constraint) -> bool {
+        let Some(index) = &c.index else {
+            return false;
+        };
+        let key = index.key();
+        if let Some(old) = self.from.indexes.get(&key) {
+            return self
+                .to
+                .indexes
+                .get(&key)
+                .is_none_or(|n| n.definition != old.definition)
+                || self.on_regenerated(&old.table, &old.definition);
+        }
+        // A constraint's index has the constraint's name.
+        self.from
+            .tables
+            .iter()
+            .filter(|(_, t)| t.schema == index.schema)
+            .find_map(|(table, t)| Some((table, t.constraints.get(&index.name)?)))
+            .is_some_and(|(table, old)| {
+                self.to
+                    .tables
+                    .get(table)
+                    .and_then(|t| t.constraints.get(&index.name))
+                    .is_none_or(|n| n.definition != old.definition)
+                    || self.on_regenerated(table, &old.definition)
+            })
+    }
+
     /// Constraints new, changed or taken by a regenerated column, and their comments:
-    /// foreign keys last, once what they point at exists.
-    pub(super) fn create_constraints(&mut self) {
+    /// the foreign keys (once what they point at exists, unique indexes included) or the
+    /// others.
+    pub(super) fn create_constraints(&mut self, foreign: bool) {
         let (from, to) = (self.from, self.to);
-        for foreign in [false, true] {
-            for (key, t) in &to.tables {
-                let old = from.tables.get(key);
-                for (name, c) in &t.constraints {
-                    if !in_pass(c, foreign) {
-                        continue;
-                    }
-                    // Kept as it is; otherwise (new, changed, or taken by a regenerated
-                    // column) added, and its comment with it.
-                    let existing = old.and_then(|o| o.constraints.get(name)).filter(|e| {
-                        e.definition == c.definition && !self.on_regenerated(key, &e.definition)
-                    });
-                    if existing.is_none() {
-                        self.add_constraint(t, name, c);
-                    }
-                    if existing.and_then(|e| e.comment.clone()) != c.comment {
-                        self.constraint_comment(t, name, c);
-                    }
+        for (key, t) in &to.tables {
+            let old = from.tables.get(key);
+            for (name, c) in &t.constraints {
+                if !in_pass(c, foreign) {
+                    continue;
+                }
+                // Kept as it is; otherwise (new, changed, taken by a regenerated column
+                // or with its index) added, and its comment with it.
+                let existing = old.and_then(|o| o.constraints.get(name)).filter(|e| {
+                    e.definition == c.definition
+                        && !self.on_regenerated(key, &e.definition)
+                        && !self.leans_on_changed_index(e)
+                });
+                if existing.is_none() {
+                    self.add_constraint(t, name, c);
+                }
+                if existing.and_then(|e| e.comment.clone()) != c.comment {
+                    self.constraint_comment(t, name, c);
                 }
             }
         }

@@ -17,9 +17,30 @@ pub(super) fn labels_only_added(from: &[String], to: &[String]) -> bool {
 /// Whether a column's type is the enum `e` or an array of it.
 fn of_enum(c: &Column, e: &Enum) -> bool {
     let base = c.data_type.trim_end_matches("[]");
-    base == e.name
-        || base == format!("{}.{}", e.schema, e.name)
-        || base == qualified(&e.schema, &e.name)
+    // `format_type` quotes a name only when it must (`"DocumentStatus"`, `"user"`) and
+    // leaves out a schema on the search path: every spelling it may choose.
+    let spellings = |name: &str| {
+        let mut all = vec![quote_ident(name)];
+        if is_plain_identifier(name) {
+            all.push(name.to_string());
+        }
+        all
+    };
+    let names = spellings(&e.name);
+    let schemas = spellings(&e.schema);
+    names
+        .iter()
+        .any(|n| base == n.as_str() || schemas.iter().any(|s| base == format!("{s}.{n}")))
+}
+
+/// A name Postgres can print without quotes: lower case letters, digits, `_` and `$`,
+/// not starting with a digit or `$` (a keyword is quoted too, so the quoted spelling is
+/// tried as well).
+fn is_plain_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
 }
 
 impl<'a> Gen<'a> {

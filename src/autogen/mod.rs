@@ -3,13 +3,15 @@
 //! [`generate`] compares `from` (what the migrations build) with `to` (the declarative
 //! schema) and writes the statements in an order that applies on a real database: drops
 //! first, in reverse dependency order (event triggers, policies, rules, triggers, views,
-//! functions, indexes, foreign keys, other constraints, columns, tables, sequences, enums,
-//! extensions, schemas), then creates and alterations in dependency order (schemas,
-//! extensions, enums, sequences, tables with partitioned tables before their partitions,
-//! columns, constraints with foreign keys last, indexes, functions then the aggregates
-//! built on them, views, triggers, comments, row-level security and policies, rules,
-//! event triggers, the grants, and last default privileges). The down section of a
-//! revision is the same generator with the sides swapped.
+//! functions, foreign keys (a dropped table's too), indexes, other constraints, columns,
+//! tables, sequences, enums, extensions, schemas), then creates and alterations in
+//! dependency order (schemas, extensions, enums, sequences, tables with partitioned tables
+//! before their partitions, columns, constraints, indexes, then the foreign keys, which may
+//! lean on a unique index, functions then the aggregates built on them, views, triggers,
+//! comments, row-level security and policies, rules, event triggers, the grants, and last
+//! default privileges). A foreign key whose unique index is made again is dropped before
+//! it and added after it. The down section of a revision is the same generator with the
+//! sides swapped.
 //!
 //! Dependencies come from `pg_depend`, as the catalog records them: a view is dropped and
 //! created again only when a column, function, enum or view it uses changes; a function
@@ -23,8 +25,10 @@
 //! constraints, indexes and triggers that live on it. Every statement that can lose data
 //! is flagged ([`Script::destructive`]): drops, type changes that narrow or may fail
 //! ([`type_change_risk`]), enums that lose a label, SET NOT NULL unless [`DataFacts`]
-//! says the column holds no null. A column dropped and another of the same type added in
-//! the same table, or a table dropped and one of the same columns added, get a
+//! says the column holds no null; so is an ADD COLUMN NOT NULL without a default unless
+//! the table holds no row, since it fails on one that does. A column dropped and another
+//! of the same type added in the same table (unless a nullable one would have become
+//! NOT NULL with a default), or a table dropped and one of the same columns added, get a
 //! `-- possible rename:` comment, since the catalogs cannot tell a rename from a drop and
 //! an add.
 //!
@@ -78,6 +82,33 @@ pub(crate) struct DataFacts {
     /// Whether a column (`schema.table.column`) holds nulls now; a column that is not
     /// here was not looked at.
     pub nulls: BTreeMap<String, bool>,
+    /// Whether a table (`schema.table`) holds rows now; a table that is not here was not
+    /// looked at.
+    pub rows: BTreeMap<String, bool>,
+}
+
+/// A table that `generate(from, to)` adds a NOT NULL column to with nothing to fill it
+/// (no default, identity or generation): whether it holds rows decides whether the
+/// migration fails. `(schema, table)`.
+pub(crate) fn tables_getting_unfilled_columns(
+    from: &Catalog,
+    to: &Catalog,
+) -> Vec<(String, String)> {
+    to.tables
+        .iter()
+        .filter(|(key, t)| {
+            from.tables.get(*key).is_some_and(|old| {
+                t.columns.iter().any(|c| {
+                    c.not_null
+                        && c.default.is_none()
+                        && c.identity.is_none()
+                        && c.generated.is_none()
+                        && old.column(&c.name).is_none()
+                })
+            })
+        })
+        .map(|(_, t)| (t.schema.clone(), t.name.clone()))
+        .collect()
 }
 
 /// A column that `generate(from, to)` sets NOT NULL: the ones whose data decides whether

@@ -20,8 +20,10 @@ impl Gen<'_> {
         self.drop_functions(|tier, again| {
             tier == FunctionTier::AfterTables || (again && tier != FunctionTier::AfterViews)
         });
+        // Foreign keys before the indexes they lean on, the other constraints after.
+        self.drop_constraints(true);
         self.drop_indexes();
-        self.drop_constraints();
+        self.drop_constraints(false);
         self.drop_columns();
         self.drop_tables();
     }
@@ -37,8 +39,10 @@ impl Gen<'_> {
         self.create_tables();
         // Sequences owned by a column, now that the columns exist.
         self.own_sequences();
-        self.create_constraints();
+        // Foreign keys after the unique indexes (and constraints) they lean on.
+        self.create_constraints(false);
         self.create_indexes(false, &Default::default());
+        self.create_constraints(true);
         self.create_functions(FunctionTier::AfterTables);
         let dropped_views = self.dropped_view_keys();
         self.create_views(&dropped_views);

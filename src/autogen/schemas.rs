@@ -12,7 +12,10 @@ fn identity_sequence(catalog: &Catalog, s: &Sequence) -> bool {
     };
     catalog.tables.values().any(|t| {
         t.columns.iter().any(|c| {
-            c.identity.is_some() && *owner == format!("{}.{}.{}", t.schema, t.name, c.name)
+            c.identity.is_some()
+                && owner.schema == t.schema
+                && owner.table == t.name
+                && owner.column == c.name
         })
     })
 }
@@ -114,14 +117,11 @@ impl Gen<'_> {
             let old = from.sequences.get(key).and_then(|o| o.owned_by.clone());
             if old != s.owned_by {
                 let owner = match &s.owned_by {
-                    Some(owner) => {
-                        let parts: Vec<&str> = owner.splitn(3, '.').collect();
-                        parts
-                            .iter()
-                            .map(|p| quote_ident(p))
-                            .collect::<Vec<_>>()
-                            .join(".")
-                    }
+                    Some(owner) => format!(
+                        "{}.{}",
+                        qualified(&owner.schema, &owner.table),
+                        quote_ident(&owner.column)
+                    ),
                     None => "NONE".to_string(),
                 };
                 self.out.push(format!(

@@ -135,8 +135,13 @@ impl<'a> Gen<'a> {
                 .filter(|c| t.column(&c.name).is_none())
                 .collect();
             for c in &dropped {
+                // A nullable column cannot have become a NOT NULL one with a default: its
+                // nulls would have been filled, which a rename does not do.
                 if new.column(&c.name).is_none()
-                    && let Some(a) = added.iter().find(|a| a.data_type == c.data_type)
+                    && let Some(a) = added.iter().find(|a| {
+                        a.data_type == c.data_type
+                            && !(a.not_null && a.default.is_some() && !c.not_null)
+                    })
                 {
                     self.out.push(format!(
                         "-- possible rename: {}.{} -> {}: to keep the data, replace the DROP and ADD by ALTER TABLE {} RENAME COLUMN {} TO {};",
@@ -335,12 +340,40 @@ impl<'a> Gen<'a> {
         self.move_partition(old, t);
     }
 
+    /// ADD COLUMN; one NOT NULL with nothing to fill it (no default, identity or
+    /// generation) fails on a table that holds rows, and is flagged unless the data says
+    /// the table is empty.
     fn add_column(&mut self, t: &Table, c: &Column) {
-        self.out.push(format!(
+        let sql = format!(
             "ALTER TABLE {} ADD COLUMN {};",
             table_name(t),
             column_definition(c)
-        ));
+        );
+        let unfilled =
+            c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none();
+        let why = match self.data.rows.get(&format!("{}.{}", t.schema, t.name)) {
+            _ if !unfilled => None,
+            Some(false) => None,
+            Some(true) => Some(format!(
+                "{} holds rows, so the migration fails: give the column a default, or add it \
+                 nullable, fill it, then SET NOT NULL",
+                t.name
+            )),
+            None => Some(format!(
+                "fails if {} holds rows (the data was not looked at)",
+                t.name
+            )),
+        };
+        match why {
+            Some(why) => self.out.destroy(
+                format!(
+                    "add column {}.{}: NOT NULL without a default, and {why}",
+                    t.name, c.name
+                ),
+                sql,
+            ),
+            None => self.out.push(sql),
+        }
         if c.comment.is_some() {
             self.column_comment(t, c);
         }

@@ -350,6 +350,7 @@ fn copies_made_on_partitions_are_left_to_the_parent() {
         definition: "PRIMARY KEY (id, at)".into(),
         comment: None,
         inherited,
+        index: None,
     };
     let event = b.tables.get_mut("public.event").unwrap();
     event
@@ -526,4 +527,142 @@ fn a_table_dropped_and_one_of_the_same_columns_added_is_a_possible_rename() {
     assert!(up.statements[0].ends_with("RENAME TO \"item\";"));
     let c = catalog(vec![table("item", &[("id", "integer"), ("title", "text")])]);
     assert!(!generate(&a, &c).statements[0].starts_with("-- possible rename"));
+}
+
+#[test]
+fn a_foreign_key_goes_before_the_unique_index_it_leans_on_and_comes_back_after() {
+    use crate::catalog::{Constraint, QualifiedName};
+    let with_index = |definition: &str| {
+        let mut c = catalog(vec![
+            table("team", &[("id", "integer"), ("code", "text")]),
+            table("member", &[("code", "text")]),
+        ]);
+        c.indexes.insert(
+            "public.team_code".into(),
+            Index {
+                schema: "public".into(),
+                name: "team_code".into(),
+                table: "public.team".into(),
+                definition: definition.into(),
+                ..Index::default()
+            },
+        );
+        c.tables
+            .get_mut("public.member")
+            .unwrap()
+            .constraints
+            .insert(
+                "member_code".into(),
+                Constraint {
+                    name: "member_code".into(),
+                    kind: ConstraintKind::ForeignKey,
+                    definition: "FOREIGN KEY (code) REFERENCES team(code)".into(),
+                    index: Some(QualifiedName {
+                        schema: "public".into(),
+                        name: "team_code".into(),
+                    }),
+                    ..Constraint::default()
+                },
+            );
+        c
+    };
+    let a = with_index("CREATE UNIQUE INDEX team_code ON public.team USING btree (code)");
+    let b = with_index(
+        "CREATE UNIQUE INDEX team_code ON public.team USING btree (code) NULLS NOT DISTINCT",
+    );
+    let up = generate(&a, &b).statements;
+    let at = |needle: &str| {
+        up.iter()
+            .position(|s| s.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {up:#?}"))
+    };
+    assert!(at("DROP CONSTRAINT IF EXISTS \"member_code\"") < at("DROP INDEX"));
+    assert!(at("DROP INDEX") < at("NULLS NOT DISTINCT"));
+    assert!(at("NULLS NOT DISTINCT") < at("ADD CONSTRAINT \"member_code\""));
+    let empty = Catalog::default();
+    let built = generate(&empty, &a).statements;
+    let index = built.iter().position(|s| s.contains("CREATE UNIQUE INDEX"));
+    let key = built.iter().position(|s| s.contains("ADD CONSTRAINT"));
+    assert!(index < key, "{built:#?}");
+}
+
+#[test]
+fn a_not_null_column_with_nothing_to_fill_it_fails_on_a_table_with_rows() {
+    let a = catalog(vec![table("item", &[("id", "integer")])]);
+    let mut b = catalog(vec![table(
+        "item",
+        &[("id", "integer"), ("code", "text"), ("kept", "text")],
+    )]);
+    let item = b.tables.get_mut("public.item").unwrap();
+    item.columns[1].not_null = true;
+    item.columns[2].not_null = true;
+    item.columns[2].default = Some("'k'::text".into());
+    assert_eq!(
+        tables_getting_unfilled_columns(&a, &b),
+        [("public".to_string(), "item".to_string())]
+    );
+    assert_eq!(
+        generate(&a, &b).destructive,
+        [
+            "add column item.code: NOT NULL without a default, and fails if item holds rows (the data was not looked at)"
+        ]
+    );
+    let mut data = DataFacts::default();
+    data.rows.insert("public.item".into(), true);
+    assert!(
+        generate_for(&a, &b, &data).destructive[0]
+            .contains("item holds rows, so the migration fails")
+    );
+    data.rows.insert("public.item".into(), false);
+    assert!(generate_for(&a, &b, &data).destructive.is_empty());
+}
+
+#[test]
+fn a_nullable_column_is_not_a_rename_of_a_not_null_one_with_a_default() {
+    let a = catalog(vec![table("item", &[("id", "integer"), ("note", "text")])]);
+    let mut b = catalog(vec![table(
+        "item",
+        &[("id", "integer"), ("status", "text")],
+    )]);
+    let status = &mut b.tables.get_mut("public.item").unwrap().columns[1];
+    status.not_null = true;
+    status.default = Some("'new'::text".into());
+    assert!(
+        !generate(&a, &b)
+            .statements
+            .iter()
+            .any(|s| s.contains("possible rename"))
+    );
+}
+
+#[test]
+fn a_quoted_enum_losing_a_label_converts_its_columns_however_format_type_spells_it() {
+    use crate::catalog::Enum;
+    for spelling in [
+        "\"DocumentStatus\"",
+        "public.\"DocumentStatus\"",
+        "\"public\".\"DocumentStatus\"[]",
+    ] {
+        let with_labels = |labels: &[&str]| {
+            let mut c = catalog(vec![table("doc", &[("status", spelling)])]);
+            c.enums.insert(
+                "public.DocumentStatus".into(),
+                Enum {
+                    schema: "public".into(),
+                    name: "DocumentStatus".into(),
+                    labels: labels.iter().map(|l| l.to_string()).collect(),
+                    comment: None,
+                },
+            );
+            c
+        };
+        let a = with_labels(&["DRAFT", "PUBLISHED", "ARCHIVED"]);
+        let b = with_labels(&["DRAFT", "PUBLISHED"]);
+        let up = generate(&a, &b).statements;
+        assert!(
+            up.iter()
+                .any(|s| s.contains("ALTER COLUMN \"status\" TYPE \"public\".\"DocumentStatus\"")),
+            "{spelling}: {up:#?}"
+        );
+    }
 }

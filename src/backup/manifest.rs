@@ -63,7 +63,10 @@ pub(crate) enum VerifyError {
     NoManifest { dir: PathBuf },
     #[error("{path} is not a valid manifest: {reason}")]
     BadManifest { path: PathBuf, reason: String },
-    #[error("backup {dir} is damaged: {}", problems.join("; "))]
+    #[error(
+        "backup {dir} is damaged: {}",
+        crate::listing::few_with(problems, "; ", None)
+    )]
     Damaged { dir: PathBuf, problems: Vec<String> },
 }
 

@@ -326,6 +326,15 @@ impl AsText for Option<String> {
     }
 }
 
+impl AsText for Option<super::ColumnName> {
+    fn as_text(&self) -> String {
+        self.as_ref().map_or_else(
+            || "none".to_string(),
+            |c| format!("{}.{}.{}", c.schema, c.table, c.column),
+        )
+    }
+}
+
 impl AsText for Vec<String> {
     fn as_text(&self) -> String {
         format!("[{}]", self.join(", "))

@@ -12,12 +12,17 @@
 //! the snapshot holds only what the SQL decides: names, definitions as Postgres deparses
 //! them (`pg_get_indexdef`, `pg_get_viewdef`, ...), no oids, no database name, no data.
 //! Left out: system schemas, objects that belong to an extension (their extension is in
-//! the catalog instead) and devdb's own record table.
+//! the catalog instead) and devdb's own record table. Objects of kinds the catalog
+//! cannot represent (foreign tables, publications, operators, ...) are only named, in
+//! [`NotCompared`], so that commands say what they did not look at.
 //!
 //! Objects are keyed by their schema-qualified name (`public.item`, functions with their
 //! argument types: `public.f(integer)`); objects that live on a table (columns,
 //! constraints, triggers) are kept inside their [`Table`]. Maps are ordered so that
-//! comparisons and JSON output are deterministic.
+//! comparisons and JSON output are deterministic. A key is for looking an object up and
+//! for naming it in messages, never to be split: a schema, table or column name may
+//! hold a dot (`"order.items"`), so where a part of a name is needed on its own the
+//! catalog holds it apart ([`QualifiedName`], [`ColumnName`]).
 
 pub(crate) mod diff;
 pub(crate) mod read;
@@ -27,6 +32,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use diff::{Difference, Sides, diff};
+pub(crate) use read::NotCompared;
 pub use read::{ReadOptions, read_catalog};
 
 /// A snapshot of one database's schema.
@@ -56,6 +62,10 @@ pub struct Catalog {
     /// privileges are depends on it (MAINTAIN came with 17). Not compared.
     #[serde(default)]
     pub server_version: u32,
+    /// Objects of kinds the catalog cannot represent (foreign tables, publications,
+    /// operators, ...), named so that what a comparison or a dump leaves out is said.
+    #[serde(default, skip_serializing_if = "NotCompared::is_empty")]
+    pub not_compared: NotCompared,
 }
 
 /// A schema (namespace).
@@ -99,9 +109,33 @@ pub struct Sequence {
     pub max: i64,
     pub cache: i64,
     pub cycle: bool,
-    /// `table.column` of a serial or identity column that owns it.
-    pub owned_by: Option<String>,
+    /// The serial or identity column that owns it.
+    pub owned_by: Option<ColumnName>,
     pub grants: Vec<String>,
+}
+
+/// An object's name with its schema, kept apart: either may hold a dot (`"order.items"`),
+/// so a name is never joined into one string to be split again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    /// The key the catalog holds the object under (`public.item`): for looking up, never
+    /// for parsing.
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+}
+
+/// A table's column by schema, table and column name, kept apart like [`QualifiedName`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ColumnName {
+    pub schema: String,
+    pub table: String,
+    pub column: String,
 }
 
 /// Defines a kind of catalog object: its variants, the words the catalog (and its JSON)
@@ -243,6 +277,12 @@ pub struct Constraint {
     /// parent table): it comes and goes with the parent's.
     #[serde(default)]
     pub inherited: bool,
+    /// For a foreign key, the unique index of the referenced table it leans on
+    /// (`pg_constraint.conindid`, the dependency `pg_depend` records): a standalone
+    /// unique index, or the one of a primary key or unique constraint. It must exist
+    /// before the key and outlive it. Not compared: the definition says the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<QualifiedName>,
 }
 
 /// A trigger on a table or view.

@@ -6,6 +6,7 @@ use clap::Args;
 use super::Context;
 use super::args::OutputArgs;
 use super::output;
+use crate::catalog::NotCompared;
 use crate::engine::Engine;
 use crate::error::DriftFound;
 use crate::ops;
@@ -43,6 +44,7 @@ pub(super) async fn run(
         if !report.compared {
             eprintln!("the schema was not compared: fix the problems with the migrations first");
         }
+        warn_not_compared(&report.not_compared);
     }
     if report.clean {
         if !args.output.json {
@@ -83,15 +85,18 @@ async fn against_schema(
             difference,
         })
         .collect();
+    let not_compared = compared.not_compared();
     if args.output.json {
         output::json(&serde_json::json!({
             "clean": differences.is_empty(),
             "differences": differences,
+            "not_compared": not_compared,
         }))?;
     } else {
         for drift in &differences {
             output::line(&drift.message)?;
         }
+        warn_not_compared(&not_compared);
     }
     if differences.is_empty() {
         if !args.output.json {
@@ -107,4 +112,11 @@ async fn against_schema(
         differences: differences.len(),
     }
     .into())
+}
+
+/// What the comparison could not look at, said rather than left out in silence.
+fn warn_not_compared(not_compared: &NotCompared) {
+    if let Some(left_out) = not_compared.describe() {
+        eprintln!("warning: not compared (devdb cannot compare these kinds): {left_out}");
+    }
 }

@@ -31,17 +31,23 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let SchemaCommand::Dump(args) = command;
     let engine = Engine::connect().await?;
-    let script = ops::dump_schema(
+    let dump = ops::dump_schema(
         &engine,
         &context.project,
         progress,
         super::signals::cancelled(),
     )
     .await?;
-    let text = format!(
-        "-- The schema devdb's migrations build at head (`devdb schema dump`).\n\n{}",
-        script.render()
-    );
+    let mut text =
+        "-- The schema devdb's migrations build at head (`devdb schema dump`).\n".to_string();
+    if let Some(left_out) = dump.not_written.describe() {
+        eprintln!("warning: not written (devdb cannot dump these kinds): {left_out}");
+        text.push_str(&format!(
+            "-- NOT WRITTEN (devdb cannot dump these kinds): {left_out}\n"
+        ));
+    }
+    text.push('\n');
+    text.push_str(&dump.script.render());
     match &args.output {
         None => output::line(text.trim_end()),
         Some(path) => {

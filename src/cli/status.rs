@@ -180,7 +180,7 @@ pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<
         if !migrations.unknown.is_empty() {
             output::line(&format!(
                 "unknown to the files: {}",
-                migrations.unknown.join(", ")
+                crate::listing::few(&migrations.unknown, crate::listing::CURRENT_LISTS_THEM)
             ))?;
         }
     }

@@ -11,12 +11,12 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::file::{EmptyUp, FileError, file_name, load_dir_with, new_revision_id, render_revision};
+use super::file::{
+    EmptyUp, FileError, UP_PLACEHOLDER, file_name, load_dir_with, new_revision_id, render_revision,
+};
 use super::graph::{GraphError, MultipleHeads, RevisionGraph};
 use crate::error::{Exit, Failure};
 
-/// The up section of a new revision, to be replaced by its SQL.
-const UP_PLACEHOLDER: &str = "-- The SQL that applies this revision.";
 /// The down section of a new revision: delete it to make the revision irreversible.
 const DOWN_PLACEHOLDER: &str =
     "-- The SQL that reverts it; delete this section if it cannot be reverted.";

@@ -27,13 +27,13 @@ pub enum MigrateError {
     #[error(
         "the database has revision{} {} that the migration files do not know (code older than the database?)",
         if ids.len() == 1 { "" } else { "s" },
-        ids.join(", ")
+        crate::listing::few(ids, crate::listing::CURRENT_LISTS_THEM)
     )]
     UnknownApplied { ids: Vec<String> },
     #[error(
         "{} edited after being applied (its checksum differs from the recorded one): {}",
         if revisions.len() == 1 { "a revision was" } else { "revisions were" },
-        revisions.iter().map(|(id, path)| format!("{id} ({})", path.display())).collect::<Vec<_>>().join(", ")
+        crate::listing::few(&revisions.iter().map(|(id, path)| format!("{id} ({})", path.display())).collect::<Vec<_>>(), "`devdb check` lists them all")
     )]
     Changed { revisions: Vec<(String, PathBuf)> },
     #[error("cannot accept changes to {id}: it is not applied to this database")]
@@ -41,8 +41,8 @@ pub enum MigrateError {
     #[error(
         "the revisions to revert changed while the question was asked: the answer was about {}, \
          and now it would be {}; nothing was reverted",
-        approved.join(", "),
-        if planned.is_empty() { "none".to_string() } else { planned.join(", ") }
+        crate::listing::few(approved, "`devdb downgrade --dry-run` lists them all"),
+        if planned.is_empty() { "none".to_string() } else { crate::listing::few(planned, "`devdb downgrade --dry-run` lists them all") }
     )]
     PlanChanged {
         approved: Vec<String>,
@@ -116,7 +116,7 @@ fn failure_text(failure: &RevisionFailure) -> String {
     if !failure.done.is_empty() {
         text.push_str(&format!(
             " (this run completed {} first)",
-            failure.done.join(", ")
+            crate::listing::few(&failure.done, crate::listing::CURRENT_LISTS_THEM)
         ));
     }
     text.push_str(&format!(": {message}"));

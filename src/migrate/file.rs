@@ -121,8 +121,8 @@ pub enum FileError {
     )]
     MissingUp { path: PathBuf, line: usize },
     #[error(
-        "{}:{line}: the up section is empty; expected at least one SQL statement after \
-         `-- devdb:up`",
+        "{}:{line}: the up section is empty (or still holds the placeholder of `devdb new`); \
+         expected SQL after `-- devdb:up`, or a comment saying why there is none",
         path.display()
     )]
     EmptyUp { path: PathBuf, line: usize },
@@ -292,7 +292,7 @@ struct Section {
     end: usize,
 }
 
-/// Which revisions may have an up section with no SQL statement in it.
+/// Which revisions may have an unwritten up section (blank, or `devdb new`'s placeholder).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmptyUp {
     /// Only merges: joining branches is their whole job. Everywhere a revision is
@@ -301,6 +301,17 @@ pub enum EmptyUp {
     /// Any revision: the file-side commands (`new`, `merge`, `heads`, `history`) must
     /// work while a revision made by `devdb new` still has only its placeholder.
     Allowed,
+}
+
+/// The up section of a new revision, to be replaced by its SQL.
+pub(crate) const UP_PLACEHOLDER: &str = "-- The SQL that applies this revision.";
+
+/// Whether an up section was never written: blank, or still `devdb new`'s placeholder. One
+/// with only comments of its own is a revision with nothing to run, which is fine (a
+/// data fix done by hand elsewhere, a revision kept for its place in the graph).
+fn unwritten(up: &str) -> bool {
+    let up = up.trim();
+    up.is_empty() || (up == UP_PLACEHOLDER && split_statements(up).is_empty())
 }
 
 /// Parses one revision file. `path` is only recorded and used in messages. Only a merge
@@ -439,7 +450,7 @@ pub fn parse_revision_with(
     };
     let up_body = text[up.start..up.end].trim_end().to_string();
     let may_be_empty = empty_up == EmptyUp::Allowed || header.parents.len() > 1;
-    if !may_be_empty && split_statements(&up_body).is_empty() {
+    if !may_be_empty && unwritten(&up_body) {
         return Err(FileError::EmptyUp {
             path: path_buf(),
             line: up.marker_line,

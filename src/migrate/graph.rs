@@ -53,7 +53,7 @@ pub enum GraphError {
     UnknownRevision { id: String },
     #[error(
         "revision `{prefix}` is ambiguous: it is a prefix of {}; give more characters",
-        candidates.join(", ")
+        crate::listing::few(candidates, crate::listing::HISTORY_LISTS_THEM)
     )]
     AmbiguousRevision {
         prefix: String,

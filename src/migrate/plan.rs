@@ -120,7 +120,7 @@ pub enum PlanError {
     #[error(
         "the database applied only part of the revisions that baseline {baseline} replaces \
          (it lacks {}), so it can neither be recorded at {baseline} nor apply it",
-        missing.join(", ")
+        crate::listing::few(missing, crate::listing::HISTORY_LISTS_THEM)
     )]
     PartlySquashed {
         baseline: String,
@@ -129,7 +129,7 @@ pub enum PlanError {
     #[error(
         "cannot downgrade: {} no `-- devdb:down` section, so nothing was reverted: {}",
         if ids.len() == 1 { "this revision has" } else { "these revisions have" },
-        ids.iter().map(|(id, path)| format!("{id} ({})", path.display())).collect::<Vec<_>>().join(", ")
+        crate::listing::few(&ids.iter().map(|(id, path)| format!("{id} ({})", path.display())).collect::<Vec<_>>(), crate::listing::HISTORY_LISTS_THEM)
     )]
     Irreversible { ids: Vec<(String, PathBuf)> },
 }

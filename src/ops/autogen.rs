@@ -12,12 +12,15 @@ use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
 use super::up::UpError;
 use super::url::{UrlError, database_url};
-use crate::autogen::{DataFacts, Script, generate, generate_for, set_not_null_columns};
-use crate::catalog::{Catalog, Difference, Sides, diff};
+use crate::autogen::{
+    DataFacts, Script, generate, generate_for, set_not_null_columns,
+    tables_getting_unfilled_columns,
+};
+use crate::catalog::{Catalog, Difference, NotCompared, Sides, diff};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
 use crate::error::{Exit, Failure};
-use crate::migrate::split::SqlFailure;
+use crate::migrate::split::{SqlFailure, split_statements};
 use crate::migrate::{AuthorError, RevisionGraph, author};
 use crate::pg::{DatabaseUrl, quote_ident};
 use crate::progress::{AsNotes, Progress};
@@ -188,6 +191,10 @@ impl Compared {
     pub(crate) fn differences(&self) -> Vec<Difference> {
         diff(&self.declared, &self.head)
     }
+    /// Objects of kinds devdb cannot compare, on either side.
+    pub(crate) fn not_compared(&self) -> NotCompared {
+        self.head.not_compared.merged(&self.declared.not_compared)
+    }
 }
 
 /// The `.sql` files of the declarative schema, in name order (one file, or a folder's).
@@ -283,6 +290,7 @@ async fn build_declared(
                 path: path.clone(),
                 source,
             })?;
+        let sql = loadable(&sql);
         if let Err(source) = sqlx::raw_sql(AssertSqlSafe(sql.as_str()))
             .execute(&mut conn)
             .await
@@ -302,6 +310,37 @@ async fn build_declared(
     .await?;
     let _ = sqlx::Connection::close(conn).await;
     Ok(catalog)
+}
+
+/// A declarative schema file as the shadow database can run it, lines kept where they are
+/// (errors name them): `pg_dump --schema-only` output is a valid schema, so psql's
+/// `\restrict KEY` and `\unrestrict KEY` lines (pg_dump 17.6 and later) are skipped, and a
+/// `CREATE SCHEMA public` (a dump of a database whose `public` was made again) does not
+/// fail on the one the shadow database has.
+fn loadable(sql: &str) -> String {
+    let text: String = sql
+        .split_inclusive('\n')
+        .map(|line| {
+            let meta = line.trim_end();
+            if meta.starts_with("\\restrict") || meta.starts_with("\\unrestrict") {
+                &line[meta.len()..]
+            } else {
+                line
+            }
+        })
+        .collect();
+    let mut out = text.clone();
+    for statement in split_statements(&text).into_iter().rev() {
+        let words: Vec<&str> = statement.text.split_whitespace().collect();
+        if matches!(words.as_slice(), [c, s, name] if c.eq_ignore_ascii_case("create")
+            && s.eq_ignore_ascii_case("schema")
+            && (*name == "public" || *name == "\"public\""))
+        {
+            let at = statement.offset + statement.text.len() - words[2].len();
+            out.insert_str(at, "IF NOT EXISTS ");
+        }
+    }
+    out
 }
 
 /// What `new --autogenerate` did.
@@ -356,13 +395,15 @@ pub(crate) async fn autogenerate(
     Ok(report)
 }
 
-/// Whether the columns the revision sets NOT NULL hold nulls in the project's database,
-/// the data the revision will meet first. Best effort: a column that cannot be looked at
+/// Whether the columns the revision sets NOT NULL hold nulls, and whether the tables it
+/// adds NOT NULL columns to hold rows, in the project's database, the data the revision
+/// will meet first. Best effort: a column that cannot be looked at
 /// (no server, the table not there yet) stays unknown, and its SET NOT NULL is flagged.
 async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -> DataFacts {
     let mut data = DataFacts::default();
     let columns = set_not_null_columns(&compared.head, &compared.declared);
-    if columns.is_empty() {
+    let tables = tables_getting_unfilled_columns(&compared.head, &compared.declared);
+    if columns.is_empty() && tables.is_empty() {
         return data;
     }
     let Ok(url) = database_url(engine, project).await else {
@@ -387,8 +428,27 @@ async fn look_at_data(engine: &Engine, project: &Project, compared: &Compared) -
                 .insert(format!("{schema}.{table}.{column}"), nulls);
         }
     }
+    for (schema, table) in tables {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM {}.{})",
+            quote_ident(&schema),
+            quote_ident(&table)
+        );
+        if let Ok(rows) = sqlx::query_scalar::<_, bool>(AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+        {
+            data.rows.insert(format!("{schema}.{table}"), rows);
+        }
+    }
     let _ = sqlx::Connection::close(conn).await;
     data
+}
+
+/// What `schema dump` writes: the statements, and the objects of kinds it cannot write.
+pub(crate) struct SchemaDump {
+    pub script: Script,
+    pub not_written: NotCompared,
 }
 
 /// `schema dump`: the migrations at head as a declarative schema, the statements that
@@ -398,7 +458,7 @@ pub(crate) async fn dump_schema(
     project: &Project,
     progress: &dyn Progress,
     cancel: impl Future<Output = ()>,
-) -> Result<Script, AutogenError> {
+) -> Result<SchemaDump, AutogenError> {
     let graph = author::load_graph(&project.settings.migrations)?;
     let schema = project.settings.version_schema.as_str();
     with_shadow_server(
@@ -415,7 +475,10 @@ pub(crate) async fn dump_schema(
                     let empty = snapshot(&mut conn, schema, "an empty shadow database").await?;
                     let _ = sqlx::Connection::close(conn).await;
                     let head = build_head(&shadow, &graph, schema).await?;
-                    Ok::<_, AutogenError>(generate(&empty, &head))
+                    Ok::<_, AutogenError>(SchemaDump {
+                        script: generate(&empty, &head),
+                        not_written: head.not_compared,
+                    })
                 }
                 .await;
                 shadow.remove().await?;
@@ -425,4 +488,18 @@ pub(crate) async fn dump_schema(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loadable;
+
+    #[test]
+    fn a_dump_loads_as_a_schema() {
+        let dump = "\\restrict AbC\nSET x = 1;\nCREATE SCHEMA public;\nCOMMENT ON SCHEMA public IS 'p';\nCREATE SCHEMA app;\n\\unrestrict AbC\n";
+        assert_eq!(
+            loadable(dump),
+            "\nSET x = 1;\nCREATE SCHEMA IF NOT EXISTS public;\nCOMMENT ON SCHEMA public IS 'p';\nCREATE SCHEMA app;\n\n"
+        );
+    }
 }

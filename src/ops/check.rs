@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
 use super::url::database_url;
-use crate::catalog::{Difference, Sides, diff};
+use crate::catalog::{Difference, NotCompared, Sides, diff};
 use crate::config::Project;
 use crate::engine::Engine;
 use crate::error::{Exit, Failure};
@@ -108,6 +108,8 @@ pub(crate) struct CheckReport {
     pub current: Vec<String>,
     /// How many revisions the shadow database applied.
     pub applied: usize,
+    /// Objects of kinds devdb cannot compare, in the database or the migrations.
+    pub not_compared: NotCompared,
 }
 
 /// Checks the project's migration files and its running database's schema.
@@ -149,6 +151,7 @@ pub(crate) async fn check(
         differences: Vec::new(),
         current: Vec::new(),
         applied: 0,
+        not_compared: NotCompared::default(),
     };
     let Some(graph) = graph else {
         return Ok(finish(report));
@@ -180,8 +183,9 @@ pub(crate) async fn check(
     shadow.remove().await?;
     drop(waiting);
     match compared {
-        Ok(differences) => {
+        Ok((differences, not_compared)) => {
             report.compared = true;
+            report.not_compared = not_compared;
             report.differences = differences
                 .into_iter()
                 .map(|difference| Drift {
@@ -214,13 +218,14 @@ async fn compare(
     graph: &RevisionGraph,
     schema: &str,
     applied: &BTreeSet<String>,
-) -> Result<Vec<Difference>, ShadowError> {
+) -> Result<(Vec<Difference>, NotCompared), ShadowError> {
     let mut conn = shadow.connect().await?;
     migrate_to_set(&mut conn, graph, schema, applied).await?;
     let expected = snapshot(&mut conn, schema, "the shadow database").await?;
     let _ = sqlx::Connection::close(conn).await;
     let actual = snapshot(live, schema, "the database").await?;
-    Ok(diff(&expected, &actual))
+    let not_compared = expected.not_compared.merged(&actual.not_compared);
+    Ok((diff(&expected, &actual), not_compared))
 }
 
 /// Every revision file that parses, and a problem for each one that does not, for each

@@ -237,12 +237,18 @@ pub(crate) async fn snapshot(
     let options = ReadOptions {
         history_schema: history_schema.to_string(),
     };
-    read_catalog(conn, &options)
+    let failed = |source| ShadowError::Catalog {
+        what: what.to_string(),
+        source,
+    };
+    // Definitions are deparsed relative to the search_path: what was loaded may have
+    // changed it (pg_dump's `set_config('search_path', '', false)`), and both sides of a
+    // comparison must be read under the same one, the session's default.
+    sqlx::raw_sql("RESET search_path")
+        .execute(&mut *conn)
         .await
-        .map_err(|source| ShadowError::Catalog {
-            what: what.to_string(),
-            source,
-        })
+        .map_err(failed)?;
+    read_catalog(conn, &options).await.map_err(failed)
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! devdb's integration tests: the real binary against a real Docker engine and a real
 //! Postgres. One test binary, one module per area.
 
+mod adopt;
 mod autogen;
+mod autogen_order;
 mod autogen_security;
 mod autogen_snapshot;
 mod backup;
@@ -16,6 +18,7 @@ mod exposure;
 mod failure_kinds;
 mod faults;
 mod migrate;
+mod not_compared;
 mod restore;
 mod revisions;
 mod schemas;

@@ -240,3 +240,18 @@ async fn row_level_security_with_policies_for_several_roles() {
 async fn rules_event_triggers_default_privileges_and_an_extension_comment() {
     fixture_holds("rules_events_defaults").await;
 }
+
+#[tokio::test]
+async fn foreign_keys_on_columns_a_unique_index_covers() {
+    fixture_holds("foreign_key_on_unique_index").await;
+}
+
+#[tokio::test]
+async fn prisma_style_quoted_camel_case_names() {
+    fixture_holds("prisma_quoted_names").await;
+}
+
+#[tokio::test]
+async fn names_with_dots_in_them() {
+    fixture_holds("dotted_names").await;
+}

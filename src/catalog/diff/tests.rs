@@ -28,6 +28,7 @@ fn item() -> Table {
                 definition: "PRIMARY KEY (id)".into(),
                 comment: None,
                 inherited: false,
+                index: None,
             },
         )]),
         ..Table::default()

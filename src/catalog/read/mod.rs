@@ -11,8 +11,8 @@ use sqlx::{PgConnection, Row};
 use crate::pg::{quote_ident, quote_literal};
 
 use super::{
-    Catalog, Column, Constraint, ConstraintKind, Enum, Extension, Function, Index, RoutineKind,
-    Schema, Sequence, Table, TableKind, Trigger, View,
+    Catalog, Column, ColumnName, Constraint, ConstraintKind, Enum, Extension, Function, Index,
+    QualifiedName, RoutineKind, Schema, Sequence, Table, TableKind, Trigger, View,
 };
 
 /// What to leave out of a snapshot besides system schemas and extension members.
@@ -64,6 +64,10 @@ macro_rules! not_history_table {
     };
 }
 
+mod unsupported;
+
+pub(crate) use unsupported::NotCompared;
+
 /// Sorted grants of an object, the owner's defaults when nothing was granted (so that a
 /// GRANT followed by its REVOKE compares equal to never granting).
 macro_rules! grants {
@@ -108,14 +112,17 @@ const SEQUENCES: &str = concat!(
     "SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type, \
      s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, \
      s.seqcache AS cache, s.seqcycle AS cycle, \
-     (SELECT tn.nspname || '.' || tc.relname || '.' || a.attname FROM pg_depend d \
+     o.schema AS owner_schema, o.table AS owner_table, o.column AS owner_column, ",
+    grants!("c.relacl", "s", "c.relowner"),
+    " AS grants FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     LEFT JOIN LATERAL (SELECT tn.nspname AS schema, tc.relname AS table, a.attname AS column \
+       FROM pg_depend d \
        JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
        JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
-       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by, ",
-    grants!("c.relacl", "s", "c.relowner"),
-    " AS grants FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
-     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ",
+       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) o ON true \
+     WHERE ",
     user_namespace!(),
     " AND ",
     not_in_extension!("pg_class", "c.oid"),
@@ -169,9 +176,12 @@ const CONSTRAINTS: &str = concat!(
     "SELECT n.nspname AS schema, c.relname AS relation, k.conname AS name, \
      k.contype::text AS kind, pg_get_constraintdef(k.oid) AS definition, \
      obj_description(k.oid, 'pg_constraint') AS comment, \
-     k.conparentid <> 0 OR NOT k.conislocal AS inherited \
+     k.conparentid <> 0 OR NOT k.conislocal AS inherited, \
+     xn.nspname AS index_schema, xc.relname AS index_name \
      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
+     LEFT JOIN pg_class xc ON xc.oid = k.conindid AND k.contype = 'f' \
+     LEFT JOIN pg_namespace xn ON xn.oid = xc.relnamespace \
      WHERE c.relkind IN ('r', 'p') AND ",
     user_namespace!(),
     " AND ",
@@ -196,72 +206,8 @@ const INDEXES: &str = concat!(
        AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))"
 );
 
-/// What an object depends on, from `pg_depend`, sorted: user relations (`schema.name`),
-/// their columns (`schema.name.column`), enum types (`schema.name`) and functions
-/// (`schema.name(args)`); `$classid` and `$objid` name the object's dependent entries.
-macro_rules! depends_on {
-    ($classid:literal, $objid:literal) => {
-        concat!(
-            "(SELECT coalesce(array_agg(DISTINCT x.name ORDER BY x.name), '{}') FROM ( \
-               SELECT rn.nspname || '.' || rc.relname AS name FROM pg_depend d \
-               JOIN pg_class rc ON rc.oid = d.refobjid \
-               JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-               WHERE d.classid = '",
-            $classid,
-            "'::regclass AND d.objid = ",
-            $objid,
-            " AND d.refclassid = 'pg_class'::regclass \
-               AND rn.nspname NOT IN ('pg_catalog', 'information_schema') \
-             UNION \
-               SELECT rn.nspname || '.' || rc.relname || '.' || a.attname FROM pg_depend d \
-               JOIN pg_class rc ON rc.oid = d.refobjid \
-               JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-               JOIN pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid \
-               WHERE d.classid = '",
-            $classid,
-            "'::regclass AND d.objid = ",
-            $objid,
-            " AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 \
-               AND rn.nspname NOT IN ('pg_catalog', 'information_schema') \
-             UNION \
-               SELECT tn.nspname || '.' || e.typname FROM pg_depend d \
-               JOIN pg_type t ON t.oid = d.refobjid \
-               JOIN pg_type e ON e.oid = CASE WHEN t.typtype = 'e' THEN t.oid ELSE t.typelem END \
-                 AND e.typtype = 'e' \
-               JOIN pg_namespace tn ON tn.oid = e.typnamespace \
-               WHERE d.classid = '",
-            $classid,
-            "'::regclass AND d.objid = ",
-            $objid,
-            " AND d.refclassid = 'pg_type'::regclass \
-               AND tn.nspname NOT IN ('pg_catalog', 'information_schema') \
-             UNION \
-               SELECT rn.nspname || '.' || rc.relname FROM pg_depend d \
-               JOIN pg_type t ON t.oid = d.refobjid \
-               JOIN pg_class rc ON rc.oid = CASE WHEN t.typrelid <> 0 THEN t.typrelid \
-                 ELSE (SELECT e.typrelid FROM pg_type e WHERE e.oid = t.typelem) END \
-               JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-               WHERE d.classid = '",
-            $classid,
-            "'::regclass AND d.objid = ",
-            $objid,
-            " AND d.refclassid = 'pg_type'::regclass \
-               AND rn.nspname NOT IN ('pg_catalog', 'information_schema') \
-             UNION \
-               SELECT pn.nspname || '.' || p.proname || '(' \
-                 || pg_get_function_identity_arguments(p.oid) || ')' FROM pg_depend d \
-               JOIN pg_proc p ON p.oid = d.refobjid \
-               JOIN pg_namespace pn ON pn.oid = p.pronamespace \
-               WHERE d.classid = '",
-            $classid,
-            "'::regclass AND d.objid = ",
-            $objid,
-            " AND d.refclassid = 'pg_proc'::regclass \
-               AND pn.nspname NOT IN ('pg_catalog', 'information_schema') \
-             ) x)"
-        )
-    };
-}
+#[macro_use]
+mod depends;
 
 const VIEWS: &str = concat!(
     "SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized, \
@@ -426,7 +372,18 @@ pub async fn read_catalog(
             max: row.try_get("max")?,
             cache: row.try_get("cache")?,
             cycle: row.try_get("cycle")?,
-            owned_by: row.try_get("owned_by")?,
+            owned_by: row
+                .try_get::<Option<String>, _>("owner_column")?
+                .map(|column| -> Result<_, sqlx::Error> {
+                    let (schema, table) =
+                        (row.try_get("owner_schema")?, row.try_get("owner_table")?);
+                    Ok(ColumnName {
+                        schema,
+                        table,
+                        column,
+                    })
+                })
+                .transpose()?,
             grants: row.try_get("grants")?,
         };
         catalog.sequences.insert(qualified(&s.schema, &s.name), s);
@@ -504,6 +461,7 @@ pub async fn read_catalog(
         }
     }
     security::read_security(conn, options, &mut catalog).await?;
+    catalog.not_compared = unsupported::not_compared(conn).await?;
     Ok(catalog)
 }
 
@@ -577,6 +535,15 @@ async fn read_tables(
             definition: row.try_get("definition")?,
             comment: row.try_get("comment")?,
             inherited: row.try_get("inherited")?,
+            index: row
+                .try_get::<Option<String>, _>("index_name")?
+                .map(|name| {
+                    Ok::<_, sqlx::Error>(QualifiedName {
+                        schema: row.try_get("index_schema")?,
+                        name,
+                    })
+                })
+                .transpose()?,
         };
         // A foreign key to a partitioned table has copies of the same name for each
         // partition it references: the one written by hand is the one kept.

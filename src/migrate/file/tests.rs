@@ -333,11 +333,21 @@ fn missing_up_section() {
 #[test]
 fn empty_up_section() {
     let err = parse_err(
-        "-- devdb:revision a\n\n-- devdb:up\n\n-- only a comment\n-- devdb:down\nSELECT 1;\n",
+        "-- devdb:revision a\n\n-- devdb:up\n\n-- The SQL that applies this revision.\n-- devdb:down\nSELECT 1;\n",
     );
     assert!(matches!(err, FileError::EmptyUp { line: 3, .. }), "{err:?}");
+    let err = parse_err("-- devdb:revision a\n-- devdb:up\n  \n\n-- devdb:down\n");
+    assert!(matches!(err, FileError::EmptyUp { line: 2, .. }), "{err:?}");
     let err = parse_err("-- devdb:revision a\n-- devdb:up");
     assert!(matches!(err, FileError::EmptyUp { line: 2, .. }), "{err:?}");
+}
+
+#[test]
+fn an_up_section_of_comments_only_is_a_revision_with_nothing_to_run() {
+    let text = "-- devdb:revision a\n-- devdb:up\n-- nothing: the data was fixed by hand\n\n-- devdb:down\n-- nor here\n";
+    let rev = parse_revision(Path::new("a.sql"), text).unwrap();
+    assert_eq!(rev.up, "-- nothing: the data was fixed by hand");
+    assert_eq!(rev.down.as_deref(), Some("-- nor here"));
 }
 
 #[test]
@@ -345,10 +355,10 @@ fn empty_up_section_is_fine_for_a_merge_or_when_allowed() {
     let merge = "-- devdb:revision m\n-- devdb:parents a b\n-- devdb:up\n-- merge point\n";
     let rev = parse_revision(Path::new("m.sql"), merge).unwrap();
     assert_eq!(rev.up, "-- merge point");
-    let draft = "-- devdb:revision a\n-- devdb:up\n-- write the SQL here\n";
+    let draft = "-- devdb:revision a\n-- devdb:up\n-- The SQL that applies this revision.\n";
     assert!(parse_revision(Path::new("a.sql"), draft).is_err());
     let rev = parse_revision_with(Path::new("a.sql"), draft, EmptyUp::Allowed).unwrap();
-    assert_eq!(rev.up, "-- write the SQL here");
+    assert_eq!(rev.up, "-- The SQL that applies this revision.");
 }
 
 #[test]

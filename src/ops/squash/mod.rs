@@ -83,7 +83,7 @@ pub(crate) enum SquashError {
     },
     #[error(
         "the database is partway through the chain to squash: it lacks {}; run `devdb migrate {tip}` first",
-        missing.join(", ")
+        crate::listing::few(missing, crate::listing::HISTORY_LISTS_THEM)
     )]
     DatabaseInsideChain { missing: Vec<String>, tip: String },
     #[error("pg_dump of the shadow database failed with exit code {code}: {stderr}")]
