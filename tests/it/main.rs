@@ -3,6 +3,7 @@
 
 mod autogen;
 mod autogen_snapshot;
+mod autogen_types;
 mod backup;
 mod clone;
 mod common;

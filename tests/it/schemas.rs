@@ -192,3 +192,13 @@ fn similar_lines(left: &str, right: &str) -> String {
 async fn a_shop_with_schemas_views_and_grants() {
     fixture_holds("shop").await;
 }
+
+#[tokio::test]
+async fn domains_and_composite_types_used_by_tables_and_functions() {
+    fixture_holds("domains_and_composites").await;
+}
+
+#[tokio::test]
+async fn extended_statistics_and_storage_settings() {
+    fixture_holds("statistics_and_storage").await;
+}
