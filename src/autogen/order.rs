@@ -19,6 +19,7 @@ impl Gen<'_> {
             tier == FunctionTier::AfterTables || (again && tier != FunctionTier::AfterViews)
         });
         self.drop_indexes();
+        self.drop_statistics();
         self.drop_constraints();
         self.drop_columns();
         self.drop_tables();
@@ -29,6 +30,8 @@ impl Gen<'_> {
         self.create_schemas();
         self.create_extensions();
         self.create_enums();
+        // Domains and composite types, before the tables and functions that use them.
+        self.create_user_types();
         self.create_sequences();
         self.create_functions(FunctionTier::BeforeTables);
         self.create_tables();
@@ -41,6 +44,7 @@ impl Gen<'_> {
         self.create_views(&dropped_views);
         // Indexes on materialized views, now that the views exist.
         self.create_indexes(true, &dropped_views);
+        self.create_statistics(&dropped_views);
         self.create_functions(FunctionTier::AfterViews);
         self.comment_views_and_create_their_triggers(&dropped_views);
         self.create_table_triggers();
@@ -51,6 +55,8 @@ impl Gen<'_> {
     /// a kept column's default or type until `alter_table` has changed it.
     pub(super) fn late_drops(&mut self) {
         self.drop_functions(|tier, again| tier == FunctionTier::BeforeTables && !again);
+        // Domains and composite types may be built on enums.
+        self.drop_user_types();
         self.drop_enums();
         self.drop_sequences();
         self.drop_extensions();

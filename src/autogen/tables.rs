@@ -233,7 +233,11 @@ impl<'a> Gen<'a> {
                 table_name(t),
                 columns.join(",\n")
             ));
+            for c in &t.columns {
+                self.column_settings(t, None, c);
+            }
         }
+        self.storage_parameters(None, t);
         if t.row_security {
             self.out.push(format!(
                 "ALTER TABLE {} ENABLE ROW LEVEL SECURITY;",
@@ -280,6 +284,7 @@ impl<'a> Gen<'a> {
                     "ALTER TABLE {name} ALTER COLUMN {column} SET NOT NULL;"
                 ));
             }
+            self.column_settings(t, Some(p), c);
         }
     }
 
@@ -316,6 +321,7 @@ impl<'a> Gen<'a> {
                 comment_value(&t.comment)
             ));
         }
+        self.storage_parameters(Some(old), t);
         let regenerated = regenerated_columns(old, t);
         if !attached {
             for c in &regenerated {
@@ -353,6 +359,7 @@ impl<'a> Gen<'a> {
             table_name(t),
             column_definition(c)
         ));
+        self.column_settings(t, None, c);
         if c.comment.is_some() {
             self.column_comment(t, c);
         }
@@ -396,6 +403,7 @@ impl<'a> Gen<'a> {
                 "ALTER TABLE {name} ALTER COLUMN {column} ADD GENERATED {kind} AS IDENTITY;"
             ));
         }
+        self.column_settings(t, Some(b), c);
         if b.comment != c.comment {
             self.column_comment(t, c);
         }

@@ -527,3 +527,5 @@ fn a_table_dropped_and_one_of_the_same_columns_added_is_a_possible_rename() {
     let c = catalog(vec![table("item", &[("id", "integer"), ("title", "text")])]);
     assert!(!generate(&a, &c).statements[0].starts_with("-- possible rename"));
 }
+
+mod types;

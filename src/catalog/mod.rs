@@ -3,7 +3,8 @@
 //!
 //! - [`read`] snapshots one database into a [`Catalog`]: schemas, extensions, enums,
 //!   sequences, tables with their columns, constraints and triggers, indexes, views and
-//!   materialized views, functions and procedures, with their comments and grants;
+//!   materialized views, functions and procedures, domains, composite types and extended
+//!   statistics, with their comments and grants;
 //! - [`diff`] compares two catalogs object by object and names every [`Difference`].
 //!
 //! Two databases built from the same SQL on the same server must give equal catalogs, so
@@ -19,6 +20,7 @@
 
 pub(crate) mod diff;
 pub(crate) mod read;
+mod types;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use diff::{Difference, Sides, diff};
 pub use read::{ReadOptions, read_catalog};
+pub(crate) use types::{Attribute, Composite, Domain, DomainConstraint, Statistics};
 
 /// A snapshot of one database's schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +41,14 @@ pub struct Catalog {
     pub indexes: BTreeMap<String, Index>,
     pub views: BTreeMap<String, View>,
     pub functions: BTreeMap<String, Function>,
+    #[serde(default)]
+    pub domains: BTreeMap<String, Domain>,
+    /// Composite types.
+    #[serde(default)]
+    pub composites: BTreeMap<String, Composite>,
+    /// Extended statistics.
+    #[serde(default)]
+    pub statistics: BTreeMap<String, Statistics>,
     /// `server_version_num` of the server it was read from: what a new object's default
     /// privileges are depends on it (MAINTAIN came with 17). Not compared.
     #[serde(default)]
@@ -176,6 +187,11 @@ pub struct Table {
     pub row_security: bool,
     pub comment: Option<String>,
     pub grants: Vec<String>,
+    /// Storage parameters as `reloptions` writes them (`fillfactor=70`), its TOAST
+    /// table's after them with `toast.` in front; in the order Postgres keeps them, which
+    /// pg_dump repeats, but compared as a set.
+    #[serde(default)]
+    pub storage_parameters: Vec<String>,
 }
 
 impl Table {
@@ -203,6 +219,15 @@ pub struct Column {
     pub comment: Option<String>,
     /// Column-level grants, sorted.
     pub grants: Vec<String>,
+    /// `SET STATISTICS n`; `None` for the default.
+    #[serde(default)]
+    pub statistics_target: Option<i32>,
+    /// `SET STORAGE` other than the type's: `plain`, `external`, `extended` or `main`.
+    #[serde(default)]
+    pub storage: Option<String>,
+    /// `SET COMPRESSION`: `pglz` or `lz4`; `None` for the server's default.
+    #[serde(default)]
+    pub compression: Option<String>,
 }
 
 /// A table constraint: primary key, unique, foreign key, check, exclusion.
@@ -317,7 +342,8 @@ impl Catalog {
             .collect()
     }
 
-    /// How many objects it holds, counting columns, constraints and triggers.
+    /// How many objects it holds, counting columns, constraints, triggers, domain
+    /// constraints and composite types' attributes.
     pub fn object_count(&self) -> usize {
         let on_tables: usize = self
             .tables
@@ -325,6 +351,12 @@ impl Catalog {
             .map(|t| 1 + t.columns.len() + t.constraints.len() + t.triggers.len())
             .sum();
         let on_views: usize = self.views.values().map(|v| 1 + v.triggers.len()).sum();
+        let domains: usize = self.domains.values().map(|d| 1 + d.constraints.len()).sum();
+        let composites: usize = self
+            .composites
+            .values()
+            .map(|c| 1 + c.attributes.len())
+            .sum();
         self.schemas.len()
             + self.extensions.len()
             + self.enums.len()
@@ -333,6 +365,9 @@ impl Catalog {
             + self.indexes.len()
             + on_views
             + self.functions.len()
+            + domains
+            + composites
+            + self.statistics.len()
     }
 }
 

@@ -358,6 +358,8 @@ const TRIGGERS: &str = concat!(
     not_history_table!("c")
 );
 
+mod types;
+
 async fn rows(
     conn: &mut PgConnection,
     sql: &'static str,
@@ -500,6 +502,7 @@ pub async fn read_catalog(
             view.triggers.insert(t.name.clone(), t);
         }
     }
+    types::read_types_and_storage(conn, options, &mut catalog).await?;
     Ok(catalog)
 }
 
@@ -555,6 +558,7 @@ async fn read_tables(
             collation: row.try_get("collation")?,
             comment: row.try_get("comment")?,
             grants: row.try_get("grants")?,
+            ..Column::default()
         };
         if let Some(table) = catalog.tables.get_mut(&relation) {
             table.columns.push(column);
