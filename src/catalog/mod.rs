@@ -235,7 +235,9 @@ pub struct Column {
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
-    /// As `pg_get_constraintdef` prints it: `FOREIGN KEY (a) REFERENCES b(id)`.
+    /// As `pg_get_constraintdef` prints it: `FOREIGN KEY (a) REFERENCES b(id)`; with the
+    /// `WITH (...)` storage parameters of a primary key's or unique constraint's index,
+    /// which it leaves out.
     pub definition: String,
     pub comment: Option<String>,
     /// Made by Postgres on a partition from its parent's constraint (or inherited from a

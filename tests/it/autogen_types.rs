@@ -144,6 +144,12 @@ const STORAGE_PAIRS: &[(&str, &str, &str)] = &[
            ALTER COLUMN body SET STORAGE MAIN;",
     ),
     (
+        "storage_parameters_of_constraint_indexes",
+        "CREATE TABLE t (id int PRIMARY KEY, code text UNIQUE);",
+        "CREATE TABLE t (id int PRIMARY KEY WITH (fillfactor = 60), \
+           code text CONSTRAINT t_code_key UNIQUE WITH (fillfactor = 80) DEFERRABLE INITIALLY DEFERRED);",
+    ),
+    (
         "retyped_column_keeps_its_storage",
         "CREATE TABLE t (id int, note varchar(20)); ALTER TABLE t ALTER COLUMN note SET STORAGE EXTERNAL;",
         "CREATE TABLE t (id int, note text); ALTER TABLE t ALTER COLUMN note SET STORAGE EXTERNAL;",

@@ -115,6 +115,34 @@ const COLUMN_SETTINGS: &str = concat!(
     user_namespace!(),
 );
 
+/// Storage parameters of the indexes behind primary keys and unique constraints, as
+/// `WITH (...)` writes them: `pg_get_constraintdef` leaves them out (it writes them for
+/// exclusion constraints).
+const CONSTRAINT_INDEX_PARAMETERS: &str = concat!(
+    "SELECT n.nspname AS schema, c.relname AS relation, k.conname AS name, \
+     (SELECT string_agg(format('%s=%L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), \
+        ', ' ORDER BY i) FROM unnest(ic.reloptions) WITH ORDINALITY u(o, i)) AS parameters \
+     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class ic ON ic.oid = k.conindid \
+     WHERE k.contype IN ('p', 'u') AND ic.reloptions IS NOT NULL AND ",
+    user_namespace!(),
+);
+
+/// `definition` of a primary key or unique constraint with `WITH (parameters)` where
+/// the grammar wants it: before the deferrability clauses.
+pub(super) fn with_index_parameters(definition: &str, parameters: &str) -> String {
+    let at = [" DEFERRABLE", " NOT DEFERRABLE", " INITIALLY "]
+        .iter()
+        .filter_map(|clause| definition.find(clause))
+        .min()
+        .unwrap_or(definition.len());
+    format!(
+        "{} WITH ({parameters}){}",
+        &definition[..at],
+        &definition[at..]
+    )
+}
+
 /// Reads the kinds of this file into `catalog`.
 pub(super) async fn read_types_and_storage(
     conn: &mut PgConnection,
@@ -193,6 +221,21 @@ pub(super) async fn read_types_and_storage(
             t.storage_parameters = row.try_get("parameters")?;
         }
     }
+    for row in rows(conn, CONSTRAINT_INDEX_PARAMETERS, options).await? {
+        let table = qualified(
+            &row.try_get::<String, _>("schema")?,
+            &row.try_get::<String, _>("relation")?,
+        );
+        let name: String = row.try_get("name")?;
+        let parameters: String = row.try_get("parameters")?;
+        let constraint = catalog
+            .tables
+            .get_mut(&table)
+            .and_then(|t| t.constraints.get_mut(&name));
+        if let Some(k) = constraint {
+            k.definition = with_index_parameters(&k.definition, &parameters);
+        }
+    }
     for row in rows(conn, COLUMN_SETTINGS, options).await? {
         let table = qualified(
             &row.try_get::<String, _>("schema")?,
@@ -210,4 +253,24 @@ pub(super) async fn read_types_and_storage(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_index_parameters;
+
+    #[test]
+    fn index_parameters_go_before_the_deferrability_clauses() {
+        assert_eq!(
+            with_index_parameters("PRIMARY KEY (id)", "fillfactor='70'"),
+            "PRIMARY KEY (id) WITH (fillfactor='70')"
+        );
+        assert_eq!(
+            with_index_parameters(
+                "UNIQUE (a) INCLUDE (b) DEFERRABLE INITIALLY DEFERRED",
+                "fillfactor='70', deduplicate_items='off'"
+            ),
+            "UNIQUE (a) INCLUDE (b) WITH (fillfactor='70', deduplicate_items='off') DEFERRABLE INITIALLY DEFERRED"
+        );
+    }
 }
