@@ -1,16 +1,18 @@
-//! Domains and composite types: created before the tables and functions that use them
-//! (each after the types it is built on), altered in place (default, NOT NULL and
-//! checks of a domain; attributes of a composite type), dropped after their users.
+//! Domains, composite and range types: created before the tables and functions that use
+//! them (each after the types it is built on), altered in place (default, NOT NULL and
+//! checks of a domain; attributes of a composite type; a range type's comment), dropped
+//! after their users.
 //!
 //! What cannot be altered in place is left to be written by hand ([`super::Script::skipped`]):
 //! a domain's base type or collation, a composite type whose attributes change order,
-//! and an attribute retyped while a table column stores the type.
+//! an attribute retyped while a table column stores the type, a range type's options,
+//! and a range type with a canonical function (which needs a shell type first).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::{Gen, comment_value, qualified};
-use crate::catalog::{Attribute, Catalog, Composite, Domain};
+use crate::catalog::{Attribute, Catalog, Composite, Domain, Range};
 use crate::pg::quote_ident;
 
 /// Whether the type text `text` (as `format_type` prints it, maybe an array) names the
@@ -20,11 +22,12 @@ fn names_type(text: &str, schema: &str, name: &str) -> bool {
     base == name || base == format!("{schema}.{name}") || base == qualified(schema, name)
 }
 
-/// A domain or a composite type, with the type texts it is built on.
+/// A domain, a composite or a range type, with the type texts it is built on.
 #[derive(Clone, Copy)]
 enum UserType<'a> {
     Domain(&'a Domain),
     Composite(&'a Composite),
+    Range(&'a Range),
 }
 
 impl<'a> UserType<'a> {
@@ -32,6 +35,7 @@ impl<'a> UserType<'a> {
         match self {
             UserType::Domain(d) => (&d.schema, &d.name),
             UserType::Composite(c) => (&c.schema, &c.name),
+            UserType::Range(r) => (&r.schema, &r.name),
         }
     }
 
@@ -39,17 +43,20 @@ impl<'a> UserType<'a> {
         match self {
             UserType::Domain(d) => vec![d.base_type.as_str()],
             UserType::Composite(c) => c.attributes.iter().map(|a| a.data_type.as_str()).collect(),
+            UserType::Range(r) => vec![r.subtype.as_str()],
         }
     }
 }
 
-/// The domains and composite types of `catalog`, each after the ones it is built on.
+/// The domains, composite and range types of `catalog`, each after the ones it is built
+/// on.
 fn type_order(catalog: &Catalog) -> Vec<UserType<'_>> {
     let mut pending: Vec<UserType> = catalog
         .domains
         .values()
         .map(UserType::Domain)
         .chain(catalog.composites.values().map(UserType::Composite))
+        .chain(catalog.ranges.values().map(UserType::Range))
         .collect();
     let mut ordered = Vec::new();
     while !pending.is_empty() {
@@ -91,7 +98,8 @@ fn attribute_definition(a: &Attribute) -> String {
 }
 
 impl Gen<'_> {
-    /// Every domain and composite type of `to`, created or altered, with its comments.
+    /// Every domain, composite and range type of `to`, created or altered, with its
+    /// comments.
     pub(super) fn create_user_types(&mut self) {
         let (from, to) = (self.from, self.to);
         for t in type_order(to) {
@@ -110,11 +118,15 @@ impl Gen<'_> {
                         Some(old) => self.alter_composite(old, c),
                     }
                 }
+                UserType::Range(r) => {
+                    let key = format!("{}.{}", r.schema, r.name);
+                    self.create_or_alter_range(from.ranges.get(&key), r);
+                }
             }
         }
     }
 
-    /// Domains and composite types gone, after the columns and functions that used them,
+    /// Domains, composite and range types gone, after the columns and functions that used them,
     /// each before the ones it is built on.
     pub(super) fn drop_user_types(&mut self) {
         let (from, to) = (self.from, self.to);
@@ -124,6 +136,7 @@ impl Gen<'_> {
             let (gone, keyword) = match t {
                 UserType::Domain(_) => (!to.domains.contains_key(&key), "DOMAIN"),
                 UserType::Composite(_) => (!to.composites.contains_key(&key), "TYPE"),
+                UserType::Range(_) => (!to.ranges.contains_key(&key), "TYPE"),
             };
             if gone {
                 self.out.push(format!(
@@ -131,6 +144,38 @@ impl Gen<'_> {
                     qualified(schema, name)
                 ));
             }
+        }
+    }
+
+    /// A range type created, or its comment changed; other changes are left by hand.
+    fn create_or_alter_range(&mut self, old: Option<&Range>, r: &Range) {
+        let name = qualified(&r.schema, &r.name);
+        let by_hand = match old {
+            None if r.canonical => Some(
+                "it has a canonical function: create a shell type, the function, then the range type",
+            ),
+            None => {
+                self.out
+                    .push(format!("CREATE TYPE {name} AS RANGE ({});", r.definition));
+                None
+            }
+            Some(o) if o.definition != r.definition => {
+                Some("create the new type, move its users over, drop the old one")
+            }
+            Some(_) => None,
+        };
+        if let Some(how) = by_hand {
+            self.out.skipped.push(format!(
+                "range type {}: {}; write it by hand: {how}",
+                r.name, r.definition
+            ));
+            return;
+        }
+        if old.and_then(|o| o.comment.clone()) != r.comment {
+            self.out.push(format!(
+                "COMMENT ON TYPE {name} IS {};",
+                comment_value(&r.comment)
+            ));
         }
     }
 

@@ -37,7 +37,8 @@
 //! Not generated (listed in [`Script::skipped`], to be written by hand): a changed
 //! partition key and a table turned partitioned or back, which need a new table and a
 //! copy of the data; a domain's new base type or collation, a composite type's attributes
-//! in a new order, or one retyped while a column stores the type (see `domains`).
+//! in a new order, or one retyped while a column stores the type, a range type's options
+//! or canonical function (see `domains`).
 //!
 //! Where each decision lives:
 //!
@@ -45,8 +46,8 @@
 //!   for the creates, as a list of named steps;
 //! - `schemas`: schemas, extensions and sequences;
 //! - `enums`: enums, which are altered, recreated (and what that pulls along) or dropped;
-//! - `domains`: domains and composite types, after the enums and before the tables and
-//!   functions that use them, altered in place or left to be written by hand;
+//! - `domains`: domains, composite and range types, after the enums and before the
+//!   tables and functions that use them, altered in place or left to be written by hand;
 //! - `tables`: tables and columns, partitions, possible renames;
 //! - `constraints`: constraints, indexes and triggers, the things that live on a table;
 //! - `views`: views and functions, which hold on to each other: what is dropped and

@@ -3,8 +3,8 @@
 //!
 //! - [`read`] snapshots one database into a [`Catalog`]: schemas, extensions, enums,
 //!   sequences, tables with their columns, constraints and triggers, indexes, views and
-//!   materialized views, functions and procedures, domains, composite types and extended
-//!   statistics, with their comments and grants;
+//!   materialized views, functions and procedures, domains, composite and range types and
+//!   extended statistics, with their comments and grants;
 //! - [`diff`] compares two catalogs object by object and names every [`Difference`].
 //!
 //! Two databases built from the same SQL on the same server must give equal catalogs, so
@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use diff::{Difference, Sides, diff};
 pub use read::{ReadOptions, read_catalog};
-pub(crate) use types::{Attribute, Composite, Domain, DomainConstraint, Statistics};
+pub(crate) use types::{Attribute, Composite, Domain, DomainConstraint, Range, Statistics};
 
 /// A snapshot of one database's schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +46,9 @@ pub struct Catalog {
     /// Composite types.
     #[serde(default)]
     pub composites: BTreeMap<String, Composite>,
+    /// Range types.
+    #[serde(default)]
+    pub ranges: BTreeMap<String, Range>,
     /// Extended statistics.
     #[serde(default)]
     pub statistics: BTreeMap<String, Statistics>,
@@ -369,6 +372,7 @@ impl Catalog {
             + self.functions.len()
             + domains
             + composites
+            + self.ranges.len()
             + self.statistics.len()
     }
 }

@@ -1,4 +1,4 @@
-//! The catalog's user-defined value types (domains and composite types) and what tunes
+//! The catalog's user-defined value types (domains, composite and range types) and what tunes
 //! how a table is stored and planned (extended statistics; the storage settings
 //! themselves live on [`super::Table`] and [`super::Column`]).
 
@@ -56,6 +56,23 @@ pub struct Attribute {
     pub data_type: String,
     /// A collation other than the type's default, as SQL names it.
     pub collation: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// A range type (`CREATE TYPE ... AS RANGE (...)`), with the multirange type that comes
+/// with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    pub schema: String,
+    pub name: String,
+    /// As `format_type` prints it.
+    pub subtype: String,
+    /// The options of `AS RANGE (...)`, each that is set, in a fixed order: `SUBTYPE =
+    /// double precision, SUBTYPE_DIFF = float8mi, MULTIRANGE_TYPE_NAME = public.r_multirange`.
+    pub definition: String,
+    /// Whether it has a canonical function, which must be created over a shell type
+    /// first.
+    pub canonical: bool,
     pub comment: Option<String>,
 }
 

@@ -1,6 +1,6 @@
 //! `new --autogenerate` round trips (up, then down) for the kinds that describe values
-//! and how they are stored: domains, composite types, extended statistics, table storage
-//! parameters and column storage settings. Each pair is (name, A, B) as in `autogen.rs`.
+//! and how they are stored: domains, composite types, range types, extended statistics,
+//! table storage parameters and column storage settings. Each pair is (name, A, B) as in `autogen.rs`.
 
 use crate::autogen::{project, round_trip};
 
@@ -87,6 +87,16 @@ const TYPE_PAIRS: &[(&str, &str, &str)] = &[
         "CREATE SCHEMA geo;",
         "CREATE SCHEMA geo; CREATE TYPE geo.point2 AS (x float8, y float8); \
          CREATE FUNCTION geo.origin() RETURNS geo.point2 LANGUAGE sql AS $$ SELECT ROW(0, 0)::geo.point2 $$;",
+    ),
+    (
+        "create_range_types_used_by_a_table_and_a_function",
+        "CREATE TABLE keep (id int);",
+        "CREATE TABLE keep (id int); \
+         CREATE TYPE floatrange AS RANGE (subtype = float8, subtype_diff = float8mi); \
+         CREATE TYPE textrange AS RANGE (subtype = text, collation = \"C\", multirange_type_name = text_ranges); \
+         COMMENT ON TYPE floatrange IS 'from and to'; \
+         CREATE TABLE span (id int, r floatrange, names textrange[]); \
+         CREATE FUNCTION widest(a floatrange) RETURNS floatrange LANGUAGE sql AS $$ SELECT a $$;",
     ),
 ];
 

@@ -230,3 +230,42 @@ fn statistics_and_storage_settings_are_set_and_reset() {
         &"ALTER TABLE \"public\".\"item\" ALTER COLUMN \"body\" SET STORAGE EXTERNAL;".to_string()
     ));
 }
+
+#[test]
+fn a_range_type_is_created_before_its_users_and_changed_by_hand() {
+    use crate::catalog::Range;
+    let range = Range {
+        schema: "public".into(),
+        name: "floatrange".into(),
+        subtype: "double precision".into(),
+        definition: "SUBTYPE = double precision, SUBTYPE_DIFF = float8mi, MULTIRANGE_TYPE_NAME = public.floatmultirange".into(),
+        canonical: false,
+        comment: None,
+    };
+    let mut to = catalog(vec![table("span", &[("r", "floatrange")])]);
+    to.ranges.insert("public.floatrange".into(), range.clone());
+    let up = generate(&Catalog::default(), &to);
+    assert!(
+        position(
+            &up.statements,
+            "CREATE TYPE \"public\".\"floatrange\" AS RANGE (SUBTYPE = double precision, SUBTYPE_DIFF"
+        ) < position(&up.statements, "CREATE TABLE")
+    );
+    let down = generate(&to, &Catalog::default());
+    assert!(
+        position(&down.statements, "DROP TABLE")
+            < position(
+                &down.statements,
+                "DROP TYPE IF EXISTS \"public\".\"floatrange\""
+            )
+    );
+    let mut changed = to.clone();
+    changed
+        .ranges
+        .get_mut("public.floatrange")
+        .unwrap()
+        .definition = range.definition.replace(", SUBTYPE_DIFF = float8mi", "");
+    let up = generate(&to, &changed);
+    assert!(up.statements.is_empty());
+    assert!(up.skipped[0].starts_with("range type floatrange:"));
+}

@@ -1,10 +1,10 @@
-//! Comparing domains (with their constraints), composite types (with their attributes)
-//! and extended statistics.
+//! Comparing domains (with their constraints), composite types (with their attributes),
+//! range types and extended statistics.
 
 use std::collections::BTreeMap;
 
 use super::{Aspects, Differences, ObjectKind};
-use crate::catalog::{Attribute, Catalog, Composite, Domain, DomainConstraint, Statistics};
+use crate::catalog::{Attribute, Catalog, Composite, Domain, DomainConstraint, Range, Statistics};
 
 fn domain(a: &mut Aspects, e: &Domain, b: &Domain) {
     a.field("base type", &e.base_type, &b.base_type);
@@ -39,6 +39,11 @@ fn attribute(a: &mut Aspects, e: &Attribute, b: &Attribute) {
     a.field("comment", &e.comment, &b.comment);
 }
 
+fn range(a: &mut Aspects, e: &Range, b: &Range) {
+    a.field("definition", &e.definition, &b.definition);
+    a.field("comment", &e.comment, &b.comment);
+}
+
 fn statistics(a: &mut Aspects, e: &Statistics, b: &Statistics) {
     a.field("definition", &e.definition, &b.definition);
     a.field("statistics target", &e.target, &b.target);
@@ -46,7 +51,7 @@ fn statistics(a: &mut Aspects, e: &Statistics, b: &Statistics) {
 }
 
 impl Differences {
-    /// Domains and their constraints, composite types and their attributes.
+    /// Domains and their constraints, composite types and their attributes, range types.
     pub(super) fn user_types(&mut self, expected: &Catalog, actual: &Catalog) {
         self.maps(
             &expected.domains,
@@ -88,6 +93,12 @@ impl Differences {
                 );
             }
         }
+        self.maps(
+            &expected.ranges,
+            &actual.ranges,
+            |_| ObjectKind::RangeType,
+            range,
+        );
     }
 
     pub(super) fn statistics(&mut self, expected: &Catalog, actual: &Catalog) {

@@ -1,4 +1,4 @@
-//! Reading domains, composite types, extended statistics and the storage settings of
+//! Reading domains, composite and range types, extended statistics and the storage settings of
 //! tables and columns into a [`Catalog`] whose tables are already read.
 
 use std::collections::BTreeMap;
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::{PgConnection, Row};
 
 use super::{ReadOptions, qualified, rows};
-use crate::catalog::{Attribute, Catalog, Composite, Domain, DomainConstraint, Statistics};
+use crate::catalog::{Attribute, Catalog, Composite, Domain, DomainConstraint, Range, Statistics};
 
 /// The collation `$collation` as SQL names it (`"C"`, `app."german"`) when it is not
 /// `$default` (the type's own); NULL otherwise.
@@ -70,6 +70,42 @@ const ATTRIBUTES: &str = concat!(
      JOIN pg_type at ON at.oid = a.atttypid WHERE t.typtype = 'c' AND ",
     user_namespace!(),
     " ORDER BY n.nspname, t.typname, a.attnum"
+);
+
+/// Range types, their options written as `CREATE TYPE ... AS RANGE` takes them: the
+/// operator class and collation only when they are not the subtype's defaults.
+const RANGES: &str = concat!(
+    "SELECT n.nspname AS schema, t.typname AS name, \
+     format_type(r.rngsubtype, NULL) AS subtype, r.rngcanonical::oid <> 0 AS canonical, \
+     concat_ws(', ', 'SUBTYPE = ' || format_type(r.rngsubtype, NULL), \
+       CASE WHEN NOT opc.opcdefault THEN 'SUBTYPE_OPCLASS = ' \
+         || format('%I.%I', opn.nspname, opc.opcname) END, \
+       'COLLATION = ' || ",
+    collation_other_than!("r.rngcollation", "st.typcollation"),
+    ", CASE WHEN r.rngcanonical::oid <> 0 THEN 'CANONICAL = ' || r.rngcanonical::text END, \
+       CASE WHEN r.rngsubdiff::oid <> 0 THEN 'SUBTYPE_DIFF = ' || r.rngsubdiff::text END, \
+       'MULTIRANGE_TYPE_NAME = ' || format('%I.%I', mn.nspname, m.typname)) AS definition, \
+     obj_description(t.oid, 'pg_type') AS comment \
+     FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid \
+     JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type st ON st.oid = r.rngsubtype \
+     JOIN pg_opclass opc ON opc.oid = r.rngsubopc \
+     JOIN pg_namespace opn ON opn.oid = opc.opcnamespace \
+     JOIN pg_type m ON m.oid = r.rngmultitypid JOIN pg_namespace mn ON mn.oid = m.typnamespace \
+     WHERE ",
+    user_namespace!(),
+    " AND ",
+    not_in_extension!("pg_type", "t.oid"),
+);
+
+/// The constructor functions Postgres makes with a range type and its multirange type
+/// (an internal dependency on the type): they come and go with it.
+const TYPE_CONSTRUCTORS: &str = concat!(
+    "SELECT n.nspname AS schema, p.proname AS name, \
+     pg_get_function_identity_arguments(p.oid) AS arguments \
+     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+     JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid \
+       AND d.refclassid = 'pg_type'::regclass AND d.deptype = 'i' WHERE ",
+    user_namespace!(),
 );
 
 /// Extended statistics; a target below zero (before Postgres 17) or NULL is the default.
@@ -199,6 +235,28 @@ pub(super) async fn read_types_and_storage(
         if let Some(c) = catalog.composites.get_mut(&composite) {
             c.attributes.push(a);
         }
+    }
+    for row in rows(conn, RANGES, options).await? {
+        let r = Range {
+            schema: row.try_get("schema")?,
+            name: row.try_get("name")?,
+            subtype: row.try_get("subtype")?,
+            definition: row.try_get("definition")?,
+            canonical: row.try_get("canonical")?,
+            comment: row.try_get("comment")?,
+        };
+        catalog.ranges.insert(qualified(&r.schema, &r.name), r);
+    }
+    for row in rows(conn, TYPE_CONSTRUCTORS, options).await? {
+        let key = format!(
+            "{}({})",
+            qualified(
+                &row.try_get::<String, _>("schema")?,
+                &row.try_get::<String, _>("name")?
+            ),
+            row.try_get::<String, _>("arguments")?
+        );
+        catalog.functions.remove(&key);
     }
     for row in rows(conn, STATISTICS, options).await? {
         let s = Statistics {
