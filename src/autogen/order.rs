@@ -30,7 +30,7 @@ impl Gen<'_> {
         self.create_schemas();
         self.create_extensions();
         self.create_enums();
-        // Domains and composite types, before the tables and functions that use them.
+        // Domains, composite and range types, before the tables and functions using them.
         self.create_user_types();
         self.create_sequences();
         self.create_functions(FunctionTier::BeforeTables);
@@ -55,7 +55,7 @@ impl Gen<'_> {
     /// a kept column's default or type until `alter_table` has changed it.
     pub(super) fn late_drops(&mut self) {
         self.drop_functions(|tier, again| tier == FunctionTier::BeforeTables && !again);
-        // Domains and composite types may be built on enums.
+        // Domains, composite and range types may be built on enums.
         self.drop_user_types();
         self.drop_enums();
         self.drop_sequences();
