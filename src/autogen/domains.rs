@@ -7,6 +7,9 @@
 //! a domain's base type or collation, a composite type whose attributes change order,
 //! an attribute retyped while a table column stores the type, a range type's options,
 //! and a range type with a canonical function (which needs a shell type first).
+//!
+//! A domain whose default or checks call a user function ([`calls_functions`]) comes
+//! after the functions that name no table, and goes before them.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -20,6 +23,14 @@ use crate::pg::quote_ident;
 fn names_type(text: &str, schema: &str, name: &str) -> bool {
     let base = text.trim_end_matches("[]");
     base == name || base == format!("{schema}.{name}") || base == qualified(schema, name)
+}
+
+/// Whether the domain `d` of `catalog` calls one of its functions (in its default or a
+/// check): it is then created after them and dropped before them.
+fn calls_functions(catalog: &Catalog, d: &Domain) -> bool {
+    d.depends_on
+        .iter()
+        .any(|f| catalog.functions.contains_key(f))
 }
 
 /// A domain, a composite or a range type, with the type texts it is built on.
@@ -99,10 +110,15 @@ fn attribute_definition(a: &Attribute) -> String {
 
 impl Gen<'_> {
     /// Every domain, composite and range type of `to`, created or altered, with its
-    /// comments.
-    pub(super) fn create_user_types(&mut self) {
+    /// comments: those calling functions ([`calls_functions`]) when `over_functions`,
+    /// the others when not.
+    pub(super) fn create_user_types(&mut self, over_functions: bool) {
         let (from, to) = (self.from, self.to);
         for t in type_order(to) {
+            let calls = matches!(t, UserType::Domain(d) if calls_functions(to, d));
+            if calls != over_functions {
+                continue;
+            }
             match t {
                 UserType::Domain(d) => {
                     let key = format!("{}.{}", d.schema, d.name);
@@ -126,11 +142,16 @@ impl Gen<'_> {
         }
     }
 
-    /// Domains, composite and range types gone, after the columns and functions that used them,
-    /// each before the ones it is built on.
-    pub(super) fn drop_user_types(&mut self) {
+    /// Domains, composite and range types gone, after the columns and functions that
+    /// used them, each before the ones it is built on: those calling functions
+    /// ([`calls_functions`]) when `over_functions`, the others when not.
+    pub(super) fn drop_user_types(&mut self, over_functions: bool) {
         let (from, to) = (self.from, self.to);
         for t in type_order(from).into_iter().rev() {
+            let calls = matches!(t, UserType::Domain(d) if calls_functions(from, d));
+            if calls != over_functions {
+                continue;
+            }
             let (schema, name) = t.schema_and_name();
             let key = format!("{schema}.{name}");
             let (gone, keyword) = match t {

@@ -21,6 +21,10 @@ pub struct Domain {
     /// Its CHECK constraints, by name.
     pub constraints: BTreeMap<String, DomainConstraint>,
     pub comment: Option<String>,
+    /// The user functions its default and checks call (`schema.name(args)`, from
+    /// `pg_depend`), sorted: they must exist before it.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
 }
 
 /// A CHECK constraint of a domain.

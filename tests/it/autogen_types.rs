@@ -89,6 +89,13 @@ const TYPE_PAIRS: &[(&str, &str, &str)] = &[
          CREATE FUNCTION geo.origin() RETURNS geo.point2 LANGUAGE sql AS $$ SELECT ROW(0, 0)::geo.point2 $$;",
     ),
     (
+        "domain_check_calling_a_function",
+        "CREATE TABLE keep (id int);",
+        "CREATE TABLE keep (id int); \
+         CREATE FUNCTION is_code(t text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t ~ '^[A-Z]+$' $$; \
+         CREATE DOMAIN code AS text CHECK (is_code(VALUE)); CREATE TABLE item (c code);",
+    ),
+    (
         "create_range_types_used_by_a_table_and_a_function",
         "CREATE TABLE keep (id int);",
         "CREATE TABLE keep (id int); \

@@ -269,3 +269,32 @@ fn a_range_type_is_created_before_its_users_and_changed_by_hand() {
     assert!(up.statements.is_empty());
     assert!(up.skipped[0].starts_with("range type floatrange:"));
 }
+
+#[test]
+fn a_domain_calling_a_function_comes_after_it_and_goes_before_it() {
+    let mut code = domain("code", "text");
+    code.depends_on = vec!["public.is_code(t text)".into()];
+    let mut to = with_types(
+        catalog(vec![table("item", &[("c", "code")])]),
+        vec![code],
+        vec![],
+    );
+    let f = crate::catalog::Function {
+        schema: "public".into(),
+        name: "is_code".into(),
+        arguments: "t text".into(),
+        definition: Some("CREATE OR REPLACE FUNCTION public.is_code(t text) ...".into()),
+        ..crate::catalog::Function::default()
+    };
+    to.functions.insert("public.is_code(t text)".into(), f);
+    let up = generate(&Catalog::default(), &to);
+    let s = &up.statements;
+    assert!(
+        position(s, "CREATE OR REPLACE FUNCTION public.is_code") < position(s, "CREATE DOMAIN")
+    );
+    assert!(position(s, "CREATE DOMAIN") < position(s, "CREATE TABLE"));
+    let down = generate(&to, &Catalog::default());
+    let s = &down.statements;
+    assert!(position(s, "DROP TABLE") < position(s, "DROP DOMAIN"));
+    assert!(position(s, "DROP DOMAIN") < position(s, "DROP FUNCTION"));
+}

@@ -40,6 +40,22 @@ const DOMAINS: &str = concat!(
     not_in_extension!("pg_type", "t.oid"),
 );
 
+/// The user functions each domain's default and checks call.
+const DOMAIN_FUNCTIONS: &str = concat!(
+    "SELECT n.nspname AS schema, t.typname AS name, \
+     array_agg(DISTINCT pn.nspname || '.' || p.proname || '(' \
+       || pg_get_function_identity_arguments(p.oid) || ')') AS functions \
+     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+     JOIN pg_depend d ON d.refclassid = 'pg_proc'::regclass \
+       AND ((d.classid = 'pg_type'::regclass AND d.objid = t.oid) \
+         OR (d.classid = 'pg_constraint'::regclass \
+           AND d.objid IN (SELECT k.oid FROM pg_constraint k WHERE k.contypid = t.oid))) \
+     JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace pn ON pn.oid = p.pronamespace \
+     WHERE t.typtype = 'd' AND pn.nspname NOT IN ('pg_catalog', 'information_schema') AND ",
+    user_namespace!(),
+    " GROUP BY n.nspname, t.typname"
+);
+
 /// CHECK constraints of domains (NOT NULL is the domain's `typnotnull`).
 const DOMAIN_CONSTRAINTS: &str = concat!(
     "SELECT n.nspname AS schema, t.typname AS domain, k.conname AS name, \
@@ -195,8 +211,18 @@ pub(super) async fn read_types_and_storage(
             collation: row.try_get("collation")?,
             constraints: BTreeMap::new(),
             comment: row.try_get("comment")?,
+            depends_on: Vec::new(),
         };
         catalog.domains.insert(qualified(&d.schema, &d.name), d);
+    }
+    for row in rows(conn, DOMAIN_FUNCTIONS, options).await? {
+        let domain = qualified(
+            &row.try_get::<String, _>("schema")?,
+            &row.try_get::<String, _>("name")?,
+        );
+        if let Some(d) = catalog.domains.get_mut(&domain) {
+            d.depends_on = row.try_get("functions")?;
+        }
     }
     for row in rows(conn, DOMAIN_CONSTRAINTS, options).await? {
         let domain = qualified(
