@@ -3,14 +3,16 @@
 //! [`generate`] compares `from` (what the migrations build) with `to` (the declarative
 //! schema) and writes the statements in an order that applies on a real database: drops
 //! first, in reverse dependency order (event triggers, policies, rules, triggers, views,
-//! functions, foreign keys (a dropped table's too), indexes, other constraints, columns,
-//! tables, sequences, enums, extensions, schemas), then creates and alterations in
-//! dependency order (schemas, extensions, enums, sequences, tables with partitioned tables
-//! before their partitions, columns, constraints, indexes, then the foreign keys, which may
-//! lean on a unique index, functions then the aggregates built on them, views, triggers,
-//! comments, row-level security and policies, rules, event triggers, the grants, and last
-//! default privileges). A foreign key whose unique index is made again is dropped before
-//! it and added after it. The down section of a revision is the same generator with the
+//! functions, foreign keys (a dropped table's too), indexes, extended statistics, other
+//! constraints, columns, tables, domains and composite types, sequences, enums,
+//! extensions, schemas), then creates and alterations in dependency order (schemas,
+//! extensions, enums, domains and composite types, sequences, tables with partitioned
+//! tables before their partitions, columns, constraints, indexes, then the foreign keys,
+//! which may lean on a unique index, functions then the aggregates built on them, views,
+//! extended statistics, triggers, comments, row-level security and policies, rules, event
+//! triggers, the grants, and last default privileges). A foreign key whose unique index is
+//! made again is dropped before it and added after it. The down section of a revision is
+//! the same generator with the
 //! sides swapped.
 //!
 //! Dependencies come from `pg_depend`, as the catalog records them: a view is dropped and
@@ -40,7 +42,9 @@
 //!
 //! Not generated (listed in [`Script::skipped`], to be written by hand): a changed
 //! partition key and a table turned partitioned or back, which need a new table and a
-//! copy of the data.
+//! copy of the data; a domain's new base type or collation, a composite type's attributes
+//! in a new order, or one retyped while a column stores the type, a range type's options
+//! or canonical function (see `domains`).
 //!
 //! Where each decision lives:
 //!
@@ -48,10 +52,14 @@
 //!   for the creates, as a list of named steps;
 //! - `schemas`: schemas, extensions and sequences;
 //! - `enums`: enums, which are altered, recreated (and what that pulls along) or dropped;
+//! - `domains`: domains, composite and range types, after the enums and before the
+//!   tables and functions that use them, altered in place or left to be written by hand;
 //! - `tables`: tables and columns, partitions, possible renames;
 //! - `constraints`: constraints, indexes and triggers, the things that live on a table;
 //! - `views`: views and functions, which hold on to each other: what is dropped and
 //!   created again, and where in the order a function goes;
+//! - `tuning`: extended statistics, storage parameters of tables, statistics targets,
+//!   storage and compression of columns;
 //! - `grants`: GRANT and REVOKE from access lists;
 //! - `security`: row-level security and policies, rules, event triggers, extension
 //!   comments and default privileges;
@@ -65,12 +73,14 @@ use crate::catalog::{Catalog, Function, Table, View};
 use crate::pg::{quote_ident, quote_literal};
 
 mod constraints;
+mod domains;
 mod enums;
 mod grants;
 mod order;
 mod schemas;
 mod security;
 mod tables;
+mod tuning;
 mod types;
 mod views;
 

@@ -23,6 +23,7 @@ impl Gen<'_> {
         // Foreign keys before the indexes they lean on, the other constraints after.
         self.drop_constraints(true);
         self.drop_indexes();
+        self.drop_statistics();
         self.drop_constraints(false);
         self.drop_columns();
         self.drop_tables();
@@ -34,8 +35,12 @@ impl Gen<'_> {
         self.create_extensions();
         self.comment_extensions();
         self.create_enums();
+        // Domains, composite and range types, before the tables and functions using them.
+        self.create_user_types(false);
         self.create_sequences();
         self.create_functions(FunctionTier::BeforeTables);
+        // Domains whose checks or default call those functions.
+        self.create_user_types(true);
         self.create_tables();
         // Sequences owned by a column, now that the columns exist.
         self.own_sequences();
@@ -48,6 +53,7 @@ impl Gen<'_> {
         self.create_views(&dropped_views);
         // Indexes on materialized views, now that the views exist.
         self.create_indexes(true, &dropped_views);
+        self.create_statistics(&dropped_views);
         self.create_functions(FunctionTier::AfterViews);
         self.comment_views_and_create_their_triggers(&dropped_views);
         self.create_table_triggers();
@@ -63,7 +69,11 @@ impl Gen<'_> {
     /// Drops that must wait for the creates: a function, a sequence or a type can still be
     /// a kept column's default or type until `alter_table` has changed it.
     pub(super) fn late_drops(&mut self) {
+        // Domains whose checks or default call the functions dropped next.
+        self.drop_user_types(true);
         self.drop_functions(|tier, again| tier == FunctionTier::BeforeTables && !again);
+        // Domains, composite and range types may be built on enums.
+        self.drop_user_types(false);
         self.drop_enums();
         self.drop_sequences();
         self.drop_extensions();

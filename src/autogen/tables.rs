@@ -238,7 +238,11 @@ impl<'a> Gen<'a> {
                 table_name(t),
                 columns.join(",\n")
             ));
+            for c in &t.columns {
+                self.column_settings(t, None, c);
+            }
         }
+        self.storage_parameters(None, t);
         if t.comment.is_some() {
             self.out.push(format!(
                 "COMMENT ON TABLE {} IS {};",
@@ -279,6 +283,7 @@ impl<'a> Gen<'a> {
                     "ALTER TABLE {name} ALTER COLUMN {column} SET NOT NULL;"
                 ));
             }
+            self.column_settings(t, Some(p), c);
         }
     }
 
@@ -309,6 +314,7 @@ impl<'a> Gen<'a> {
                 comment_value(&t.comment)
             ));
         }
+        self.storage_parameters(Some(old), t);
         let regenerated = regenerated_columns(old, t);
         if !attached {
             for c in &regenerated {
@@ -374,6 +380,7 @@ impl<'a> Gen<'a> {
             ),
             None => self.out.push(sql),
         }
+        self.column_settings(t, None, c);
         if c.comment.is_some() {
             self.column_comment(t, c);
         }
@@ -417,6 +424,7 @@ impl<'a> Gen<'a> {
                 "ALTER TABLE {name} ALTER COLUMN {column} ADD GENERATED {kind} AS IDENTITY;"
             ));
         }
+        self.column_settings(t, Some(b), c);
         if b.comment != c.comment {
             self.column_comment(t, c);
         }

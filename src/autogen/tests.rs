@@ -666,3 +666,5 @@ fn a_quoted_enum_losing_a_label_converts_its_columns_however_format_type_spells_
         );
     }
 }
+
+mod types;

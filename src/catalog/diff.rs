@@ -25,12 +25,18 @@ pub(crate) enum ObjectKind {
     Schema,
     Extension,
     Enum,
+    Domain,
+    DomainConstraint,
+    CompositeType,
+    Attribute,
+    RangeType,
     Sequence,
     Table,
     Column,
     Constraint,
     Trigger,
     Index,
+    Statistics,
     View,
     MaterializedView,
     Function,
@@ -47,12 +53,18 @@ impl fmt::Display for ObjectKind {
             ObjectKind::Schema => "schema",
             ObjectKind::Extension => "extension",
             ObjectKind::Enum => "enum",
+            ObjectKind::Domain => "domain",
+            ObjectKind::DomainConstraint => "domain constraint",
+            ObjectKind::CompositeType => "composite type",
+            ObjectKind::Attribute => "attribute",
+            ObjectKind::RangeType => "range type",
             ObjectKind::Sequence => "sequence",
             ObjectKind::Table => "table",
             ObjectKind::Column => "column",
             ObjectKind::Constraint => "constraint",
             ObjectKind::Trigger => "trigger",
             ObjectKind::Index => "index",
+            ObjectKind::Statistics => "statistics",
             ObjectKind::View => "view",
             ObjectKind::MaterializedView => "materialized view",
             ObjectKind::Function => "function",
@@ -169,6 +181,7 @@ pub(crate) fn diff(expected: &Catalog, actual: &Catalog) -> Vec<Difference> {
             a.field("comment", &e.comment, &b.comment);
         },
     );
+    out.user_types(expected, actual);
     out.maps(
         &expected.sequences,
         &actual.sequences,
@@ -205,6 +218,7 @@ pub(crate) fn diff(expected: &Catalog, actual: &Catalog) -> Vec<Difference> {
             a.field("comment", &e.comment, &b.comment);
         },
     );
+    out.statistics(expected, actual);
     out.maps(&expected.views, &actual.views, view_kind, view_aspects);
     for (key, e) in &expected.views {
         if let Some(b) = actual.views.get(key) {
@@ -248,6 +262,16 @@ fn table_aspects(a: &mut Aspects, e: &Table, b: &Table) {
         &e.force_row_security,
         &b.force_row_security,
     );
+    let sorted = |parameters: &[String]| {
+        let mut sorted = parameters.to_vec();
+        sorted.sort();
+        sorted
+    };
+    a.field(
+        "storage parameters",
+        &sorted(&e.storage_parameters),
+        &sorted(&b.storage_parameters),
+    );
     a.field("comment", &e.comment, &b.comment);
     a.field("grants", &e.grants, &b.grants);
 }
@@ -259,6 +283,13 @@ fn column(a: &mut Aspects, e: &Column, b: &Column) {
     a.field("identity", &e.identity, &b.identity);
     a.field("generated expression", &e.generated, &b.generated);
     a.field("collation", &e.collation, &b.collation);
+    a.field(
+        "statistics target",
+        &e.statistics_target,
+        &b.statistics_target,
+    );
+    a.field("storage", &e.storage, &b.storage);
+    a.field("compression", &e.compression, &b.compression);
     a.field("comment", &e.comment, &b.comment);
     a.field("grants", &e.grants, &b.grants);
 }
@@ -356,6 +387,12 @@ impl AsText for RoutineKind {
 impl AsText for bool {
     fn as_text(&self) -> String {
         self.to_string()
+    }
+}
+
+impl AsText for Option<i32> {
+    fn as_text(&self) -> String {
+        self.map_or_else(|| "default".to_string(), |v| v.to_string())
     }
 }
 
@@ -472,3 +509,4 @@ impl Differences {
 mod security;
 #[cfg(test)]
 mod tests;
+mod types;

@@ -3,9 +3,9 @@
 //!
 //! - [`read`] snapshots one database into a [`Catalog`]: schemas, extensions, enums,
 //!   sequences, tables with their columns, constraints and triggers, indexes, views and
-//!   materialized views, functions and procedures, with their comments and grants;
-//!   row-level security policies, rules, event triggers and default privileges
-//!   ([`security`]);
+//!   materialized views, functions and procedures, domains, composite and range types and
+//!   extended statistics, with their comments and grants; row-level security policies,
+//!   rules, event triggers and default privileges ([`security`]);
 //! - [`diff`] compares two catalogs object by object and names every [`Difference`].
 //!
 //! Two databases built from the same SQL on the same server must give equal catalogs, so
@@ -26,6 +26,7 @@
 
 pub(crate) mod diff;
 pub(crate) mod read;
+mod types;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use diff::{Difference, Sides, diff};
 pub(crate) use read::NotCompared;
 pub use read::{ReadOptions, read_catalog};
+pub(crate) use types::{Attribute, Composite, Domain, DomainConstraint, Range, Statistics};
 
 /// A snapshot of one database's schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +60,18 @@ pub struct Catalog {
     /// By [`DefaultPrivileges::key`].
     #[serde(default)]
     pub default_privileges: BTreeMap<String, DefaultPrivileges>,
+    /// Domains.
+    #[serde(default)]
+    pub domains: BTreeMap<String, Domain>,
+    /// Composite types.
+    #[serde(default)]
+    pub composites: BTreeMap<String, Composite>,
+    /// Range types.
+    #[serde(default)]
+    pub ranges: BTreeMap<String, Range>,
+    /// Extended statistics.
+    #[serde(default)]
+    pub statistics: BTreeMap<String, Statistics>,
     /// `server_version_num` of the server it was read from: what a new object's default
     /// privileges are depends on it (MAINTAIN came with 17). Not compared.
     #[serde(default)]
@@ -236,6 +250,11 @@ pub struct Table {
     pub force_row_security: bool,
     pub comment: Option<String>,
     pub grants: Vec<String>,
+    /// Storage parameters as `reloptions` writes them (`fillfactor=70`), its TOAST
+    /// table's after them with `toast.` in front; in the order Postgres keeps them, which
+    /// pg_dump repeats, but compared as a set.
+    #[serde(default)]
+    pub storage_parameters: Vec<String>,
 }
 
 impl Table {
@@ -263,6 +282,15 @@ pub struct Column {
     pub comment: Option<String>,
     /// Column-level grants, sorted.
     pub grants: Vec<String>,
+    /// `SET STATISTICS n`; `None` for the default.
+    #[serde(default)]
+    pub statistics_target: Option<i32>,
+    /// `SET STORAGE` other than the type's: `plain`, `external`, `extended` or `main`.
+    #[serde(default)]
+    pub storage: Option<String>,
+    /// `SET COMPRESSION`: `pglz` or `lz4`; `None` for the server's default.
+    #[serde(default)]
+    pub compression: Option<String>,
 }
 
 /// A table constraint: primary key, unique, foreign key, check, exclusion.
@@ -270,7 +298,9 @@ pub struct Column {
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
-    /// As `pg_get_constraintdef` prints it: `FOREIGN KEY (a) REFERENCES b(id)`.
+    /// As `pg_get_constraintdef` prints it: `FOREIGN KEY (a) REFERENCES b(id)`; with the
+    /// `WITH (...)` storage parameters of a primary key's or unique constraint's index,
+    /// which it leaves out.
     pub definition: String,
     pub comment: Option<String>,
     /// Made by Postgres on a partition from its parent's constraint (or inherited from a
@@ -395,8 +425,9 @@ impl Catalog {
             .collect()
     }
 
-    /// How many objects it holds, counting columns, constraints, triggers, policies,
-    /// rules, event triggers and default privileges.
+    /// How many objects it holds, counting columns, constraints, triggers, domain
+    /// constraints, composite types' attributes, policies, rules, event triggers and
+    /// default privileges.
     pub fn object_count(&self) -> usize {
         let on_tables: usize = self
             .tables
@@ -404,6 +435,12 @@ impl Catalog {
             .map(|t| 1 + t.columns.len() + t.constraints.len() + t.triggers.len())
             .sum();
         let on_views: usize = self.views.values().map(|v| 1 + v.triggers.len()).sum();
+        let domains: usize = self.domains.values().map(|d| 1 + d.constraints.len()).sum();
+        let composites: usize = self
+            .composites
+            .values()
+            .map(|c| 1 + c.attributes.len())
+            .sum();
         self.schemas.len()
             + self.extensions.len()
             + self.enums.len()
@@ -416,6 +453,10 @@ impl Catalog {
             + self.rules.len()
             + self.event_triggers.len()
             + self.default_privileges.len()
+            + domains
+            + composites
+            + self.ranges.len()
+            + self.statistics.len()
     }
 }
 

@@ -6,6 +6,7 @@ mod autogen;
 mod autogen_order;
 mod autogen_security;
 mod autogen_snapshot;
+mod autogen_types;
 mod backup;
 mod clone;
 mod common;

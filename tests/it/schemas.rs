@@ -255,3 +255,13 @@ async fn prisma_style_quoted_camel_case_names() {
 async fn names_with_dots_in_them() {
     fixture_holds("dotted_names").await;
 }
+
+#[tokio::test]
+async fn domains_and_composite_types_used_by_tables_and_functions() {
+    fixture_holds("domains_and_composites").await;
+}
+
+#[tokio::test]
+async fn extended_statistics_and_storage_settings() {
+    fixture_holds("statistics_and_storage").await;
+}

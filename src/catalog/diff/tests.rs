@@ -225,3 +225,112 @@ fn triggers_constraints_and_view_kinds_are_compared() {
         ]
     );
 }
+
+#[test]
+fn domains_composite_types_and_statistics_are_named_with_their_members() {
+    use crate::catalog::{Attribute, Composite, Domain, DomainConstraint, Statistics};
+    let mut expected = catalog();
+    let check = DomainConstraint {
+        name: "email_at".into(),
+        definition: "CHECK ((VALUE ~~ '%@%'::text))".into(),
+        comment: None,
+    };
+    expected.domains.insert(
+        "public.email".into(),
+        Domain {
+            schema: "public".into(),
+            name: "email".into(),
+            base_type: "text".into(),
+            constraints: BTreeMap::from([("email_at".to_string(), check.clone())]),
+            ..Domain::default()
+        },
+    );
+    let attribute = |name: &str, data_type: &str| Attribute {
+        name: name.into(),
+        data_type: data_type.into(),
+        ..Attribute::default()
+    };
+    expected.composites.insert(
+        "public.pair".into(),
+        Composite {
+            schema: "public".into(),
+            name: "pair".into(),
+            attributes: vec![attribute("a", "integer"), attribute("b", "text")],
+            comment: None,
+        },
+    );
+    expected.statistics.insert(
+        "public.item_stats".into(),
+        Statistics {
+            schema: "public".into(),
+            name: "item_stats".into(),
+            table_schema: "public".into(),
+            table: "item".into(),
+            definition: "CREATE STATISTICS public.item_stats ON id, name FROM item".into(),
+            target: None,
+            comment: None,
+        },
+    );
+    // A domain and its check, a type and its two attributes, the statistics.
+    assert_eq!(expected.object_count(), catalog().object_count() + 6);
+    let mut actual = expected.clone();
+    let email = actual.domains.get_mut("public.email").unwrap();
+    email.not_null = true;
+    email.constraints.clear();
+    email.constraints.insert(
+        "email_short".into(),
+        DomainConstraint {
+            name: "email_short".into(),
+            ..check
+        },
+    );
+    let pair = actual.composites.get_mut("public.pair").unwrap();
+    pair.attributes.reverse();
+    pair.attributes.push(attribute("c", "bigint"));
+    actual
+        .statistics
+        .get_mut("public.item_stats")
+        .unwrap()
+        .target = Some(500);
+    assert_eq!(
+        described(&expected, &actual),
+        [
+            "domain email: not null differs: true in the database, false in the migrations",
+            "domain constraint email.email_at: in the migrations, not in the database",
+            "domain constraint email.email_short: present in the database, not in the migrations",
+            "attribute pair.c: present in the database, not in the migrations",
+            "statistics item_stats: statistics target differs: 500 in the database, default in the migrations",
+        ]
+    );
+    // Only the order of the same attributes is an aspect of the type.
+    actual
+        .composites
+        .get_mut("public.pair")
+        .unwrap()
+        .attributes
+        .pop();
+    assert_eq!(
+        described(&expected, &actual)[3],
+        "composite type pair: attribute order differs: [b, a] in the database, [a, b] in the migrations"
+    );
+}
+
+#[test]
+fn storage_settings_of_tables_and_columns_are_compared() {
+    let expected = catalog();
+    let mut actual = catalog();
+    let table = actual.tables.get_mut("public.item").unwrap();
+    table.storage_parameters = vec!["fillfactor=50".into()];
+    table.columns[1].storage = Some("external".into());
+    table.columns[1].statistics_target = Some(500);
+    table.columns[1].compression = Some("pglz".into());
+    assert_eq!(
+        described(&expected, &actual),
+        [
+            "table item: storage parameters differs: [fillfactor=50] in the database, [] in the migrations",
+            "column item.name: statistics target differs: 500 in the database, default in the migrations",
+            "column item.name: storage differs: external in the database, none in the migrations",
+            "column item.name: compression differs: pglz in the database, none in the migrations",
+        ]
+    );
+}

@@ -305,6 +305,7 @@ const TRIGGERS: &str = concat!(
 );
 
 mod security;
+mod types;
 
 async fn rows(
     conn: &mut PgConnection,
@@ -462,6 +463,7 @@ pub async fn read_catalog(
     }
     security::read_security(conn, options, &mut catalog).await?;
     catalog.not_compared = unsupported::not_compared(conn).await?;
+    types::read_types_and_storage(conn, options, &mut catalog).await?;
     Ok(catalog)
 }
 
@@ -518,6 +520,7 @@ async fn read_tables(
             collation: row.try_get("collation")?,
             comment: row.try_get("comment")?,
             grants: row.try_get("grants")?,
+            ..Column::default()
         };
         if let Some(table) = catalog.tables.get_mut(&relation) {
             table.columns.push(column);

@@ -75,17 +75,6 @@ const KINDS: &[Kind] = &[
                 JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database()",
     },
     Kind {
-        one: "range type",
-        many: "range types",
-        query: concat!(
-            "SELECT n.nspname || '.' || t.typname FROM pg_type t \
-             JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'r' AND ",
-            user_namespace!(),
-            " AND ",
-            not_in_extension!("pg_type", "t.oid")
-        ),
-    },
-    Kind {
         one: "base type",
         many: "base types",
         query: concat!(
