@@ -17,6 +17,9 @@ CREATE TEXT SEARCH CONFIGURATION plain_words (COPY = pg_catalog.simple);
 CREATE TYPE float_range AS RANGE (subtype = float8);
 CREATE FUNCTION same_label(a text, b text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT lower(a) = lower(b) $$;
 CREATE OPERATOR === (LEFTARG = text, RIGHTARG = text, FUNCTION = same_label);
+CREATE TYPE label_box AS (v text);
+CREATE FUNCTION box_it(text) RETURNS label_box LANGUAGE sql IMMUTABLE AS $$ SELECT ROW($1)::label_box $$;
+CREATE CAST (text AS label_box) WITH FUNCTION box_it(text);
 CREATE TABLE parent_log (at timestamptz);
 CREATE TABLE child_log (note text) INHERITS (parent_log);
 ";
@@ -41,6 +44,7 @@ async fn kinds_devdb_cannot_compare_are_named_by_check_and_schema_dump() {
         "1 text search configuration (public.plain_words)",
         "1 operator (public.===(text, text))",
         "1 table inheriting from another (public.child_log)",
+        "1 cast (text AS label_box)",
     ] {
         assert!(err.contains(named), "check names {named}:\n{err}");
     }

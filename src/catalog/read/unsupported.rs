@@ -132,7 +132,10 @@ const KINDS: &[Kind] = &[
              FROM pg_cast c WHERE ",
             user_oid!("c.oid"),
             " AND ",
-            not_in_extension!("pg_cast", "c.oid")
+            not_in_extension!("pg_cast", "c.oid"),
+            // Not the cast a range type makes to its multirange: it comes with the type.
+            " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass \
+             AND d.objid = c.oid AND d.deptype = 'i')"
         ),
     },
     Kind {
