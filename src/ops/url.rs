@@ -19,6 +19,7 @@ pub(super) fn url_of(
         user: credentials.user,
         password: credentials.password,
         database: credentials.database,
+        tls: Default::default(),
     })
 }
 

@@ -23,3 +23,4 @@ mod scratch;
 mod services;
 mod squash;
 mod testing;
+mod tls;
