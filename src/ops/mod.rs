@@ -40,9 +40,9 @@ pub(crate) use restore::{
     verify_backup, warn_restore_leftovers,
 };
 pub(crate) use squash::{SquashError, SquashOptions, squash, squash_plan};
-pub(crate) use status::status;
+pub(crate) use status::{StatusReport, status};
 pub(crate) use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
-pub(crate) use url::{UrlError, database_url};
+pub(crate) use url::{Server, UrlError, database_url, resolve};
 
 use crate::config::Project;
 

@@ -5,6 +5,7 @@ mod autogen;
 mod autogen_security;
 mod autogen_snapshot;
 mod backup;
+mod by_url;
 mod clone;
 mod common;
 mod corpus;
