@@ -1,6 +1,7 @@
 //! The operations behind devdb's commands. Each takes a resolved [`Project`], a connected
-//! [`Engine`] and a [`Progress`], and returns a report the command line prints; none of
-//! them prints or reads the terminal.
+//! [`Engine`] (or, for the commands that need only SQL, the server [`resolve`] decided) and
+//! a [`Progress`], and returns a report the command line prints; none of them prints or
+//! reads the terminal.
 
 mod autogen;
 mod backup;

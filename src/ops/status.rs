@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-use super::url::{ServerSource, from_configured, url_of};
+use super::url::{ServerSource, UrlError, from_configured, url_of};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
+use crate::pg::NotAnswering;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ServiceStatus {
@@ -57,6 +58,11 @@ pub(crate) async fn status(
         Err(e) => return Err(e),
         Ok(_) => None,
     };
+    // A paused container is running to the engine and answers nobody: asked once below (for
+    // leftovers, with the connect timeout), not twice.
+    let paused = containers
+        .iter()
+        .any(|c| c.name == database && c.state == "paused");
     let url = containers
         .iter()
         .find(|c| c.name == database && c.running)
@@ -112,6 +118,16 @@ pub(crate) async fn status(
         })
         .collect();
     let migrations = match &url {
+        Some(_) if paused && project.settings.migrations.is_dir() => {
+            warnings.push(
+                UrlError::Paused {
+                    container: database.clone(),
+                    source: NotAnswering,
+                }
+                .to_string(),
+            );
+            None
+        }
         Some(url) if project.settings.migrations.is_dir() => {
             match super::current(url, project).await {
                 Ok(report) => Some(report),
