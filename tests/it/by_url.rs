@@ -255,6 +255,39 @@ async fn sql_commands_run_against_a_server_named_by_url_with_no_engine() {
         stderr(&out)
     );
     assert!(!stderr(&out).contains("wrong-pass"), "{}", stderr(&out));
+
+    // TLS modes apply, from the URL and from PGSSLMODE: this server speaks plain TCP only.
+    let out = project
+        .command(&[
+            "current",
+            "--database-url",
+            &format!("{url}?sslmode=require"),
+        ])
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "cannot connect to the database at postgresql://postgres:***@127.0.0.1:{port}/extdb?sslmode=require"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let out = project
+        .command(&["current"])
+        .env("DATABASE_URL", &bare)
+        .env("PGPASSWORD", PASSWORD)
+        .env("PGSSLMODE", "require")
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "PGSSLMODE=require: {}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]
