@@ -85,14 +85,8 @@ async fn main() {
     let (id, report) = kept.expect("at least one round");
 
     // Clones on the last ephemeral server: devdb's against the bare statement, interleaved.
-    let url = url::Url::parse(report["database_url"].as_str().unwrap()).unwrap();
-    let server = DatabaseUrl {
-        host: url.host_str().unwrap().to_string(),
-        port: url.port().unwrap(),
-        user: url.username().to_string(),
-        password: url.password().unwrap_or_default().to_string(),
-        database: url.path().trim_start_matches('/').to_string(),
-    };
+    let mut server = DatabaseUrl::parse(report["database_url"].as_str().unwrap()).unwrap();
+    server.tls = Default::default();
     let loaded = devdb::internal::load(&devdb::internal::LoadOptions {
         dir: dir.path().to_path_buf(),
         project_name: Some(project.clone()),

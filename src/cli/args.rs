@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::config::Project;
+use crate::error::UsageError;
+use crate::ops;
+
 /// Which project: the compose file, its name and its variables.
 #[derive(Debug, Clone, Args)]
 pub struct ProjectArgs {
@@ -41,4 +45,67 @@ pub struct PasswordArgs {
     /// Show the password in the printed database URL
     #[arg(long)]
     pub show_password: bool,
+}
+
+/// `--database-url`: the server of the commands that need only SQL, when it is not the
+/// project's own.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// The server to work on: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]
+    /// (libpq's sslmode, sslrootcert, sslcert, sslkey; PGPASSWORD and the PGSSL* variables
+    /// fill in what the URL leaves out, and keep the password out of the process list).
+    /// Without it: the project's running database container, else DATABASE_URL from the
+    /// environment, then from .env
+    #[arg(long = "database-url", value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+impl ServerArgs {
+    /// The server by the one precedence ([`ops::resolve`]); a server that is not the
+    /// project's own is named on stderr, password masked, so that nobody wonders where the
+    /// command went.
+    pub(super) async fn resolve(&self, project: &Project) -> Result<ops::Server, ops::UrlError> {
+        let server = ops::resolve(project, self.database_url.as_deref()).await?;
+        if !server.is_projects() {
+            eprintln!("using {} ({})", server.url, server.source);
+        }
+        Ok(server)
+    }
+}
+
+/// `--json` and `--database-url`, for the commands that report on a database or seed it.
+#[derive(Debug, Clone, Args)]
+pub struct ServerOutputArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `--database-url` on a command that cannot work on another server yet: taken (hidden) so
+/// that it is refused with a word rather than as an unknown flag.
+#[derive(Debug, Clone, Args)]
+pub struct NoServerArgs {
+    #[arg(long = "database-url", value_name = "URL", hide = true)]
+    pub database_url: Option<String>,
+}
+
+impl NoServerArgs {
+    /// Refuses a `--database-url` given to `command`.
+    pub(super) fn refuse(&self, command: &str) -> Result<(), UsageError> {
+        match self.database_url {
+            None => Ok(()),
+            Some(_) => Err(not_supported_yet(command)),
+        }
+    }
+}
+
+/// The usage error of `--database-url` where devdb does not take it yet.
+pub(super) fn not_supported_yet(command: &str) -> UsageError {
+    UsageError {
+        message: format!("--database-url is not supported by `devdb {command}` yet"),
+        hint: "it works on the project's own container for now; migrate, downgrade, current, \
+               history, stamp, seed and check take --database-url"
+            .into(),
+    }
 }

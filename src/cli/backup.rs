@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::args::{ConfirmArgs, OutputArgs};
+use super::args::{ConfirmArgs, NoServerArgs, OutputArgs};
 use super::confirm::confirm;
 use super::output;
 use super::signals::cancelled;
@@ -25,6 +25,8 @@ pub struct BackupArgs {
     pub folder: FolderArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub server: NoServerArgs,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -69,6 +71,8 @@ pub struct RestoreArgs {
     pub confirm: ConfirmArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub server: NoServerArgs,
 }
 
 /// The backups folder to read: the project's (which may not exist yet: no backups), or
@@ -91,6 +95,7 @@ pub(super) async fn backup(
     if let Some(BackupCommand::List(list)) = &args.command {
         return self::list(context, list);
     }
+    args.server.refuse("backup")?;
     let engine = Engine::connect().await?;
     let options = BackupOptions {
         folder: args.folder.dir.clone(),
@@ -143,6 +148,7 @@ pub(super) async fn restore(
     args: &RestoreArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
+    args.server.refuse("restore")?;
     let Some(spec) = &args.backup else {
         let engine = Engine::connect().await?;
         let done = ops::clean_restore_leftovers(&engine, &context.project).await?;

@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::Context;
-use super::args::OutputArgs;
+use super::args::{OutputArgs, ServerArgs, not_supported_yet};
 use super::output;
 use crate::catalog::NotCompared;
 use crate::engine::Engine;
@@ -20,6 +20,8 @@ pub struct CheckArgs {
     /// instead of the live database
     #[arg(long)]
     pub schema: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 pub(super) async fn run(
@@ -27,11 +29,15 @@ pub(super) async fn run(
     args: &CheckArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
-    let engine = Engine::connect().await?;
     if args.schema {
+        if args.server.database_url.is_some() {
+            return Err(not_supported_yet("check --schema").into());
+        }
+        let engine = Engine::connect().await?;
         return against_schema(context, args, &engine, progress).await;
     }
-    let report = ops::check(&engine, &context.project, progress).await?;
+    let server = args.server.resolve(&context.project).await?;
+    let report = ops::check(&server.url, &context.project, progress).await?;
     if args.output.json {
         output::json(&report)?;
     } else {

@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use super::args::{OutputArgs, PasswordArgs};
+use super::args::{NoServerArgs, OutputArgs, PasswordArgs};
 use super::{Context, output};
 use crate::engine::Engine;
 use crate::ops;
@@ -24,6 +24,8 @@ pub struct CloneArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub password: PasswordArgs,
+    #[command(flatten)]
+    pub server: NoServerArgs,
 }
 
 pub(super) async fn run(
@@ -31,6 +33,7 @@ pub(super) async fn run(
     args: &CloneArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
+    args.server.refuse("clone")?;
     let engine = Engine::connect().await?;
     let project = &context.project;
     if args.drop.is_some() || args.prune {

@@ -16,7 +16,7 @@ use crate::ops::{
     AutogenError, BackupError, CheckError, CloneOpError, EphemeralError, LogsError, MigrateOpError,
     RestoreError, SquashError, UpError, UrlError,
 };
-use crate::pg::{NotAnswering, PgError};
+use crate::pg::{NotAnswering, PgError, UrlParseError};
 use crate::seed::SeedError;
 use crate::template::CloneError;
 
@@ -54,6 +54,7 @@ fn failure_of<'a>(cause: &'a (dyn Error + 'static)) -> Option<&'a dyn Failure> {
         EphemeralError,
         LogsError,
         UrlError,
+        UrlParseError,
         ShadowError,
         CloneError,
         MigrateError,

@@ -1,13 +1,12 @@
 //! `migrate`, `downgrade`, `current`, `stamp` and `seed`: arguments and printing around
-//! the operations in [`crate::ops`].
+//! the operations in [`crate::ops`], on the server [`ServerArgs::resolve`] decides.
 
 use clap::Args;
 
 use super::Context;
-use super::args::{ConfirmArgs, OutputArgs};
+use super::args::{ConfirmArgs, OutputArgs, ServerArgs, ServerOutputArgs};
 use super::confirm::confirm;
 use super::output;
-use crate::engine::Engine;
 use crate::migrate::{DowngradeOptions, MigrateReport, RevisionRun, Target, UpgradeOptions};
 use crate::ops;
 use crate::progress::Progress;
@@ -28,6 +27,8 @@ pub struct MigrateArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Accept the edited file of an applied revision as applied (repeatable; not re-run)
     #[arg(long, value_name = "ID")]
     pub accept_changed: Vec<String>,
@@ -51,6 +52,8 @@ pub struct DowngradeArgs {
     pub confirm: ConfirmArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -60,6 +63,8 @@ pub struct StampArgs {
     pub target: String,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 pub(super) async fn migrate(
@@ -73,12 +78,12 @@ pub(super) async fn migrate(
         let sql = ops::upgrade_sql(&context.project, &target, args.from.as_deref())?;
         return output::bytes(sql.as_bytes());
     }
-    let engine = Engine::connect().await?;
+    let server = args.server.resolve(&context.project).await?;
     let options = UpgradeOptions {
         dry_run: args.dry_run,
         accept_changed: args.accept_changed.clone(),
     };
-    let report = ops::migrate(&engine, &context.project, &target, &options, progress).await?;
+    let report = ops::migrate(&server.url, &context.project, &target, &options, progress).await?;
     print_report(&report, args.output.json, &report.applied, "apply")
 }
 
@@ -93,7 +98,7 @@ pub(super) async fn downgrade(
         let sql = ops::downgrade_sql(&context.project, &target, args.from.as_deref())?;
         return output::bytes(sql.as_bytes());
     }
-    let engine = Engine::connect().await?;
+    let server = args.server.resolve(&context.project).await?;
     let mut options = DowngradeOptions {
         dry_run: args.dry_run,
         approved: None,
@@ -105,17 +110,17 @@ pub(super) async fn downgrade(
             dry_run: true,
             approved: None,
         };
-        let plan = ops::downgrade(&engine, &context.project, &target, &dry, progress).await?;
+        let plan = ops::downgrade(&server.url, &context.project, &target, &dry, progress).await?;
         if !plan.reverted.is_empty() {
             confirm(
-                &revert_question(&context.project.credentials().database, &plan.reverted),
+                &revert_question(&server.url.database, &plan.reverted),
                 false,
                 &format!("devdb downgrade {}", args.target),
             )?;
         }
         options.approved = Some(plan.reverted.iter().map(|r| r.id.clone()).collect());
     }
-    let report = ops::downgrade(&engine, &context.project, &target, &options, progress).await?;
+    let report = ops::downgrade(&server.url, &context.project, &target, &options, progress).await?;
     print_report(&report, args.output.json, &report.reverted, "revert")
 }
 
@@ -147,8 +152,8 @@ pub(super) async fn stamp(
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     let target: Target = args.target.parse()?;
-    let engine = Engine::connect().await?;
-    let report = ops::stamp(&engine, &context.project, &target, progress).await?;
+    let server = args.server.resolve(&context.project).await?;
+    let report = ops::stamp(&server.url, &context.project, &target, progress).await?;
     if args.output.json {
         return output::json(&report);
     }
@@ -161,10 +166,10 @@ pub(super) async fn stamp(
     print_current(&report.current)
 }
 
-pub(super) async fn current(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
-    let engine = Engine::connect().await?;
-    let report = ops::current(&engine, &context.project).await?;
-    if args.json {
+pub(super) async fn current(context: &Context, args: &ServerOutputArgs) -> anyhow::Result<()> {
+    let server = args.server.resolve(&context.project).await?;
+    let report = ops::current(&server.url, &context.project).await?;
+    if args.output.json {
         return output::json(&report);
     }
     if report.current.is_empty() {
@@ -191,12 +196,12 @@ pub(super) async fn current(context: &Context, args: &OutputArgs) -> anyhow::Res
 
 pub(super) async fn seed(
     context: &Context,
-    args: &OutputArgs,
+    args: &ServerOutputArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
-    let engine = Engine::connect().await?;
-    let files = ops::seed(&engine, &context.project, progress).await?;
-    if args.json {
+    let server = args.server.resolve(&context.project).await?;
+    let files = ops::seed(&server.url, &context.project, progress).await?;
+    if args.output.json {
         return output::json(&serde_json::json!({ "seeded": files }));
     }
     if files.is_empty() {

@@ -81,11 +81,11 @@ pub enum ProjectCommand {
     /// Revert migrations down to a target (-N, base or a revision)
     Downgrade(migrations::DowngradeArgs),
     /// Show which revision the database is at
-    Current(args::OutputArgs),
+    Current(args::ServerOutputArgs),
     /// Record a revision as applied without running it (base: forget all)
     Stamp(migrations::StampArgs),
     /// Run the seed files
-    Seed(args::OutputArgs),
+    Seed(args::ServerOutputArgs),
     /// Compare the database's schema with what its applied migrations build; check the files
     Check(check::CheckArgs),
     /// Back up the database to a timestamped folder (`backup list` shows them)
@@ -106,7 +106,7 @@ pub enum ProjectCommand {
     /// The revisions nothing builds on yet
     Heads(args::OutputArgs),
     /// The revision graph, newest first
-    History(args::OutputArgs),
+    History(args::ServerOutputArgs),
 }
 
 /// Takes `PGOPTIONS` out of this process's environment. sqlx appends it to the options of

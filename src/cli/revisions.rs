@@ -1,5 +1,6 @@
-//! `new`, `merge`, `heads` and `history`: the migration commands that only read and
-//! write files, around [`crate::migrate::author`] and [`crate::migrate::history`].
+//! `new`, `merge`, `heads` and `history`: the migration commands that read and write
+//! files (`history` marks what the database applied, when there is one), around
+//! [`crate::migrate::author`] and [`crate::migrate::history`].
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -8,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Context;
-use super::args::OutputArgs;
+use super::args::{OutputArgs, ServerOutputArgs};
 use super::output;
 use crate::engine::Engine;
 use crate::migrate::{self, EmptyUp, Revision, RevisionGraph};
@@ -160,11 +161,11 @@ pub(super) fn heads(context: &Context, args: &OutputArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
-pub(super) async fn history(context: &Context, args: &OutputArgs) -> anyhow::Result<()> {
+pub(super) async fn history(context: &Context, args: &ServerOutputArgs) -> anyhow::Result<()> {
     let graph = load(context)?;
-    // The graph is the files' business; the database, when it runs, only adds the marks.
-    let applied = match Engine::connect().await {
-        Ok(engine) => match ops::applied_state(&engine, &context.project, &graph).await {
+    // The graph is the files' business; the server, when there is one, only adds the marks.
+    let applied = match args.server.resolve(&context.project).await {
+        Ok(server) => match ops::applied_state(&server.url, &context.project, &graph).await {
             Ok(state) => state.ids().clone(),
             // A database partly through a squashed chain is worth a word; one that is not
             // running is not.
@@ -176,9 +177,11 @@ pub(super) async fn history(context: &Context, args: &OutputArgs) -> anyhow::Res
             }
             Err(_) => BTreeSet::new(),
         },
+        // A URL devdb cannot read is the user's to fix, here as everywhere.
+        Err(e @ ops::UrlError::Parse { .. }) => return Err(e.into()),
         Err(_) => BTreeSet::new(),
     };
-    if args.json {
+    if args.output.json {
         return output::json(&migrate::history_entries(&graph, &applied));
     }
     if graph.is_empty() {

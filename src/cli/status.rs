@@ -129,6 +129,10 @@ pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<
             "project {} is not running; start it with `devdb up`",
             report.project
         ))?;
+        print_server(&report)?;
+        for warning in &report.warnings {
+            output::line(&format!("warning: {warning}"))?;
+        }
         return Ok(());
     }
     let mut rows = vec![[
@@ -163,6 +167,7 @@ pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<
     if let Some(url) = &report.database_url {
         output::line(&format!("\ndatabase: {url}"))?;
     }
+    print_server(&report)?;
     if let Some(migrations) = &report.migrations {
         let at = match migrations.current.as_slice() {
             [] => "base".to_string(),
@@ -188,4 +193,15 @@ pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<
         output::line(&format!("warning: {warning}"))?;
     }
     Ok(())
+}
+
+/// `server: URL (DATABASE_URL from .env)`: where `migrate`, `current`, `check`... would go.
+fn print_server(report: &ops::StatusReport) -> anyhow::Result<()> {
+    match &report.server {
+        Some(server) => output::line(&format!(
+            "server: {} ({}; --database-url names another)",
+            server.url, server.source
+        )),
+        None => Ok(()),
+    }
 }

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use error::{ConfigError, SourceLocation};
 pub(crate) use healthcheck::parse_duration;
-pub(crate) use project::{Credentials, Mount, PortSpec, Project, Service, Settings};
+pub(crate) use project::{ConfiguredUrl, Credentials, Mount, PortSpec, Project, Service, Settings};
 
 use interpolate::{InterpolationError, interpolate_tree};
 use mounts::{MountContext, read_volume_defs};
@@ -69,7 +69,7 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ConfigError> {
         path: opts.dir.clone(),
         source,
     })?;
-    let vars = variables(&dir, opts)?;
+    let (vars, database_url) = variables(&dir, opts)?;
 
     let compose_file = find_compose_file(&dir, opts.file.as_deref())?;
     let (text, shown, project_dir) = match &compose_file {
@@ -168,11 +168,16 @@ pub fn load(opts: &LoadOptions) -> Result<Project, ConfigError> {
         services,
         volumes,
         settings,
+        database_url,
     })
 }
 
-/// `.env` (or the `--env-file`s, in order) with the process environment over them.
-fn variables(dir: &Path, opts: &LoadOptions) -> Result<BTreeMap<String, String>, ConfigError> {
+/// `.env` (or the `--env-file`s, in order) with the process environment over them, and
+/// where `DATABASE_URL` among them came from.
+fn variables(
+    dir: &Path,
+    opts: &LoadOptions,
+) -> Result<(BTreeMap<String, String>, Option<ConfiguredUrl>), ConfigError> {
     let files: Vec<PathBuf> = if opts.env_files.is_empty() {
         Some(dir.join(".env"))
             .filter(|p| p.is_file())
@@ -182,12 +187,31 @@ fn variables(dir: &Path, opts: &LoadOptions) -> Result<BTreeMap<String, String>,
         opts.env_files.iter().map(|f| dir.join(f)).collect()
     };
     let mut vars = BTreeMap::new();
+    let mut database_url = None;
     for file in files {
-        vars.extend(env::read_env_file(&file, &shown_path(dir, &file))?);
+        let shown = shown_path(dir, &file);
+        let values = env::read_env_file(&file, &shown)?;
+        if let Some(text) = values.get(DATABASE_URL).filter(|t| !t.is_empty()) {
+            database_url = Some(ConfiguredUrl {
+                text: text.clone(),
+                env_file: Some(shown),
+            });
+        }
+        vars.extend(values);
+    }
+    // Set in the environment, even empty, it overrides the files, as every variable does.
+    if let Some(text) = opts.environment.get(DATABASE_URL) {
+        database_url = (!text.is_empty()).then(|| ConfiguredUrl {
+            text: text.clone(),
+            env_file: None,
+        });
     }
     vars.extend(opts.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
-    Ok(vars)
+    Ok((vars, database_url))
 }
+
+/// The variable that names a server by URL, as apps and devdb's own `url` use it.
+const DATABASE_URL: &str = "DATABASE_URL";
 
 fn find_compose_file(dir: &Path, file: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
     if let Some(file) = file {

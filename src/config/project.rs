@@ -19,6 +19,19 @@ pub struct Project {
     /// Top-level `volumes:`, by key.
     pub volumes: BTreeMap<String, VolumeDef>,
     pub settings: Settings,
+    /// `DATABASE_URL` from the environment or the `.env` files, for the commands that
+    /// need only SQL when the project runs no database container. Never serialized: it
+    /// may hold a password.
+    #[serde(skip)]
+    pub database_url: Option<ConfiguredUrl>,
+}
+
+/// A `DATABASE_URL` the project's variables give, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredUrl {
+    pub text: String,
+    /// The `.env` file (as shown in messages) that set it; `None` for the environment.
+    pub env_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

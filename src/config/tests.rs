@@ -396,3 +396,29 @@ fn named_volume_options_reach_the_project() {
         }
     );
 }
+
+#[test]
+fn database_url_is_kept_with_where_it_came_from() {
+    let fixture = Fixture::new();
+    assert_eq!(fixture.load().unwrap().database_url, None);
+    fixture
+        .write(".env", "DATABASE_URL=postgresql://a@file/db\n")
+        .write("ci.env", "DATABASE_URL=postgresql://a@ci/db\n")
+        .write("empty.env", "DATABASE_URL=\n");
+    let from_file = fixture.load().unwrap().database_url.unwrap();
+    assert_eq!(from_file.text, "postgresql://a@file/db");
+    assert_eq!(from_file.env_file, Some(PathBuf::from(".env")));
+    let mut options = fixture.options();
+    options.env_files = vec!["empty.env".into(), "ci.env".into()];
+    let last_file = load(&options).unwrap().database_url.unwrap();
+    assert_eq!(last_file.env_file, Some(PathBuf::from("ci.env")));
+    options.environment = env(&[("DATABASE_URL", "postgresql://a@env/db")]);
+    let from_env = load(&options).unwrap().database_url.unwrap();
+    assert_eq!(
+        (from_env.text.as_str(), from_env.env_file),
+        ("postgresql://a@env/db", None)
+    );
+    // Set empty in the environment, it overrides the files as every variable does.
+    options.environment = env(&[("DATABASE_URL", "")]);
+    assert_eq!(load(&options).unwrap().database_url, None);
+}

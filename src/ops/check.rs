@@ -16,14 +16,13 @@ use serde::Serialize;
 
 use super::migrate::MigrateOpError;
 use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
-use super::url::database_url;
 use crate::catalog::{Difference, NotCompared, Sides, diff};
 use crate::config::Project;
-use crate::engine::Engine;
 use crate::error::{Exit, Failure};
 use crate::migrate::{
     AppliedState, FileError, Revision, RevisionGraph, current, parse_revision, store,
 };
+use crate::pg::DatabaseUrl;
 use crate::progress::Progress;
 use crate::sql_files::{MissingFolder, sql_files};
 
@@ -112,9 +111,10 @@ pub(crate) struct CheckReport {
     pub not_compared: NotCompared,
 }
 
-/// Checks the project's migration files and its running database's schema.
+/// Checks the project's migration files and the schema of the database at `url` (the
+/// shadow database is made on the same server).
 pub(crate) async fn check(
-    engine: &Engine,
+    url: &DatabaseUrl,
     project: &Project,
     progress: &dyn Progress,
 ) -> Result<CheckReport, CheckError> {
@@ -131,9 +131,6 @@ pub(crate) async fn check(
         false => None,
     };
 
-    let url = database_url(engine, project)
-        .await
-        .map_err(MigrateOpError::from)?;
     let mut live = url.connect().await.map_err(MigrateOpError::from)?;
     let recorded =
         store::applied(&mut live, schema)
@@ -178,7 +175,7 @@ pub(crate) async fn check(
         "building a shadow database from {} applied revision(s)",
         applied.len()
     ));
-    let shadow = ShadowDatabase::create(&url).await?;
+    let shadow = ShadowDatabase::create(url).await?;
     let compared = compare(&shadow, &mut live, &graph, schema, &applied).await;
     shadow.remove().await?;
     drop(waiting);

@@ -520,6 +520,7 @@ fn url_from_container(engine: &Engine, container: &ContainerInfo) -> Option<Data
         password: env("POSTGRES_PASSWORD").unwrap_or_default(),
         database: env("POSTGRES_DB").unwrap_or_else(|| user.clone()),
         user,
+        tls: Default::default(),
     })
 }
 

@@ -1,5 +1,6 @@
-//! `migrate`, `downgrade`, `stamp`, `current` and `seed` against the project's running
-//! database, and the offline `--sql` scripts, which need neither Docker nor a database.
+//! `migrate`, `downgrade`, `stamp`, `current` and `seed` against the server the command
+//! line resolved ([`super::resolve`]: the project's running database or one named by URL),
+//! and the offline `--sql` scripts, which need neither Docker nor a database.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -7,9 +8,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use super::url::{UrlError, database_url};
+use super::url::UrlError;
 use crate::config::Project;
-use crate::engine::Engine;
 use crate::error::{Exit, Failure};
 use crate::migrate::{
     AppliedState, DowngradeOptions, MigrateError, MigrateReport, Migrator, RevisionGraph, Target,
@@ -51,11 +51,8 @@ impl Failure for MigrateOpError {
     }
 }
 
-async fn connect_project(
-    engine: &Engine,
-    project: &Project,
-) -> Result<PgConnection, MigrateOpError> {
-    Ok(database_url(engine, project).await?.connect().await?)
+async fn connect_project(url: &DatabaseUrl) -> Result<PgConnection, MigrateOpError> {
+    Ok(url.connect().await?)
 }
 
 fn graph_of(project: &Project) -> Result<RevisionGraph, MigrateError> {
@@ -76,14 +73,14 @@ fn migrator<'a>(
 
 /// Applies the project's revisions up to `target`.
 pub(crate) async fn migrate(
-    engine: &Engine,
+    url: &DatabaseUrl,
     project: &Project,
     target: &Target,
     options: &UpgradeOptions,
     progress: &dyn Progress,
 ) -> Result<MigrateReport, MigrateOpError> {
     let graph = graph_of(project)?;
-    let mut conn = connect_project(engine, project).await?;
+    let mut conn = connect_project(url).await?;
     super::warn_restore_leftovers(&mut conn, progress).await;
     let schema = &project.settings.version_schema;
     let due =
@@ -105,14 +102,14 @@ pub(crate) async fn migrate(
 
 /// Reverts the project's revisions down to `target`.
 pub async fn downgrade(
-    engine: &Engine,
+    url: &DatabaseUrl,
     project: &Project,
     target: &Target,
     options: &DowngradeOptions,
     progress: &dyn Progress,
 ) -> Result<MigrateReport, MigrateOpError> {
     let graph = graph_of(project)?;
-    let mut conn = connect_project(engine, project).await?;
+    let mut conn = connect_project(url).await?;
     Ok(migrator(&graph, project, progress)
         .downgrade(&mut conn, target, options)
         .await?)
@@ -120,13 +117,13 @@ pub async fn downgrade(
 
 /// Records `target` and its ancestors as applied, running nothing.
 pub(crate) async fn stamp(
-    engine: &Engine,
+    url: &DatabaseUrl,
     project: &Project,
     target: &Target,
     progress: &dyn Progress,
 ) -> Result<MigrateReport, MigrateOpError> {
     let graph = graph_of(project)?;
-    let mut conn = connect_project(engine, project).await?;
+    let mut conn = connect_project(url).await?;
     Ok(migrator(&graph, project, progress)
         .stamp(&mut conn, target)
         .await?)
@@ -154,11 +151,11 @@ pub(crate) struct CurrentReport {
 
 /// Where the project's database is.
 pub(crate) async fn current(
-    engine: &Engine,
+    url: &DatabaseUrl,
     project: &Project,
 ) -> Result<CurrentReport, MigrateOpError> {
     let graph = graph_of(project)?;
-    let mut conn = connect_project(engine, project).await?;
+    let mut conn = connect_project(url).await?;
     let state = AppliedState::read(&mut conn, &graph, &project.settings.version_schema).await?;
     let heads: Vec<String> = graph.heads().iter().map(|r| r.id.clone()).collect();
     let pending = plan_upgrade(&graph, state.ids(), &Target::Heads)
@@ -185,21 +182,21 @@ pub(crate) async fn current(
 
 /// What the project's running database has applied, by the revisions of `graph`.
 pub(crate) async fn applied_state(
-    engine: &Engine,
+    url: &DatabaseUrl,
     project: &Project,
     graph: &RevisionGraph,
 ) -> Result<AppliedState, MigrateOpError> {
-    let mut conn = connect_project(engine, project).await?;
+    let mut conn = connect_project(url).await?;
     Ok(AppliedState::read(&mut conn, graph, &project.settings.version_schema).await?)
 }
 
 /// Runs the project's seed files.
 pub(crate) async fn seed(
-    engine: &Engine,
+    url: &DatabaseUrl,
     project: &Project,
     progress: &dyn Progress,
 ) -> Result<Vec<PathBuf>, MigrateOpError> {
-    let mut conn = connect_project(engine, project).await?;
+    let mut conn = connect_project(url).await?;
     let files = run_seeds(
         &mut conn,
         &project.settings.seeds,

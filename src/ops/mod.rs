@@ -1,6 +1,7 @@
 //! The operations behind devdb's commands. Each takes a resolved [`Project`], a connected
-//! [`Engine`] and a [`Progress`], and returns a report the command line prints; none of
-//! them prints or reads the terminal.
+//! [`Engine`] (or, for the commands that need only SQL, the server [`resolve`] decided) and
+//! a [`Progress`], and returns a report the command line prints; none of them prints or
+//! reads the terminal.
 
 mod autogen;
 mod backup;
@@ -40,9 +41,9 @@ pub(crate) use restore::{
     verify_backup, warn_restore_leftovers,
 };
 pub(crate) use squash::{SquashError, SquashOptions, squash, squash_plan};
-pub(crate) use status::status;
+pub(crate) use status::{StatusReport, status};
 pub(crate) use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
-pub(crate) use url::{UrlError, database_url};
+pub(crate) use url::{Server, UrlError, database_url, resolve};
 
 use crate::config::Project;
 

@@ -1,11 +1,12 @@
-//! `status`: the project's services, their state, health, ports and image, and the
-//! database URL.
+//! `status`: the project's services, their state, health, ports and image, the database
+//! URL, and which server the commands that need only SQL would use.
 
 use serde::Serialize;
 
-use super::url::url_of;
+use super::url::{ServerSource, UrlError, from_configured, url_of};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
+use crate::pg::NotAnswering;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ServiceStatus {
@@ -24,6 +25,9 @@ pub(crate) struct StatusReport {
     pub services: Vec<ServiceStatus>,
     /// The database URL, password masked unless asked for; `None` when it is not running.
     pub database_url: Option<String>,
+    /// The server `migrate`, `current`, `check`... would use without `--database-url`, and
+    /// why; `None` when there is none.
+    pub server: Option<ServerReport>,
     /// Where the running database is against the migration files; `None` when it is not
     /// running or the files cannot be read.
     pub migrations: Option<super::CurrentReport>,
@@ -32,6 +36,14 @@ pub(crate) struct StatusReport {
     pub not_ours: Option<String>,
     /// What needs attention: databases an interrupted restore left.
     pub warnings: Vec<String>,
+}
+
+/// A server and where it was named.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ServerReport {
+    pub source: ServerSource,
+    /// Password masked unless asked for.
+    pub url: String,
 }
 
 pub(crate) async fn status(
@@ -46,12 +58,35 @@ pub(crate) async fn status(
         Err(e) => return Err(e),
         Ok(_) => None,
     };
+    // A paused container is running to the engine and answers nobody: asked once below (for
+    // leftovers, with the connect timeout), not twice.
+    let paused = containers
+        .iter()
+        .any(|c| c.name == database && c.state == "paused");
     let url = containers
         .iter()
         .find(|c| c.name == database && c.running)
         .and_then(|c| url_of(engine, project, c));
     let database_url = url.as_ref().map(|url| url.render(show_password));
     let mut warnings = Vec::new();
+    // The same precedence as `resolve`, from what is known here already.
+    let server = match (&url, &project.database_url) {
+        (Some(url), _) => Some(ServerReport {
+            source: ServerSource::Container(project.settings.database.clone()),
+            url: url.render(show_password),
+        }),
+        (None, Some(configured)) => match from_configured(configured) {
+            Ok(server) => Some(ServerReport {
+                source: server.source,
+                url: server.url.render(show_password),
+            }),
+            Err(e) => {
+                warnings.push(e.to_string());
+                None
+            }
+        },
+        (None, None) => None,
+    };
     // From the maintenance database: the project's may be the one that takes no connections.
     let admin = url.as_ref().map(crate::pg::DatabaseUrl::maintenance);
     if let Some(admin) = &admin
@@ -82,9 +117,19 @@ pub(crate) async fn status(
             image: c.image,
         })
         .collect();
-    let migrations = match database_url {
-        Some(_) if project.settings.migrations.is_dir() => {
-            match super::current(engine, project).await {
+    let migrations = match &url {
+        Some(_) if paused && project.settings.migrations.is_dir() => {
+            warnings.push(
+                UrlError::Paused {
+                    container: database.clone(),
+                    source: NotAnswering,
+                }
+                .to_string(),
+            );
+            None
+        }
+        Some(url) if project.settings.migrations.is_dir() => {
+            match super::current(url, project).await {
                 Ok(report) => Some(report),
                 // A broken revision file, a database partly through a squashed chain: said
                 // here in the words every other command uses.
@@ -100,6 +145,7 @@ pub(crate) async fn status(
         project: project.name.clone(),
         services,
         database_url,
+        server,
         migrations,
         not_ours,
         warnings,

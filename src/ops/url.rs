@@ -1,9 +1,14 @@
-//! Where the database of a running project listens: its container's published port.
+//! Which server a command works on ([`resolve`], the one place that decides), and where the
+//! database of a running project listens: its container's published port.
 
-use crate::config::Project;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::{ConfiguredUrl, Project};
 use crate::engine::{ContainerInfo, Engine, EngineError};
 use crate::error::{Exit, Failure};
-use crate::pg::{DatabaseUrl, NotAnswering, POSTGRES_PORT};
+use crate::pg::{DatabaseUrl, NotAnswering, POSTGRES_PORT, UrlParseError};
 
 /// Reads the published port of the database container.
 pub(super) fn url_of(
@@ -19,6 +24,7 @@ pub(super) fn url_of(
         user: credentials.user,
         password: credentials.password,
         database: credentials.database,
+        tls: Default::default(),
     })
 }
 
@@ -54,6 +60,12 @@ pub enum UrlError {
     },
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("{origin}: {error}")]
+    Parse {
+        origin: ServerSource,
+        #[source]
+        error: UrlParseError,
+    },
 }
 
 impl Failure for UrlError {
@@ -61,6 +73,7 @@ impl Failure for UrlError {
         match self {
             UrlError::Paused { source, .. } => source.exit(),
             UrlError::Engine(e) => e.exit(),
+            UrlError::Parse { error, .. } => error.exit(),
             _ => Exit::Failure,
         }
     }
@@ -71,6 +84,7 @@ impl Failure for UrlError {
             UrlError::Engine(e) => e.hint(),
             UrlError::NotRunning { .. } | UrlError::Stopped { .. } => Some(START_HINT.into()),
             UrlError::NoPort { .. } => None,
+            UrlError::Parse { error, .. } => error.hint(),
         }
     }
 }
@@ -110,4 +124,132 @@ pub(crate) async fn database_url(
         });
     }
     url_of(engine, project, &container).ok_or(UrlError::NoPort { container: name })
+}
+
+/// Where the server a command works on was named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerSource {
+    /// `--database-url`.
+    Flag,
+    /// The project's running database container, by its service name.
+    Container(String),
+    /// `DATABASE_URL` in the process environment.
+    Environment,
+    /// `DATABASE_URL` in this `.env` file (as shown in messages).
+    EnvFile(PathBuf),
+}
+
+impl std::fmt::Display for ServerSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerSource::Flag => f.write_str("--database-url"),
+            ServerSource::Container(service) => write!(f, "the project's container {service}"),
+            ServerSource::Environment => f.write_str("DATABASE_URL from the environment"),
+            ServerSource::EnvFile(path) => write!(f, "DATABASE_URL from {}", path.display()),
+        }
+    }
+}
+
+impl Serialize for ServerSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The server a command works on, and why that one.
+#[derive(Debug, Clone)]
+pub(crate) struct Server {
+    pub url: DatabaseUrl,
+    pub source: ServerSource,
+}
+
+impl Server {
+    /// Whether devdb runs this server (its own containers speak plain TCP and need no word).
+    pub(crate) fn is_projects(&self) -> bool {
+        matches!(self.source, ServerSource::Container(_))
+    }
+}
+
+/// Decides the server of the commands that need only SQL, with one precedence:
+/// `--database-url` (`explicit`), then the project's running database container, then
+/// `DATABASE_URL` (the environment, then `.env`). The engine is asked only when no flag
+/// names the server; an engine that does not answer, or a project that runs no database
+/// container, hands over to `DATABASE_URL` when there is one. A URL is read as libpq reads
+/// it, `PGPASSWORD` and the `PGSSL*` variables filling in what it leaves out.
+pub(crate) async fn resolve(project: &Project, explicit: Option<&str>) -> Result<Server, UrlError> {
+    if let Some(text) = explicit {
+        return parse(text, ServerSource::Flag);
+    }
+    let configured = project.database_url.as_ref();
+    let fallback = |error: UrlError| match configured {
+        Some(configured) => from_configured(configured),
+        None => Err(error),
+    };
+    let engine = match Engine::connect().await {
+        Ok(engine) => engine,
+        Err(e) => return fallback(e.into()),
+    };
+    match database_url(&engine, project).await {
+        Ok(url) => Ok(Server {
+            url,
+            source: ServerSource::Container(project.settings.database.clone()),
+        }),
+        Err(e @ (UrlError::NotRunning { .. } | UrlError::Stopped { .. })) => fallback(e),
+        Err(e) => Err(e),
+    }
+}
+
+/// The server `DATABASE_URL` names, with where it was set.
+pub(crate) fn from_configured(configured: &ConfiguredUrl) -> Result<Server, UrlError> {
+    let source = match &configured.env_file {
+        Some(path) => ServerSource::EnvFile(path.clone()),
+        None => ServerSource::Environment,
+    };
+    parse(&configured.text, source)
+}
+
+fn parse(text: &str, source: ServerSource) -> Result<Server, UrlError> {
+    let parsed = DatabaseUrl::parse(text)
+        .and_then(|url| url.with_libpq_environment(text, |name| std::env::var(name).ok()));
+    match parsed {
+        Ok(url) => Ok(Server { url, source }),
+        Err(error) => Err(UrlError::Parse {
+            origin: source,
+            error,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_named_as_status_and_errors_show_them() {
+        let shown = [
+            ServerSource::Flag,
+            ServerSource::Container("db".into()),
+            ServerSource::Environment,
+            ServerSource::EnvFile(".env".into()),
+        ]
+        .map(|s| s.to_string());
+        assert_eq!(
+            shown,
+            [
+                "--database-url",
+                "the project's container db",
+                "DATABASE_URL from the environment",
+                "DATABASE_URL from .env",
+            ]
+        );
+        let error = parse("mysql://app:pw-secret@h/db", ServerSource::Environment).unwrap_err();
+        assert_eq!(error.exit(), Exit::Usage);
+        assert!(error.hint().is_some());
+        let text = error.to_string();
+        assert!(
+            text.starts_with("DATABASE_URL from the environment: "),
+            "{text}"
+        );
+        assert!(!text.contains("pw-secret"), "{text}");
+    }
 }

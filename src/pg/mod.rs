@@ -10,6 +10,7 @@ mod admin;
 mod error;
 mod lock;
 mod quote;
+mod tls;
 mod url;
 
 pub use admin::{
@@ -19,4 +20,7 @@ pub use admin::{
 pub use error::{NotAnswering, PgError, Step, sqlstate};
 pub use lock::{lock_sql, pair_lock_held, try_pair_lock, unlock_sql, xact_lock};
 pub use quote::{quote_ident, quote_literal};
-pub use url::{CONNECT_TIMEOUT, DatabaseUrl, POSTGRES_PORT, SqlAlchemyDriver, UrlForm};
+pub use tls::{SslMode, Tls};
+pub use url::{
+    CONNECT_TIMEOUT, DatabaseUrl, POSTGRES_PORT, SqlAlchemyDriver, UrlForm, UrlParseError,
+};

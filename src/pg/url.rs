@@ -3,12 +3,14 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use sqlx::postgres::PgConnectOptions;
 
 use super::PgError;
+use super::tls::{SslMode, Tls};
+use crate::error::{Exit, Failure};
 
 /// Where the database listens and how to log in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct DatabaseUrl {
     pub host: String,
     pub port: u16,
@@ -16,7 +18,50 @@ pub struct DatabaseUrl {
     #[serde(skip)]
     pub password: String,
     pub database: String,
+    /// Plain TCP for devdb's own servers; what the URL says for another.
+    #[serde(skip)]
+    pub tls: Tls,
 }
+
+/// A database URL devdb cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum UrlParseError {
+    #[error("{url} is not a database URL: {reason}")]
+    Invalid { url: String, reason: String },
+    #[error("{url}: unknown parameter {name}")]
+    UnknownParameter { url: String, name: String },
+    #[error("{url}: sslmode={value} is not a mode libpq knows")]
+    SslMode { url: String, value: String },
+}
+
+impl Failure for UrlParseError {
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            UrlParseError::Invalid { .. } => {
+                "write it as postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with special characters in the password percent-encoded (@ as %40)".to_string()
+            }
+            UrlParseError::UnknownParameter { .. } => {
+                format!("devdb reads {} from a URL's parameters", PARAMETERS.join(", "))
+            }
+            UrlParseError::SslMode { .. } => {
+                format!("sslmode is one of {}", SslMode::NAMES.join(", "))
+            }
+        })
+    }
+}
+
+/// The URL parameters devdb reads (libpq's names).
+const PARAMETERS: [&str; 5] = [
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "application_name",
+];
 
 /// The port Postgres listens on inside its container.
 pub const POSTGRES_PORT: u16 = 5432;
@@ -27,6 +72,122 @@ pub const POSTGRES_PORT: u16 = 5432;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl DatabaseUrl {
+    /// Reads a `postgresql://` (or `postgres://`) URL as libpq does: the user, password and
+    /// database percent-decoded, port 5432 and database = user when left out, and TLS
+    /// from `sslmode`, `sslrootcert`, `sslcert`, `sslkey` (`prefer` when not given, like
+    /// libpq). The password is masked in every error.
+    pub fn parse(text: &str) -> Result<DatabaseUrl, UrlParseError> {
+        let masked = crate::redact::redact(text);
+        let invalid = |reason: &str| UrlParseError::Invalid {
+            url: masked.clone(),
+            reason: reason.to_string(),
+        };
+        let url = url::Url::parse(text).map_err(|e| invalid(&e.to_string()))?;
+        if !matches!(url.scheme(), "postgresql" | "postgres") {
+            return Err(invalid(&format!(
+                "the scheme is {}:// where postgresql:// belongs",
+                url.scheme()
+            )));
+        }
+        let decode = |part: &str| {
+            percent_encoding::percent_decode_str(part)
+                .decode_utf8()
+                .map(|text| text.into_owned())
+                .map_err(|_| invalid("a percent-escape that is not UTF-8"))
+        };
+        let host = match url.host() {
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            Some(host) => host.to_string(),
+            None => return Err(invalid("it names no host")),
+        };
+        let user = decode(url.username())?;
+        if user.is_empty() {
+            return Err(invalid("it names no user"));
+        }
+        let database = decode(url.path().trim_start_matches('/'))?;
+        let mut tls = Tls {
+            mode: SslMode::Prefer,
+            ..Tls::default()
+        };
+        for (name, value) in url.query_pairs() {
+            match name.as_ref() {
+                "sslmode" => {
+                    tls.mode = SslMode::parse(&value).ok_or_else(|| UrlParseError::SslMode {
+                        url: masked.clone(),
+                        value: value.to_string(),
+                    })?;
+                }
+                "sslrootcert" => tls.root_cert = Some(value.as_ref().into()),
+                "sslcert" => tls.client_cert = Some(value.as_ref().into()),
+                "sslkey" => tls.client_key = Some(value.as_ref().into()),
+                "application_name" => {}
+                other => {
+                    return Err(UrlParseError::UnknownParameter {
+                        url: masked.clone(),
+                        name: other.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(DatabaseUrl {
+            host,
+            port: url.port().unwrap_or(POSTGRES_PORT),
+            database: if database.is_empty() {
+                user.clone()
+            } else {
+                database
+            },
+            password: decode(url.password().unwrap_or(""))?,
+            user,
+            tls,
+        })
+    }
+
+    /// Fills in what the URL left out from the libpq variables, as libpq does:
+    /// `PGPASSWORD`, `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY` (`env` looks a
+    /// variable up). What the URL says wins.
+    pub fn with_libpq_environment(
+        mut self,
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<DatabaseUrl, UrlParseError> {
+        let given = url::Url::parse(text)
+            .map(|url| {
+                url.query_pairs()
+                    .map(|(name, _)| name.into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let missing = |name: &str| !given.iter().any(|g| g == name);
+        let env = |name: &str| env(name).filter(|value| !value.is_empty());
+        if self.password.is_empty()
+            && let Some(password) = env("PGPASSWORD")
+        {
+            self.password = password;
+        }
+        if missing("sslmode")
+            && let Some(value) = env("PGSSLMODE")
+        {
+            self.tls.mode = SslMode::parse(&value).ok_or_else(|| UrlParseError::SslMode {
+                url: "PGSSLMODE".to_string(),
+                value,
+            })?;
+        }
+        let paths = [
+            ("sslrootcert", "PGSSLROOTCERT", &mut self.tls.root_cert),
+            ("sslcert", "PGSSLCERT", &mut self.tls.client_cert),
+            ("sslkey", "PGSSLKEY", &mut self.tls.client_key),
+        ];
+        for (parameter, variable, slot) in paths {
+            if missing(parameter)
+                && let Some(value) = env(variable)
+            {
+                *slot = Some(value.into());
+            }
+        }
+        Ok(self)
+    }
+
     /// `postgresql://user:password@host:port/db`, or with the password masked as `***`.
     /// `postgresql://` rather than `postgres://`: libpq takes both, SQLAlchemy only this.
     pub fn render(&self, show_password: bool) -> String {
@@ -43,7 +204,7 @@ impl DatabaseUrl {
             UrlForm::Jdbc => {
                 let mut url =
                     url::Url::parse("jdbc-postgresql://localhost/").expect("a fixed valid URL");
-                let _ = url.set_host(Some(&self.host));
+                let _ = url.set_host(Some(&self.url_host()));
                 let _ = url.set_port(Some(self.port));
                 url.set_path(&escape_userinfo(&self.database));
                 {
@@ -77,13 +238,22 @@ impl DatabaseUrl {
         }
     }
 
+    /// The host as a URL writes it: an IPv6 address in brackets.
+    fn url_host(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
+    }
+
     fn render_with_scheme(&self, scheme: &str, show_password: bool) -> String {
         let mut url =
             url::Url::parse(&format!("{scheme}://localhost/")).expect("a fixed valid URL");
         // Setting these on a URL with a host cannot fail. The url crate
         // leaves `%` alone in user info (it takes it for an escape), so every character
         // but the unreserved ones is escaped here first: `pa%ss` must reach libpq intact.
-        let _ = url.set_host(Some(&self.host));
+        let _ = url.set_host(Some(&self.url_host()));
         let _ = url.set_port(Some(self.port));
         let _ = url.set_username(&escape_userinfo(&self.user));
         if !self.password.is_empty() {
@@ -95,6 +265,10 @@ impl DatabaseUrl {
             let _ = url.set_password(Some(&shown));
         }
         url.set_path(&escape_userinfo(&self.database));
+        let tls = self.tls.query_pairs();
+        if !tls.is_empty() {
+            url.query_pairs_mut().extend_pairs(tls);
+        }
         url.to_string()
     }
 
@@ -141,14 +315,14 @@ impl DatabaseUrl {
     /// offers no way to override, is taken out of the environment when devdb starts
     /// (`isolate_from_libpq_environment` in the command line).
     pub fn connect_options(&self) -> PgConnectOptions {
-        PgConnectOptions::new_without_pgpass()
+        let options = PgConnectOptions::new_without_pgpass()
             .host(&self.host)
             .port(self.port)
             .username(&self.user)
             .password(&self.password)
             .database(&self.database)
-            .ssl_mode(PgSslMode::Disable)
-            .application_name("devdb")
+            .application_name("devdb");
+        self.tls.apply(options)
     }
 }
 
@@ -229,6 +403,7 @@ mod tests {
             user: "app".into(),
             password: password.into(),
             database: "app_db".into(),
+            tls: Tls::default(),
         }
     }
 
@@ -293,5 +468,57 @@ mod tests {
             "jdbc:postgresql://127.0.0.1:5433/app_db?user=app"
         );
         assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn urls_devdb_cannot_use_say_why() {
+        for (url, says) in [
+            ("mysql://app@h/db", "the scheme is mysql://"),
+            (
+                "postgresql://app:pw@h/db?sslmode=verify",
+                "sslmode=verify is not a mode",
+            ),
+            (
+                "postgresql://app:pw@h/db?target_session_attrs=any",
+                "unknown parameter target_session_attrs",
+            ),
+            ("postgresql:///db", "names no host"),
+        ] {
+            let error = DatabaseUrl::parse(url).unwrap_err().to_string();
+            assert!(error.contains(says), "{url}: {error}");
+            assert!(
+                !error.contains(":pw@"),
+                "{url}: the password is masked: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn urls_are_read_as_libpq_reads_them() {
+        let url = DatabaseUrl::parse("postgres://app:p%40ss@db.example.com/appdb").unwrap();
+        assert_eq!(
+            (url.host.as_str(), url.port, url.password.as_str()),
+            ("db.example.com", 5432, "p@ss")
+        );
+        assert_eq!(url.tls.mode, SslMode::Prefer);
+        let url = DatabaseUrl::parse(
+            "postgresql://app@[::1]:6000?sslmode=verify-full&sslrootcert=/ca.pem",
+        )
+        .unwrap();
+        assert_eq!(
+            (url.host.as_str(), url.port, url.database.as_str()),
+            ("::1", 6000, "app")
+        );
+        assert_eq!(url.tls.mode, SslMode::VerifyFull);
+        assert_eq!(
+            url.render(false),
+            "postgresql://app@[::1]:6000/app?sslmode=verify-full&sslrootcert=%2Fca.pem"
+        );
+        let url = url
+            .with_libpq_environment("postgresql://app@h", |name| {
+                (name == "PGPASSWORD").then(|| "from-env".to_string())
+            })
+            .unwrap();
+        assert_eq!(url.password, "from-env");
     }
 }

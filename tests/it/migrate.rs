@@ -815,7 +815,7 @@ async fn a_downgrade_reverts_only_the_plan_that_was_agreed_to() {
         environment: std::env::vars().collect(),
     })
     .unwrap();
-    let engine = devdb::internal::Engine::connect().await.unwrap();
+    let server = devdb::pg::DatabaseUrl::parse(&url).unwrap();
     // The user agreed to revert 0003 alone; meanwhile the target became base.
     let options = devdb::migrate::DowngradeOptions {
         dry_run: false,
@@ -823,7 +823,7 @@ async fn a_downgrade_reverts_only_the_plan_that_was_agreed_to() {
     };
     let target: devdb::migrate::Target = "base".parse().unwrap();
     let error = devdb::internal::downgrade(
-        &engine,
+        &server,
         &loaded,
         &target,
         &options,

@@ -1,0 +1,394 @@
+//! The SQL-only commands against a server devdb did not start, named by `--database-url` or
+//! by `DATABASE_URL` (the environment, then `.env`): a Postgres container of the test's own
+//! (plain `docker run`, no devdb labels but the clean-up one), reached with the Docker engine
+//! out of the way. The precedence: the flag, then the project's running container, then
+//! `DATABASE_URL`.
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::common::{TestProject, docker, image, query, simple_compose, stderr, stdout};
+
+const PASSWORD: &str = "by-url-s3cret";
+const DEAD_ENGINE: &str = "unix:///nonexistent/devdb-by-url.sock";
+
+fn revisions(project: TestProject) -> TestProject {
+    project
+        .file(
+            "migrations/0001_items.sql",
+            "-- devdb:revision 0001\n-- devdb:parents\n-- devdb:message items\n\n-- devdb:up\nCREATE TABLE items (id int PRIMARY KEY);\n\n-- devdb:down\nDROP TABLE items;\n",
+        )
+        .file(
+            "migrations/0002_name.sql",
+            "-- devdb:revision 0002\n-- devdb:parents 0001\n-- devdb:message name\n\n-- devdb:up\nALTER TABLE items ADD COLUMN name text;\n\n-- devdb:down\nALTER TABLE items DROP COLUMN name;\n",
+        )
+        .file(
+            "migrations/seeds/01_items.sql",
+            "INSERT INTO items (id, name) VALUES (1, 'one') ON CONFLICT DO NOTHING;\n",
+        )
+}
+
+/// Starts a Postgres of the test's own and returns its host port once it answers.
+async fn foreign_server(project: &TestProject) -> String {
+    let label = format!("com.docker.compose.project={}", project.name);
+    let password = format!("POSTGRES_PASSWORD={PASSWORD}");
+    let output = docker(&[
+        "run",
+        "-d",
+        "--label",
+        &label,
+        "-p",
+        "127.0.0.1::5432",
+        "-e",
+        &password,
+        "-e",
+        "POSTGRES_DB=extdb",
+        image(),
+    ]);
+    assert!(output.status.success(), "docker run: {}", stderr(&output));
+    let container = stdout(&output);
+    let port = stdout(&docker(&["port", &container, "5432"]));
+    let port = port
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let url = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
+    let started = Instant::now();
+    // The image's entrypoint restarts the server after initdb: wait for the real one.
+    let mut answered = 0;
+    while answered < 3 {
+        match query(&url, "SELECT 1").await {
+            Ok(_) => answered += 1,
+            Err(e) => {
+                answered = 0;
+                assert!(
+                    started.elapsed() < Duration::from_secs(90),
+                    "the server never answered: {e}\n{}",
+                    stdout(&docker(&["logs", &container]))
+                );
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    port
+}
+
+/// Fails the test unless the command succeeded; also checks the password stayed out.
+fn ok(output: Output, what: &str) -> String {
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert!(
+        output.status.success(),
+        "{what} failed ({:?}):\n{out}\n{err}",
+        output.status.code()
+    );
+    assert!(
+        !out.contains(PASSWORD) && !err.contains(PASSWORD),
+        "{what}: the password leaked:\n{out}\n{err}"
+    );
+    out
+}
+
+async fn columns(url: &str) -> Vec<String> {
+    query(
+        url,
+        "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'items' ORDER BY ordinal_position",
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn sql_commands_run_against_a_server_named_by_url_with_no_engine() {
+    let project = revisions(TestProject::new());
+    let port = foreign_server(&project).await;
+    let url = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
+    // Every run here has a dead engine: the URL alone must do.
+    let by_flag = |args: &[&str]| {
+        let mut command = project.command(args);
+        command
+            .args(["--database-url", &url])
+            .env("DOCKER_HOST", DEAD_ENGINE);
+        command.output().expect("running devdb")
+    };
+
+    let out = ok(by_flag(&["migrate", "0001"]), "migrate 0001");
+    assert_eq!(out, "");
+    assert_eq!(columns(&url).await, ["id"]);
+    let out = ok(by_flag(&["current"]), "current");
+    assert_eq!(out, "0001 items");
+    let out = ok(by_flag(&["history"]), "history");
+    assert!(out.contains("0001 (root, applied) items"), "{out}");
+    assert!(out.contains("0002 (head) name"), "{out}");
+    ok(by_flag(&["migrate"]), "migrate");
+    assert_eq!(columns(&url).await, ["id", "name"]);
+    assert_eq!(ok(by_flag(&["current"]), "current"), "0002 name (head)");
+
+    ok(by_flag(&["seed"]), "seed");
+    assert_eq!(
+        query(&url, "SELECT name FROM items").await.unwrap(),
+        ["one"]
+    );
+
+    // stamp records, runs nothing.
+    ok(by_flag(&["stamp", "0001"]), "stamp 0001");
+    assert_eq!(ok(by_flag(&["current"]), "current"), "0001 items");
+    assert_eq!(columns(&url).await, ["id", "name"]);
+    ok(by_flag(&["stamp", "head"]), "stamp head");
+    ok(by_flag(&["downgrade", "0001", "--yes"]), "downgrade 0001");
+    assert_eq!(columns(&url).await, ["id"]);
+    ok(by_flag(&["migrate"]), "migrate again");
+
+    ok(by_flag(&["check"]), "check on a clean database");
+    query(&url, "ALTER TABLE items ADD COLUMN by_hand int")
+        .await
+        .unwrap();
+    let drift = by_flag(&["check"]);
+    assert_eq!(drift.status.code(), Some(7), "{}", stderr(&drift));
+    assert!(stdout(&drift).contains("by_hand"), "{}", stdout(&drift));
+    assert!(!stdout(&drift).contains(PASSWORD) && !stderr(&drift).contains(PASSWORD));
+    query(&url, "ALTER TABLE items DROP COLUMN by_hand")
+        .await
+        .unwrap();
+    // The shadow database check built on the server is gone.
+    let shadows = query(
+        &url,
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'devdb_shadow_%'",
+    )
+    .await
+    .unwrap();
+    assert!(shadows.is_empty(), "{shadows:?}");
+
+    // DATABASE_URL from the environment, the password from PGPASSWORD (so that it stays out
+    // of the process list).
+    let bare = format!("postgresql://postgres@127.0.0.1:{port}/extdb");
+    let from_env = |args: &[&str]| {
+        let mut command = project.command(args);
+        command
+            .env("DATABASE_URL", &bare)
+            .env("PGPASSWORD", PASSWORD)
+            .env("DOCKER_HOST", DEAD_ENGINE);
+        command.output().expect("running devdb")
+    };
+    ok(
+        from_env(&["downgrade", "0001", "--yes"]),
+        "downgrade by DATABASE_URL",
+    );
+    assert_eq!(ok(from_env(&["current"]), "current"), "0001 items");
+    let out = from_env(&["migrate"]);
+    assert!(
+        stderr(&out).contains("DATABASE_URL from the environment"),
+        "{}",
+        stderr(&out)
+    );
+    ok(out, "migrate by DATABASE_URL");
+    ok(from_env(&["check"]), "check by DATABASE_URL");
+    ok(from_env(&["stamp", "head"]), "stamp by DATABASE_URL");
+    ok(from_env(&["seed"]), "seed by DATABASE_URL");
+
+    // DATABASE_URL from .env, with and without an engine (the project runs no container).
+    let project = project.file(".env", &format!("DATABASE_URL={url}\n"));
+    let from_file = |args: &[&str], dead: bool| {
+        let mut command = project.command(args);
+        if dead {
+            command.env("DOCKER_HOST", DEAD_ENGINE);
+        }
+        command.output().expect("running devdb")
+    };
+    ok(
+        from_file(&["downgrade", "0001", "--yes"], true),
+        "downgrade by .env",
+    );
+    let out = from_file(&["migrate"], false);
+    assert!(
+        stderr(&out).contains("DATABASE_URL from .env"),
+        "{}",
+        stderr(&out)
+    );
+    ok(out, "migrate by .env");
+    assert_eq!(
+        ok(from_file(&["current"], false), "current"),
+        "0002 name (head)"
+    );
+    ok(from_file(&["check"], true), "check by .env");
+    let out = ok(from_file(&["history"], true), "history by .env");
+    assert!(out.contains("0002 (head, applied) name"), "{out}");
+    let status = ok(from_file(&["status", "--json"], false), "status --json");
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["server"]["source"], "DATABASE_URL from .env");
+    assert_eq!(
+        status["server"]["url"],
+        format!("postgresql://postgres:***@127.0.0.1:{port}/extdb")
+    );
+    let status = ok(from_file(&["status"], false), "status");
+    assert!(status.contains("DATABASE_URL from .env"), "{status}");
+    // The environment wins over .env.
+    let mut command = project.command(&["current"]);
+    command
+        .env("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+        .env("DOCKER_HOST", DEAD_ENGINE);
+    let out = command.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("cannot connect to the database at postgresql://nobody@127.0.0.1:1/none"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A password the server refuses: the connect error, the URL masked.
+    let wrong = format!("postgresql://postgres:wrong-pass@127.0.0.1:{port}/extdb");
+    let out = project
+        .command(&["current", "--database-url", &wrong])
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "cannot connect to the database at postgresql://postgres:***@127.0.0.1:{port}/extdb"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("wrong-pass"), "{}", stderr(&out));
+
+    // TLS modes apply, from the URL and from PGSSLMODE: this server speaks plain TCP only.
+    let out = project
+        .command(&[
+            "current",
+            "--database-url",
+            &format!("{url}?sslmode=require"),
+        ])
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "cannot connect to the database at postgresql://postgres:***@127.0.0.1:{port}/extdb?sslmode=require"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let out = project
+        .command(&["current"])
+        .env("DATABASE_URL", &bare)
+        .env("PGPASSWORD", PASSWORD)
+        .env("PGSSLMODE", "require")
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "PGSSLMODE=require: {}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn urls_that_cannot_be_used_and_commands_that_do_not_take_one_yet() {
+    let project = revisions(TestProject::new());
+    let dead = |args: &[&str]| {
+        project
+            .command(args)
+            .env("DOCKER_HOST", DEAD_ENGINE)
+            .output()
+            .unwrap()
+    };
+    let out = dead(&["migrate", "--database-url", "mysql://app:pw-secret@h/db"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a database URL"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("hint: "), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("pw-secret"), "{}", stderr(&out));
+    let out = project
+        .command(&["current"])
+        .env("DATABASE_URL", "postgresql://app@h/db?sslmode=sometimes")
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("DATABASE_URL"), "{}", stderr(&out));
+
+    let url = "postgresql://app:pw@127.0.0.1:1/db";
+    for args in [
+        &["backup", "--database-url", url][..],
+        &["restore", "latest", "--yes", "--database-url", url],
+        &["clone", "--database-url", url],
+        &["check", "--schema", "--database-url", url],
+    ] {
+        let out = dead(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--database-url is not supported"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("yet"), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn the_projects_running_container_wins_over_database_url() {
+    let project = revisions(TestProject::new())
+        .compose(&simple_compose())
+        .file(
+            ".env",
+            "DATABASE_URL=postgresql://nobody:x-secret@127.0.0.1:1/none\n",
+        );
+    project.devdb_ok(&["up"]);
+    let current = project.command(&["current"]).output().unwrap();
+    assert_eq!(ok(current, "current"), "0002 name (head)");
+    let out = project
+        .command(&["current"])
+        .env(
+            "DATABASE_URL",
+            "postgresql://nobody:x-secret@127.0.0.1:1/none",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(ok(out, "current"), "0002 name (head)");
+    let status = project.devdb_ok(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["server"]["source"], "the project's container db");
+    assert!(
+        status["server"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgresql://app:***@127.0.0.1:"),
+        "{status}"
+    );
+    let text = project.devdb_ok(&["status"]);
+    assert!(text.contains("the project's container db"), "{text}");
+    // The flag wins over the container.
+    let out = project.devdb(&[
+        "current",
+        "--database-url",
+        "postgresql://nobody:x-secret@127.0.0.1:1/none",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("cannot connect to the database at postgresql://nobody:***@127.0.0.1:1/none"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("x-secret"));
+    // Stopped, the container no longer decides: DATABASE_URL does.
+    project.devdb_ok(&["down"]);
+    let out = project.devdb(&["current"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("DATABASE_URL from .env"),
+        "{}",
+        stderr(&out)
+    );
+}
