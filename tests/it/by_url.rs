@@ -7,7 +7,9 @@
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::common::{TestProject, docker, image, query, simple_compose, stderr, stdout};
+use crate::common::{
+    TestProject, docker, image, published_port, query, simple_compose, stderr, stdout,
+};
 
 const PASSWORD: &str = "by-url-s3cret";
 const DEAD_ENGINE: &str = "unix:///nonexistent/devdb-by-url.sock";
@@ -47,15 +49,7 @@ async fn foreign_server(project: &TestProject) -> String {
     ]);
     assert!(output.status.success(), "docker run: {}", stderr(&output));
     let container = stdout(&output);
-    let port = stdout(&docker(&["port", &container, "5432"]));
-    let port = port
-        .lines()
-        .next()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_string();
+    let port = published_port(&container);
     let url = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
     let started = Instant::now();
     // The image's entrypoint restarts the server after initdb: wait for the real one.

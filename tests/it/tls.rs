@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use devdb::pg::DatabaseUrl;
 
-use crate::common::{TestProject, docker, image, stderr, stdout};
+use crate::common::{TestProject, docker, image, published_port, stderr, stdout};
 
 /// A CA, a server certificate for `localhost` and 127.0.0.1, and a client certificate for
 /// `certuser`, all signed by the CA.
@@ -134,15 +134,7 @@ async fn every_sslmode_against_a_server_that_requires_tls() {
     ]);
     assert!(output.status.success(), "docker run: {}", stderr(&output));
     let container = stdout(&output);
-    let port = stdout(&docker(&["port", &container, "5432"]));
-    let port = port
-        .lines()
-        .next()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_string();
+    let port = published_port(&container);
 
     let ca = certs.join("ca.crt").display().to_string();
     let base = format!("postgresql://app:tls-secret@localhost:{port}/appdb");

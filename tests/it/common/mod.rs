@@ -50,6 +50,15 @@ pub fn docker(args: &[&str]) -> Output {
         .expect("the docker command line")
 }
 
+/// The host port a container publishes its Postgres port 5432 on.
+pub fn published_port(container: &str) -> String {
+    let printed = stdout(&docker(&["port", container, "5432"]));
+    let first = printed.lines().next().unwrap_or_default();
+    let port = first.rsplit(':').next().unwrap_or_default();
+    assert!(!port.is_empty(), "{container} publishes no port for 5432");
+    port.to_string()
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
