@@ -67,7 +67,13 @@ impl ServerArgs {
     pub(super) async fn resolve(&self, project: &Project) -> Result<ops::Server, ops::UrlError> {
         let server = ops::resolve(project, self.database_url.as_deref()).await?;
         if !server.is_projects() {
-            eprintln!("using {} ({})", server.url, server.source);
+            // DATABASE_URL is used only because the project's own database is not running:
+            // say so, since a .env often names that very database.
+            let why = match server.source {
+                ops::ServerSource::Flag => "",
+                _ => ", as the project's database container is not running: `devdb up` starts it",
+            };
+            eprintln!("using {} ({}{why})", server.url, server.source);
         }
         Ok(server)
     }

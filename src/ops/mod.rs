@@ -43,7 +43,7 @@ pub(crate) use restore::{
 pub(crate) use squash::{SquashError, SquashOptions, squash, squash_plan};
 pub(crate) use status::{StatusReport, status};
 pub(crate) use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
-pub(crate) use url::{Server, UrlError, database_url, resolve};
+pub(crate) use url::{Server, ServerSource, UrlError, database_url, resolve};
 
 use crate::config::Project;
 

@@ -198,7 +198,9 @@ async fn sql_commands_run_against_a_server_named_by_url_with_no_engine() {
     );
     let out = from_file(&["migrate"], false);
     assert!(
-        stderr(&out).contains("DATABASE_URL from .env"),
+        stderr(&out).contains(
+            "DATABASE_URL from .env, as the project's database container is not running: `devdb up` starts it"
+        ),
         "{}",
         stderr(&out)
     );
