@@ -720,15 +720,7 @@ async fn grants_aggregates_and_partitions_round_trip() {
     let project = project();
     project.devdb_ok(&["up"]);
     let url = project.url();
-    query(
-        &url,
-        "DO $$ BEGIN \
-           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reader') THEN CREATE ROLE reader; END IF; \
-           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'writer') THEN CREATE ROLE writer; END IF; \
-         END $$;",
-    )
-    .await
-    .unwrap();
+    crate::schemas::make_roles(&url, &["reader", "writer"]).await;
     for (name, a, b) in KIND_PAIRS {
         round_trip(&project, &url, name, a, b).await;
     }

@@ -3,7 +3,7 @@
 //! dropped in one direction by the generated up and in the other by its down.
 
 use crate::autogen::{project, round_trip};
-use crate::common::query;
+use crate::schemas::make_roles;
 
 /// Row-level security and policies. The roles the policies name are made by the test.
 const POLICY_PAIRS: &[(&str, &str, &str)] = &[
@@ -208,24 +208,12 @@ const DATABASE_PAIRS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-async fn make_roles(url: &str) {
-    query(
-        url,
-        "DO $$ BEGIN \
-           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reader') THEN CREATE ROLE reader; END IF; \
-           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'writer') THEN CREATE ROLE writer; END IF; \
-         END $$;",
-    )
-    .await
-    .unwrap();
-}
-
 #[tokio::test]
 async fn row_level_security_and_policies_round_trip() {
     let project = project();
     project.devdb_ok(&["up"]);
     let url = project.url();
-    make_roles(&url).await;
+    make_roles(&url, &["reader", "writer"]).await;
     for (name, a, b) in POLICY_PAIRS {
         round_trip(&project, &url, name, a, b).await;
     }
@@ -236,7 +224,7 @@ async fn rules_event_triggers_default_privileges_and_extension_comments_round_tr
     let project = project();
     project.devdb_ok(&["up"]);
     let url = project.url();
-    make_roles(&url).await;
+    make_roles(&url, &["reader", "writer"]).await;
     for (name, a, b) in DATABASE_PAIRS {
         round_trip(&project, &url, name, a, b).await;
     }

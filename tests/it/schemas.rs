@@ -100,8 +100,10 @@ pub(crate) async fn fixture_holds(name: &str) {
     }
 }
 
-pub(crate) async fn make_roles(url: &str, roles: &[String]) {
+/// Makes each role unless the server has it (roles belong to the server, not to a database).
+pub(crate) async fn make_roles(url: &str, roles: &[impl AsRef<str>]) {
     for role in roles {
+        let role = role.as_ref();
         query(
             url,
             &format!(
