@@ -66,15 +66,6 @@ pub struct Tls {
 }
 
 impl Tls {
-    /// Whether it says anything a URL has to carry: plain (devdb's own servers) and
-    /// libpq's default need nothing.
-    pub fn is_default_for_urls(&self) -> bool {
-        matches!(self.mode, SslMode::Disable | SslMode::Prefer)
-            && self.root_cert.is_none()
-            && self.client_cert.is_none()
-            && self.client_key.is_none()
-    }
-
     /// The URL query parameters that say it, in libpq's names.
     pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
