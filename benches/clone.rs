@@ -111,7 +111,7 @@ async fn main() {
         bare.push(started.elapsed());
 
         let started = Instant::now();
-        clone_database(&mut admin, &tpl, &format!("ours_{i}"))
+        clone_database(&mut admin, &server, &tpl, &format!("ours_{i}"))
             .await
             .unwrap();
         ours.push(started.elapsed());
@@ -119,7 +119,7 @@ async fn main() {
         // What a test pays with TestDatabase: its own admin connection, the clone, close.
         let started = Instant::now();
         let mut conn = server.connect().await.unwrap();
-        clone_database(&mut conn, &tpl, &format!("conn_{i}"))
+        clone_database(&mut conn, &server, &tpl, &format!("conn_{i}"))
             .await
             .unwrap();
         conn.close().await.unwrap();

@@ -164,7 +164,14 @@ impl TestDatabase {
     async fn clone_from(server: &Server) -> Result<TestDatabase, TestingError> {
         let name = template::new_clone_name();
         let mut admin = server.admin.connect().await.map_err(CloneError::from)?;
-        let cloned = match template::clone_database(&mut admin, &server.template, &name).await {
+        let cloned = match template::clone_database(
+            &mut admin,
+            &server.admin,
+            &server.template,
+            &name,
+        )
+        .await
+        {
             // The files changed and someone else rebuilt the template under us.
             Err(e) if template::template_vanished(&e) => {
                 ops::clone_on(&mut admin, &server.admin, &server.source, &name, &Silent)

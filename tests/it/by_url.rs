@@ -11,8 +11,8 @@ use crate::common::{
     TestProject, docker, image, published_port, query, simple_compose, stderr, stdout,
 };
 
-const PASSWORD: &str = "by-url-s3cret";
-const DEAD_ENGINE: &str = "unix:///nonexistent/devdb-by-url.sock";
+pub(crate) const PASSWORD: &str = "by-url-s3cret";
+pub(crate) const DEAD_ENGINE: &str = "unix:///nonexistent/devdb-by-url.sock";
 
 fn revisions(project: TestProject) -> TestProject {
     project
@@ -31,7 +31,7 @@ fn revisions(project: TestProject) -> TestProject {
 }
 
 /// Starts a Postgres of the test's own and returns its host port once it answers.
-async fn foreign_server(project: &TestProject) -> String {
+pub(crate) async fn foreign_server(project: &TestProject) -> String {
     let label = format!("com.docker.compose.project={}", project.name);
     let password = format!("POSTGRES_PASSWORD={PASSWORD}");
     let output = docker(&[
@@ -318,7 +318,6 @@ async fn urls_that_cannot_be_used_and_commands_that_do_not_take_one_yet() {
     for args in [
         &["backup", "--database-url", url][..],
         &["restore", "latest", "--yes", "--database-url", url],
-        &["clone", "--database-url", url],
         &["check", "--schema", "--database-url", url],
     ] {
         let out = dead(args);
