@@ -42,7 +42,7 @@ const CLONE_COMMENT: &str = "devdb clone of ";
 const TEMPLATE_COMMENT: &str = "devdb template built ";
 /// On a shared server, how old another file set's template must be before a build drops it.
 const SHARED_STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
-/// The advisory lock (on the admin database) that serialises template builds.
+/// The advisory lock (on the `postgres` database) that serialises template builds.
 const BUILD_LOCK: i64 = 0x6465_7664_6274_706c; // "devdbtpl"
 
 #[derive(Debug, thiserror::Error)]
@@ -209,15 +209,41 @@ pub async fn ensure_template(
     if pg::database_exists(admin, &name).await? {
         return Ok(Template { name, built: false });
     }
+    let mut lock_conn = lock_connection(server).await;
     let waiting = progress.wait("waiting for another devdb building the template");
-    let locked = pg::execute(admin, pg::lock_sql(BUILD_LOCK)).await;
+    let locked = match lock_conn.as_mut() {
+        Some(conn) => pg::execute(conn, pg::lock_sql(BUILD_LOCK)).await,
+        None => pg::execute(admin, pg::lock_sql(BUILD_LOCK)).await,
+    };
     drop(waiting);
     locked.step("taking the template lock")?;
     let result = build_locked(admin, server, source, &name, progress).await;
-    let unlocked = pg::execute(admin, pg::unlock_sql(BUILD_LOCK)).await;
+    let unlocked = match lock_conn.as_mut() {
+        Some(conn) => pg::execute(conn, pg::unlock_sql(BUILD_LOCK)).await,
+        None => pg::execute(admin, pg::unlock_sql(BUILD_LOCK)).await,
+    };
+    if let Some(conn) = lock_conn {
+        let _ = conn.close().await;
+    }
     let built = result?;
     unlocked.step("releasing the template lock")?;
     Ok(Template { name, built })
+}
+
+/// Where the build lock is taken. Advisory locks belong to one database, and jobs sharing a
+/// server may name different ones in their URLs: so the lock lives on `postgres`, which
+/// every server has, on a connection of its own (`None`: on the admin connection, which is
+/// on `postgres` already, or when `postgres` takes no connection from this user). Never
+/// `template1`: a session there makes every `CREATE DATABASE` from it fail.
+async fn lock_connection(server: &DatabaseUrl) -> Option<PgConnection> {
+    if server.database == "postgres" {
+        return None;
+    }
+    let url = DatabaseUrl {
+        database: "postgres".into(),
+        ..server.clone()
+    };
+    url.connect().await.ok()
 }
 
 async fn build_locked(

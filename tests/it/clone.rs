@@ -210,13 +210,16 @@ async fn clones_on_a_server_named_by_url_build_one_template_and_drop_only_devdbs
     let server = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
     let json = ["--json", "--show-password"];
 
-    // Four CI jobs at once on a fresh server: one template build, four clones.
+    // Four CI jobs at once on a fresh server, two of them naming another of its databases
+    // (advisory locks are per database): one template build, four clones.
+    let on_postgres = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres");
     let outputs: Vec<Output> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| {
-                scope.spawn(|| {
-                    clone_on(&project, &[&json[..], &["--server", &server]].concat(), &[])
-                })
+        let handles: Vec<_> = [&server, &on_postgres, &server, &on_postgres]
+            .into_iter()
+            .map(|url| {
+                let args = [&json[..], &["--server", url]].concat();
+                let project = &project;
+                scope.spawn(move || clone_on(project, &args, &[]))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
