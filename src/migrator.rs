@@ -157,12 +157,16 @@ impl Migrator {
         self.run_on(&mut conn, &graph, &target).await
     }
 
-    /// Migrates the database at `url` (a `postgresql://` URL, or any form `devdb
-    /// --database-url` takes), on a connection of its own that is closed afterwards.
+    /// Migrates the database at `url` (any form `devdb --database-url` takes), on a
+    /// connection of its own that is closed afterwards. As with libpq, `PGPASSWORD` and
+    /// `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY` fill in what the URL leaves
+    /// out, so the password can stay out of the URL.
     pub async fn run_url(&self, url: &str) -> Result<MigrateReport, MigrateError> {
         let target = self.parsed_target()?;
         let graph = self.graph()?;
-        let mut conn = DatabaseUrl::parse(url)?.connect().await?;
+        let database = DatabaseUrl::parse(url)?
+            .with_libpq_environment(url, |name| std::env::var(name).ok())?;
+        let mut conn = database.connect().await?;
         let report = self.run_on(&mut conn, &graph, &target).await;
         let _ = sqlx::Connection::close(conn).await;
         report

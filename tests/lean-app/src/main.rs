@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
         eprintln!("error: DATABASE_URL is not set");
         return ExitCode::FAILURE;
     };
-    let migrator = devdb::Migrator::embedded(&MIGRATIONS).record_schema("app_meta");
+    let migrator = devdb::Migrator::embedded(MIGRATIONS).record_schema("app_meta");
     match migrator.run_url(&url).await {
         Ok(report) => {
             for revision in &report.applied {
