@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::migrate::file::{EmptyUp, parse_files};
-use crate::migrate::store::{self, Record};
+use crate::migrate::store;
 use crate::migrate::{MigrateError, MigrateReport, RevisionGraph, Target, UpgradeOptions};
 use crate::pg::{DatabaseUrl, Step};
 
@@ -184,27 +184,6 @@ impl Migrator {
         graph: &RevisionGraph,
         target: &Target,
     ) -> Result<MigrateReport, MigrateError> {
-        let record = Record {
-            schema: &self.schema,
-            table: &self.table,
-        };
-        if !record
-            .exists(&mut *conn)
-            .await
-            .step("looking for the record table")?
-        {
-            let found = record
-                .elsewhere(&mut *conn)
-                .await
-                .step("looking for the record table")?;
-            if !found.is_empty() {
-                return Err(MigrateError::RecordElsewhere {
-                    schema: self.schema.clone(),
-                    table: self.table.clone(),
-                    found,
-                });
-            }
-        }
         crate::migrate::Migrator {
             graph,
             schema: &self.schema,

@@ -135,13 +135,16 @@ impl Migrator<'_> {
         }
     }
 
-    /// Applies the revisions up to `target`.
+    /// Applies the revisions up to `target`. Refuses, running nothing, when the record
+    /// table is missing but the database has devdb's record in another schema: a run
+    /// configured with the wrong record schema would apply every revision again.
     pub async fn upgrade(
         &self,
         conn: &mut PgConnection,
         target: &Target,
         options: &UpgradeOptions,
     ) -> Result<MigrateReport, MigrateError> {
+        self.refuse_record_elsewhere(conn).await?;
         if options.dry_run {
             let mut applied = self
                 .record()
@@ -293,6 +296,25 @@ impl Migrator<'_> {
             Ok(report)
         })
         .await
+    }
+
+    /// [`MigrateError::RecordElsewhere`] when this record table does not exist but one of
+    /// the same name and shape does in other schemas.
+    async fn refuse_record_elsewhere(&self, conn: &mut PgConnection) -> Result<(), MigrateError> {
+        let record = self.record();
+        let step = "looking for the record table";
+        if record.exists(&mut *conn).await.step(step)? {
+            return Ok(());
+        }
+        let found = record.elsewhere(&mut *conn).await.step(step)?;
+        if found.is_empty() {
+            return Ok(());
+        }
+        Err(MigrateError::RecordElsewhere {
+            schema: self.schema.to_owned(),
+            table: self.table.to_owned(),
+            found,
+        })
     }
 
     /// Runs `work` holding the advisory lock, and releases it whatever happened.

@@ -271,6 +271,26 @@ async fn an_app_migrates_at_start_up_with_embedded_revisions_in_its_own_record_s
         "{error:?}"
     );
     pool.close().await;
+    // And the command line, configured with the default record schema.
+    let mut public = TestProject::new().compose(&simple_compose());
+    for (name, text) in devdb_lean_files() {
+        public = public.file(&format!("migrations/{name}"), &text);
+    }
+    let refused = public
+        .command(&["migrate", "--database-url", &url])
+        .env("PGPASSWORD", PASSWORD)
+        .output()
+        .expect("running devdb");
+    assert_eq!(refused.status.code(), Some(5), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("x-devdb.record_schema: app_meta"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        records(&admin, "app_meta.devdb_revisions").await,
+        ["0001", "0002"]
+    );
 
     // Four replicas starting at once on a fresh database: all succeed, and each revision
     // is applied once, under the migration lock.
