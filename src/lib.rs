@@ -2,6 +2,35 @@
 //!
 //! The crate is a library with a thin command line (`src/cli/`). The library never prints:
 //! operations in `ops` report progress through [`progress::Progress`] and return reports.
+//!
+//! # Features
+//!
+//! - `migrate`: the lean library, for an application that migrates its database at
+//!   start-up: [`Migrator`], [`embed_migrations!`], [`migrate_to_head`], the [`migrate`]
+//!   module, [`pg::DatabaseUrl`]. It needs sqlx and little else (no Docker client, argument
+//!   parser, progress bars or tar):
+//!   `devdb = { version = "0.1", default-features = false, features = ["migrate"] }`.
+//! - `cli` (the default): `migrate` plus the `devdb` binary and everything it drives, and
+//!   the `testing` module (a database per test).
+//!
+//! # Migrating at start-up
+//!
+//! ```ignore
+//! # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+//! // The *.sql files of migrations/, next to the crate's Cargo.toml, compiled in.
+//! static MIGRATIONS: devdb::EmbeddedMigrations = devdb::embed_migrations!("migrations");
+//!
+//! let report = devdb::Migrator::embedded(MIGRATIONS)
+//!     .record_schema("app_meta")
+//!     .run_url(&std::env::var("DATABASE_URL")?)
+//!     .await?;
+//! println!("at {}", report.current.join(", "));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The run takes the record table's advisory lock (so replicas starting together apply each
+//! revision once) and shares the record with `devdb migrate`.
 
 // The public surface is what a library user needs (the migrator, the test helper, the
 // engine-free types they name); everything else is `pub(crate)`, and this keeps it so.
@@ -55,8 +84,9 @@ pub use migrator::{EmbeddedMigrations, Migrator};
 /// as `devdb migrate` reads them (same ids, checksums and errors). A folder that does not
 /// exist is a compile error.
 ///
-/// ```no_run
+/// ```ignore
 /// static MIGRATIONS: devdb::EmbeddedMigrations = devdb::embed_migrations!("migrations");
+/// let report = devdb::Migrator::embedded(MIGRATIONS).run(&pool).await?;
 /// ```
 ///
 /// Editing an embedded file rebuilds the crate; adding or removing one does not, unless a

@@ -63,9 +63,8 @@ enum Source {
 ///
 /// ```no_run
 /// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
-/// static MIGRATIONS: devdb::EmbeddedMigrations = devdb::embed_migrations!("migrations");
-///
-/// let report = devdb::Migrator::embedded(MIGRATIONS)
+/// // Or Migrator::embedded(devdb::embed_migrations!("migrations")), the files compiled in.
+/// let report = devdb::Migrator::from_dir("migrations")
 ///     .record_schema("app_meta")
 ///     .run_url(&std::env::var("DATABASE_URL")?)
 ///     .await?;

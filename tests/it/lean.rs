@@ -27,9 +27,18 @@ const CLI_ONLY: [&str; 6] = [
     "tempfile",
 ];
 
+/// Cargo, in the environment of a shell rather than the one `cargo test` gives a test (its
+/// `CARGO_*` variables and library path would change the fingerprints, and the lean app
+/// would not reuse what CI built for it).
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(repo_root());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || name == "LD_LIBRARY_PATH" {
+            command.env_remove(&*name);
+        }
+    }
     command
 }
 
