@@ -100,6 +100,7 @@ mod tests {
         assert_eq!(names(&files, dir.path()), ["a.sql", "b.sql"]);
     }
 
+    #[cfg(feature = "cli")]
     #[test]
     fn lists_the_sql_files_of_subfolders_too_by_path() {
         let dir = folder();
@@ -118,6 +119,7 @@ mod tests {
         );
         let err = sql_files(&missing, MissingFolder::IsAnError).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        #[cfg(feature = "cli")]
         assert_eq!(sql_files_under(&missing).unwrap_err().path, missing);
     }
 }
