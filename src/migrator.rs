@@ -148,12 +148,16 @@ impl Migrator {
         }
     }
 
-    /// Migrates the database behind `pool`, on one connection of it.
+    /// Migrates the database behind `pool`, on a connection taken out of it and closed
+    /// afterwards (the pool opens another when it needs one): a run cancelled half-way
+    /// must not hand the pool a session that still holds the migration lock.
     pub async fn run(&self, pool: &sqlx::PgPool) -> Result<MigrateReport, MigrateError> {
         let target = self.parsed_target()?;
         let graph = self.graph()?;
-        let mut conn = pool.acquire().await.step("connecting")?;
-        self.run_on(&mut conn, &graph, &target).await
+        let mut conn = pool.acquire().await.step("connecting")?.detach();
+        let report = self.run_on(&mut conn, &graph, &target).await;
+        let _ = sqlx::Connection::close(conn).await;
+        report
     }
 
     /// Migrates the database at `url` (any form `devdb --database-url` takes), on a
