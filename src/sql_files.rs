@@ -35,6 +35,7 @@ pub(crate) fn sql_files(dir: &Path, missing: MissingFolder) -> io::Result<Vec<Pa
 }
 
 /// A folder [`sql_files_under`] could not read, and why.
+#[cfg(feature = "cli")]
 #[derive(Debug)]
 pub(crate) struct UnreadableFolder {
     pub path: PathBuf,
@@ -42,6 +43,7 @@ pub(crate) struct UnreadableFolder {
 }
 
 /// The `*.sql` files in `dir` and its subfolders, by path.
+#[cfg(feature = "cli")]
 pub(crate) fn sql_files_under(dir: &Path) -> Result<Vec<PathBuf>, UnreadableFolder> {
     let mut files = Vec::new();
     collect_under(dir, &mut files)?;
@@ -49,6 +51,7 @@ pub(crate) fn sql_files_under(dir: &Path) -> Result<Vec<PathBuf>, UnreadableFold
     Ok(files)
 }
 
+#[cfg(feature = "cli")]
 fn collect_under(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), UnreadableFolder> {
     let unreadable = |source| UnreadableFolder {
         path: dir.to_path_buf(),
@@ -97,6 +100,7 @@ mod tests {
         assert_eq!(names(&files, dir.path()), ["a.sql", "b.sql"]);
     }
 
+    #[cfg(feature = "cli")]
     #[test]
     fn lists_the_sql_files_of_subfolders_too_by_path() {
         let dir = folder();
@@ -115,6 +119,7 @@ mod tests {
         );
         let err = sql_files(&missing, MissingFolder::IsAnError).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        #[cfg(feature = "cli")]
         assert_eq!(sql_files_under(&missing).unwrap_err().path, missing);
     }
 }

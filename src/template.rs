@@ -311,6 +311,8 @@ async fn fill(
         Migrator {
             graph: &graph,
             schema: &source.schema,
+            table: crate::migrate::store::TABLE,
+            lock: true,
             progress,
         }
         .upgrade(&mut conn, &Target::Head, &UpgradeOptions::default())

@@ -11,7 +11,7 @@ use super::plan::PlanError;
 use super::render::RevisionSteps;
 use super::split::{file_line_of_position, line_of_offset, split_statements};
 use crate::error::{Exit, Failure};
-use crate::pg::PgError;
+use crate::pg::{PgError, UrlParseError};
 
 /// Why a migration run stopped.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,19 @@ pub enum MigrateError {
     Failed(Box<RevisionFailure>),
     #[error(transparent)]
     Pg(#[from] PgError),
+    #[error(transparent)]
+    Url(#[from] UrlParseError),
+    #[error(
+        "the database has no record table {schema}.{table}, but devdb's record is in schema{} {}: \
+         migrating with {schema} would apply every revision again, so nothing was run",
+        if found.len() == 1 { "" } else { "s" },
+        found.join(", ")
+    )]
+    RecordElsewhere {
+        schema: String,
+        table: String,
+        found: Vec<String>,
+    },
 }
 
 /// A revision whose SQL Postgres refused, with everything needed to find and fix it.
@@ -138,9 +151,11 @@ impl Failure for MigrateError {
             MigrateError::Graph(e) => e.exit(),
             MigrateError::Plan(e) => e.exit(),
             MigrateError::Pg(e) => e.exit(),
+            MigrateError::Url(e) => e.exit(),
             MigrateError::Failed(_)
             | MigrateError::Changed { .. }
-            | MigrateError::UnknownApplied { .. } => Exit::MigrationFailed,
+            | MigrateError::UnknownApplied { .. }
+            | MigrateError::RecordElsewhere { .. } => Exit::MigrationFailed,
             _ => Exit::Failure,
         }
     }
@@ -151,6 +166,13 @@ impl Failure for MigrateError {
             MigrateError::Graph(e) => e.hint(),
             MigrateError::Plan(e) => e.hint(),
             MigrateError::Pg(e) => e.hint(),
+            MigrateError::Url(e) => e.hint(),
+            MigrateError::RecordElsewhere { found, .. } => Some(format!(
+                "record in the schema the database was migrated with: `.record_schema(\"{0}\")` \
+                 on devdb::Migrator, or `x-devdb.record_schema: {0}` in the compose file for \
+                 the command line",
+                found[0]
+            )),
             MigrateError::NoMigrations { .. } => Some(
                 "`devdb new -m MSG` writes the first revision there, or set \
                  `x-devdb.migrations` in the compose file to where the revisions are"

@@ -565,11 +565,27 @@ pub fn load_dir_with(dir: &Path, empty_up: EmptyUp) -> Result<Vec<Revision>, Fil
         move |source| FileError::Unreadable { path, source }
     };
     let paths = sql_files(dir, MissingFolder::IsAnError).map_err(unreadable(dir))?;
-    let mut revisions: Vec<Revision> = Vec::with_capacity(paths.len());
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for path in paths {
+    let count = paths.len();
+    let files = paths.into_iter().map(|path| {
         let text = std::fs::read_to_string(&path).map_err(unreadable(&path))?;
-        let revision = parse_revision_with(&path, &text, empty_up)?;
+        Ok((path, text))
+    });
+    parse_files(files, count, empty_up)
+}
+
+/// Parses revision files in the order given (file-name order), as [`load_dir_with`] does
+/// with a folder's: the embedded files of `devdb::embed_migrations!` go through here too,
+/// so they give the same revisions, checksums and errors.
+pub(crate) fn parse_files<T: AsRef<str>>(
+    files: impl IntoIterator<Item = Result<(PathBuf, T), FileError>>,
+    count: usize,
+    empty_up: EmptyUp,
+) -> Result<Vec<Revision>, FileError> {
+    let mut revisions: Vec<Revision> = Vec::with_capacity(count);
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for file in files {
+        let (path, text) = file?;
+        let revision = parse_revision_with(&path, text.as_ref(), empty_up)?;
         if let Some(&first) = seen.get(&revision.id) {
             return Err(FileError::DuplicateRevision {
                 id: revision.id,
@@ -606,6 +622,7 @@ pub fn render_revision(
 }
 
 /// A fresh revision id: 12 random lowercase hex digits, as Alembic does.
+#[cfg(feature = "cli")]
 pub fn new_revision_id() -> String {
     let bits: u64 = rand::random();
     format!("{:012x}", bits & 0xffff_ffff_ffff)

@@ -19,6 +19,7 @@
 //! - [`runner`] runs plans on a connection under an advisory lock.
 
 mod applied;
+#[cfg(feature = "cli")]
 pub mod author;
 mod error;
 pub mod file;
@@ -30,12 +31,14 @@ pub mod runner;
 pub mod split;
 pub mod store;
 
-use crate::pg::Step;
 pub use applied::AppliedState;
+#[cfg(feature = "cli")]
 pub use author::{AuthorError, merge_heads, new_revision, new_revision_with_sql};
+#[cfg(feature = "cli")]
+pub use file::new_revision_id;
 pub use file::{
-    EmptyUp, FileError, Revision, file_name, is_valid_id, load_dir, load_dir_with, new_revision_id,
-    parse_revision, parse_revision_with, render_revision,
+    EmptyUp, FileError, Revision, file_name, is_valid_id, load_dir, load_dir_with, parse_revision,
+    parse_revision_with, render_revision,
 };
 pub use graph::{GraphError, MultipleHeads, RevisionGraph};
 pub use history::{HistoryEntry, history_entries, render_history};
@@ -53,9 +56,12 @@ pub use split::{
 };
 
 /// Migrates the database behind `pool` to the single head of the revisions in
-/// `migrations_dir`, recording them in `public.devdb_revisions`: what an application calls
-/// at start-up. Concurrent callers (several replicas starting at once) apply each revision
-/// exactly once.
+/// `migrations_dir`, recording them in `public.devdb_revisions`, under the migration lock:
+/// `devdb::Migrator::from_dir(migrations_dir).run(pool)`. Concurrent callers (several
+/// replicas starting at once) apply each revision exactly once. For another record schema
+/// (the command line's `x-devdb.record_schema`), embedded files, or another target, use
+/// [`crate::Migrator`]; like it, this refuses when the database's record is in another
+/// schema rather than applying everything again.
 ///
 /// ```no_run
 /// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
@@ -67,19 +73,13 @@ pub use split::{
 /// # Ok(())
 /// # }
 /// ```
+#[cfg(feature = "migrate")]
 pub async fn migrate_to_head(
     pool: &sqlx::PgPool,
     migrations_dir: impl AsRef<std::path::Path>,
 ) -> Result<MigrateReport, MigrateError> {
-    let graph = load_graph(migrations_dir.as_ref())?;
-    let mut conn = pool.acquire().await.step("connecting")?;
-    let migrator = Migrator {
-        graph: &graph,
-        schema: "public",
-        progress: &crate::progress::Silent,
-    };
-    migrator
-        .upgrade(&mut conn, &Target::Head, &UpgradeOptions::default())
+    crate::Migrator::from_dir(migrations_dir.as_ref())
+        .run(pool)
         .await
 }
 

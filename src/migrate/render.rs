@@ -34,22 +34,22 @@ pub struct RevisionSteps<'r> {
     pub record: String,
 }
 
-/// The steps for running `revision` in `direction`, recording it in `schema`.
+/// The steps for running `revision` in `direction`, recording it in `record`.
 pub fn revision_steps<'r>(
     revision: &'r Revision,
     direction: Direction,
-    schema: &str,
+    record: store::Record<'_>,
 ) -> RevisionSteps<'r> {
     let (body, body_line, record) = match direction {
         Direction::Up => (
             revision.up.as_str(),
             revision.up_line,
-            store::insert_sql(schema, &revision.id, &revision.checksum, &revision.message),
+            record.insert_sql(&revision.id, &revision.checksum, &revision.message),
         ),
         Direction::Down => (
             revision.down.as_deref().unwrap_or(""),
             revision.down_line.unwrap_or(revision.up_line),
-            store::delete_sql(schema, &revision.id),
+            record.delete_sql(&revision.id),
         ),
     };
     let chunks = if revision.no_transaction {
@@ -124,7 +124,7 @@ fn render(plan: &[&Revision], direction: Direction, schema: &str, title: &str) -
     out.push_str(&store::create_table_sql(schema));
     out.push_str("\n\n");
     for revision in plan {
-        let steps = revision_steps(revision, direction, schema);
+        let steps = revision_steps(revision, direction, store::Record::in_schema(schema));
         let verb = match direction {
             Direction::Up => "apply",
             Direction::Down => "revert",

@@ -118,19 +118,37 @@ pub fn validate(
 pub struct Migrator<'a> {
     pub graph: &'a RevisionGraph,
     pub schema: &'a str,
+    /// The record table in `schema`: [`store::TABLE`] unless configured otherwise.
+    pub table: &'a str,
+    /// Whether runs take the session advisory lock of the record table (off only for a
+    /// caller that serialises its runs itself).
+    pub lock: bool,
     pub progress: &'a dyn Progress,
 }
 
 impl Migrator<'_> {
-    /// Applies the revisions up to `target`.
+    /// Where this migrator keeps its record.
+    fn record(&self) -> store::Record<'_> {
+        store::Record {
+            schema: self.schema,
+            table: self.table,
+        }
+    }
+
+    /// Applies the revisions up to `target`. Refuses, running nothing, when the record
+    /// table is missing but the database has devdb's record in another schema: a run
+    /// configured with the wrong record schema would apply every revision again.
     pub async fn upgrade(
         &self,
         conn: &mut PgConnection,
         target: &Target,
         options: &UpgradeOptions,
     ) -> Result<MigrateReport, MigrateError> {
+        self.refuse_record_elsewhere(conn).await?;
         if options.dry_run {
-            let mut applied = store::applied(conn, self.schema)
+            let mut applied = self
+                .record()
+                .applied(conn)
                 .await
                 .step("reading the applied revisions")?;
             let accepted = self.accept(&mut applied, &options.accept_changed)?;
@@ -150,7 +168,7 @@ impl Migrator<'_> {
             let mut applied = this.prepare(conn).await?;
             let accepted = this.accept(&mut applied, &options.accept_changed)?;
             for (id, checksum) in &accepted {
-                pg::execute(conn, store::update_checksum_sql(this.schema, id, checksum))
+                pg::execute(conn, this.record().update_checksum_sql(id, checksum))
                     .await
                     .step("accepting a changed revision")?;
                 this.progress
@@ -187,7 +205,9 @@ impl Migrator<'_> {
         options: &DowngradeOptions,
     ) -> Result<MigrateReport, MigrateError> {
         if options.dry_run {
-            let applied = store::applied(conn, self.schema)
+            let applied = self
+                .record()
+                .applied(conn)
                 .await
                 .step("reading the applied revisions")?;
             validate(self.graph, &applied)?;
@@ -243,7 +263,7 @@ impl Migrator<'_> {
             let mut tx = conn.begin().await.step("stamping")?;
             let mut report = MigrateReport::default();
             for id in before.difference(&after) {
-                pg::execute(&mut tx, store::delete_sql(this.schema, id))
+                pg::execute(&mut tx, this.record().delete_sql(id))
                     .await
                     .step("stamping")?;
                 let revision = this.graph.get(id);
@@ -258,12 +278,11 @@ impl Migrator<'_> {
                 let recorded = applied.get(&revision.id);
                 if after.contains(&revision.id) && recorded != Some(&revision.checksum) {
                     if recorded.is_some() {
-                        pg::execute(&mut tx, store::delete_sql(this.schema, &revision.id))
+                        pg::execute(&mut tx, this.record().delete_sql(&revision.id))
                             .await
                             .step("stamping")?;
                     }
-                    let sql = store::insert_sql(
-                        this.schema,
+                    let sql = this.record().insert_sql(
                         &revision.id,
                         &revision.checksum,
                         &revision.message,
@@ -279,20 +298,42 @@ impl Migrator<'_> {
         .await
     }
 
+    /// [`MigrateError::RecordElsewhere`] when this record table does not exist but one of
+    /// the same name and shape does in other schemas.
+    async fn refuse_record_elsewhere(&self, conn: &mut PgConnection) -> Result<(), MigrateError> {
+        let record = self.record();
+        let step = "looking for the record table";
+        if record.exists(&mut *conn).await.step(step)? {
+            return Ok(());
+        }
+        let found = record.elsewhere(&mut *conn).await.step(step)?;
+        if found.is_empty() {
+            return Ok(());
+        }
+        Err(MigrateError::RecordElsewhere {
+            schema: self.schema.to_owned(),
+            table: self.table.to_owned(),
+            found,
+        })
+    }
+
     /// Runs `work` holding the advisory lock, and releases it whatever happened.
     async fn locked<T>(
         &self,
         conn: &mut PgConnection,
         work: impl AsyncFnOnce(&Self, &mut PgConnection) -> Result<T, MigrateError>,
     ) -> Result<T, MigrateError> {
+        if !self.lock {
+            return work(self, conn).await;
+        }
         let waiting = self
             .progress
             .wait("waiting for other migration runs on this database");
-        let locked = pg::execute(conn, store::lock_sql(self.schema)).await;
+        let locked = pg::execute(conn, self.record().lock_sql()).await;
         drop(waiting);
         locked.step("taking the migration lock")?;
         let result = work(self, conn).await;
-        let unlocked = pg::execute(conn, store::unlock_sql(self.schema)).await;
+        let unlocked = pg::execute(conn, self.record().unlock_sql()).await;
         let value = result?;
         unlocked.step("releasing the migration lock")?;
         Ok(value)
@@ -306,12 +347,9 @@ impl Migrator<'_> {
         reached: &[String],
     ) -> Result<(), MigrateError> {
         for baseline in reached.iter().filter_map(|id| self.graph.get(id)) {
-            let sql = store::insert_sql(
-                self.schema,
-                &baseline.id,
-                &baseline.checksum,
-                &baseline.message,
-            );
+            let sql = self
+                .record()
+                .insert_sql(&baseline.id, &baseline.checksum, &baseline.message);
             pg::execute(conn, sql)
                 .await
                 .step("recording a squashed baseline")?;
@@ -330,10 +368,12 @@ impl Migrator<'_> {
         &self,
         conn: &mut PgConnection,
     ) -> Result<BTreeMap<String, String>, MigrateError> {
-        pg::execute(conn, store::create_table_sql(self.schema))
+        pg::execute(conn, self.record().create_table_sql())
             .await
             .step("creating the record table")?;
-        Ok(store::applied(conn, self.schema)
+        Ok(self
+            .record()
+            .applied(conn)
             .await
             .step("reading the applied revisions")?)
     }
@@ -371,7 +411,7 @@ impl Migrator<'_> {
             Direction::Up => ("applied", "applying"),
             Direction::Down => ("reverted", "reverting"),
         };
-        let steps = revision_steps(revision, direction, self.schema);
+        let steps = revision_steps(revision, direction, self.record());
         let running = self
             .progress
             .wait(&format!("{action} {} {}", revision.id, revision.message));

@@ -67,6 +67,8 @@ fn migrator<'a>(
     Migrator {
         graph,
         schema: &project.settings.version_schema,
+        table: crate::migrate::store::TABLE,
+        lock: true,
         progress,
     }
 }

@@ -217,6 +217,8 @@ pub(crate) async fn migrate_to_set(
     let migrator = Migrator {
         graph,
         schema,
+        table: crate::migrate::store::TABLE,
+        lock: true,
         progress: &Silent,
     };
     for tip in current(graph, applied) {

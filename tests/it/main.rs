@@ -19,6 +19,7 @@ mod example;
 mod exposure;
 mod failure_kinds;
 mod faults;
+mod lean;
 mod migrate;
 mod not_compared;
 mod restore;

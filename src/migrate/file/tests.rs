@@ -433,6 +433,7 @@ fn render_round_trips_through_the_parser() {
     assert_eq!(parse(&root).unwrap().down, None);
 }
 
+#[cfg(feature = "cli")]
 #[test]
 fn new_ids_are_twelve_hex_digits() {
     let a = new_revision_id();
