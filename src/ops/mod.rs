@@ -15,6 +15,7 @@ mod reset;
 mod restore;
 pub(crate) mod shadow;
 mod squash;
+mod stamp_sql;
 mod status;
 mod up;
 mod url;
@@ -41,6 +42,7 @@ pub(crate) use restore::{
     verify_backup, warn_restore_leftovers,
 };
 pub(crate) use squash::{SquashError, SquashOptions, squash, squash_plan};
+pub(crate) use stamp_sql::stamp_sql;
 pub(crate) use status::{StatusReport, status};
 pub(crate) use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
 pub(crate) use url::{Server, ServerSource, UrlError, database_url, resolve};
