@@ -111,7 +111,7 @@ pub(super) fn not_supported_yet(command: &str) -> UsageError {
     UsageError {
         message: format!("--database-url is not supported by `devdb {command}` yet"),
         hint: "it works on the project's own container for now; migrate, downgrade, current, \
-               history, stamp, seed and check take --database-url"
+               history, stamp, seed, check, backup, restore and status take --database-url"
             .into(),
     }
 }

@@ -6,13 +6,12 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::args::{ConfirmArgs, NoServerArgs, OutputArgs};
+use super::args::{ConfirmArgs, OutputArgs, ServerArgs};
 use super::confirm::confirm;
 use super::output;
 use super::signals::cancelled;
 use crate::backup::{FolderError, list_backups, resolve_backup};
 use crate::engine::Engine;
-use crate::error::Interrupted;
 use crate::ops::{self, BackupOptions, RestoreOptions};
 use crate::progress::Progress;
 
@@ -26,7 +25,7 @@ pub struct BackupArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub server: NoServerArgs,
+    pub server: ServerArgs,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -72,7 +71,7 @@ pub struct RestoreArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub server: NoServerArgs,
+    pub server: ServerArgs,
 }
 
 /// The backups folder to read: the project's (which may not exist yet: no backups), or
@@ -95,18 +94,21 @@ pub(super) async fn backup(
     if let Some(BackupCommand::List(list)) = &args.command {
         return self::list(context, list);
     }
-    args.server.refuse("backup")?;
+    let server = args.server.resolve(&context.project).await?;
     let engine = Engine::connect().await?;
     let options = BackupOptions {
         folder: args.folder.dir.clone(),
     };
-    // Dropping the backup on Ctrl-C ends pg_dump and removes the partial folder.
-    let report = tokio::select! {
-        report = ops::backup(&engine, &context.project, &options, progress) => report?,
-        () = cancelled() => {
-            return Err(Interrupted("interrupted; no backup was kept".into()).into());
-        }
-    };
+    // Ctrl-C ends pg_dump, removes the partial folder and any client container.
+    let report = ops::backup_on(
+        &engine,
+        &context.project,
+        &server,
+        &options,
+        progress,
+        cancelled(),
+    )
+    .await?;
     if args.output.json {
         return output::json(&report);
     }
@@ -148,10 +150,9 @@ pub(super) async fn restore(
     args: &RestoreArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
-    args.server.refuse("restore")?;
+    let server = args.server.resolve(&context.project).await?;
     let Some(spec) = &args.backup else {
-        let engine = Engine::connect().await?;
-        let done = ops::clean_restore_leftovers(&engine, &context.project).await?;
+        let done = ops::clean_restore_leftovers(&server.url).await?;
         if args.output.json {
             return output::json(&serde_json::json!({ "cleaned": done }));
         }
@@ -170,13 +171,28 @@ pub(super) async fn restore(
     let options = RestoreOptions {
         from_project: args.from_project.clone(),
     };
-    verified.check_for(&context.project, options.from_project.as_deref())?;
+    verified.check_for(
+        &context.project,
+        &server.url.database,
+        options.from_project.as_deref(),
+    )?;
     let manifest = verified.manifest();
+    // A database devdb did not create is named with its server, so that nobody replaces
+    // the wrong one.
+    let replaced = if server.is_projects() {
+        format!(
+            "database {} of project {}",
+            server.url.database, context.project.name
+        )
+    } else {
+        format!(
+            "database {} at {} ({}), which devdb did not create,",
+            server.url.database, server.url, server.source
+        )
+    };
     confirm(
         &format!(
-            "replace database {} of project {} with the backup {} ({}, taken {})",
-            context.project.credentials().database,
-            context.project.name,
+            "replace {replaced} with the backup {} ({}, taken {})",
             dir.display(),
             revisions(&manifest.revisions.current),
             manifest.created_at
@@ -188,6 +204,7 @@ pub(super) async fn restore(
     let report = ops::restore(
         &engine,
         &context.project,
+        &server,
         &verified,
         &options,
         progress,

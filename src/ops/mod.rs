@@ -6,6 +6,7 @@
 mod autogen;
 mod backup;
 mod check;
+mod client;
 mod clone;
 mod down;
 pub(crate) mod ephemeral;
@@ -23,7 +24,7 @@ mod url;
 pub(crate) use autogen::{
     AutogenError, AutogenOptions, SCHEMA_SIDES, autogenerate, compare_with_schema, dump_schema,
 };
-pub(crate) use backup::{BackupError, BackupOptions, backup};
+pub(crate) use backup::{BackupError, BackupOptions, backup_on};
 pub(crate) use check::{CheckError, Drift, check};
 pub(crate) use clone::{CloneOpError, clone, clone_on, drop_clone, prune_clones};
 pub(crate) use down::{DownOptions, down};

@@ -11,10 +11,10 @@ use crate::common::{
     TestProject, docker, image, published_port, query, simple_compose, stderr, stdout,
 };
 
-const PASSWORD: &str = "by-url-s3cret";
+pub(crate) const PASSWORD: &str = "by-url-s3cret";
 const DEAD_ENGINE: &str = "unix:///nonexistent/devdb-by-url.sock";
 
-fn revisions(project: TestProject) -> TestProject {
+pub(crate) fn revisions(project: TestProject) -> TestProject {
     project
         .file(
             "migrations/0001_items.sql",
@@ -36,7 +36,7 @@ async fn foreign_server(project: &TestProject) -> String {
 }
 
 /// [`foreign_server`], also returning the container's id.
-async fn foreign_server_container(project: &TestProject) -> (String, String) {
+pub(crate) async fn foreign_server_container(project: &TestProject) -> (String, String) {
     let label = format!("com.docker.compose.project={}", project.name);
     let password = format!("POSTGRES_PASSWORD={PASSWORD}");
     let output = docker(&[
@@ -77,7 +77,7 @@ async fn foreign_server_container(project: &TestProject) -> (String, String) {
 }
 
 /// Fails the test unless the command succeeded; also checks the password stayed out.
-fn ok(output: Output, what: &str) -> String {
+pub(crate) fn ok(output: Output, what: &str) -> String {
     let (out, err) = (stdout(&output), stderr(&output));
     assert!(
         output.status.success(),
@@ -321,9 +321,7 @@ async fn urls_that_cannot_be_used_and_commands_that_do_not_take_one_yet() {
 
     let url = "postgresql://app:pw@127.0.0.1:1/db";
     for args in [
-        &["backup", "--database-url", url][..],
-        &["restore", "latest", "--yes", "--database-url", url],
-        &["clone", "--database-url", url],
+        &["clone", "--database-url", url][..],
         &["check", "--schema", "--database-url", url],
     ] {
         let out = dead(args);
@@ -396,7 +394,7 @@ async fn the_projects_running_container_wins_over_database_url() {
 
 /// Runs a script with psql inside `container` (the user's way of applying `--sql` output),
 /// stopping at the first error.
-fn psql_script(container: &str, database: &str, script: &str) -> Output {
+pub(crate) fn psql_script(container: &str, database: &str, script: &str) -> Output {
     use std::io::Write as _;
     let mut child = std::process::Command::new("docker")
         .args([

@@ -1,0 +1,161 @@
+//! `backup` and `restore` of a server devdb did not start, named by `--database-url`:
+//! pg_dump and pg_restore run in a throwaway container of the project's image on the
+//! host's network, the password handed over by environment only, and the container gone
+//! afterwards.
+
+use std::time::Duration;
+
+use crate::by_url::{PASSWORD, foreign_server_container, ok, revisions};
+use crate::common::{TestProject, docker, query, stderr, stdout};
+
+/// The client containers of `project` that exist now.
+fn client_containers(project: &TestProject) -> Vec<String> {
+    let filter = format!("label=com.docker.compose.project={}", project.name);
+    stdout(&docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &filter,
+        "--filter",
+        "label=com.docker.compose.service=devdb-client",
+    ]))
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+/// Runs `command` to its end, looking at every client container while it runs: none may
+/// show the password in its configuration (`docker inspect`: Cmd, Entrypoint, Env) or in
+/// its processes' command lines. Returns the output and whether one was seen.
+async fn watched(
+    project: &TestProject,
+    mut command: std::process::Command,
+) -> (std::process::Output, bool) {
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running devdb");
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+    let mut seen = false;
+    while !waiter.is_finished() {
+        for id in client_containers(project) {
+            let inspect = stdout(&docker(&["inspect", &id]));
+            if inspect.is_empty() || inspect == "[]" {
+                continue;
+            }
+            seen = true;
+            assert!(
+                !inspect.contains(PASSWORD),
+                "docker inspect shows the password: {inspect}"
+            );
+            let top = stdout(&docker(&["top", &id, "-eo", "args"]));
+            assert!(
+                !top.contains(PASSWORD),
+                "the process list shows the password: {top}"
+            );
+            assert!(inspect.contains("\"NetworkMode\": \"host\""), "{inspect}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = pid;
+    (waiter.join().unwrap(), seen)
+}
+
+#[tokio::test]
+async fn backup_and_restore_a_server_named_by_url_with_the_projects_image() {
+    let project = revisions(TestProject::new());
+    let (_server, port) = foreign_server_container(&project).await;
+    let url = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
+    let by_url = |args: &[&str]| {
+        let mut command = project.command(args);
+        command.args(["--database-url", &url]);
+        command
+    };
+    ok(by_url(&["migrate"]).output().unwrap(), "migrate");
+    // Enough rows for pg_dump to take a moment, so that the watch below sees its container.
+    query(
+        &url,
+        "INSERT INTO items SELECT g, 'row ' || g FROM generate_series(2, 200000) g",
+    )
+    .await
+    .unwrap();
+
+    let (out, seen) = watched(&project, by_url(&["backup", "--json"])).await;
+    let err = stderr(&out);
+    let report: serde_json::Value = serde_json::from_str(&ok(out, "backup")).unwrap();
+    assert!(
+        seen,
+        "no client container was seen while the backup ran:\n{err}"
+    );
+    assert!(err.contains("pg_dump of"), "{err}");
+    assert_eq!(report["manifest"]["database"], "extdb");
+    assert_eq!(report["manifest"]["revisions"]["current"][0], "0002");
+    let path = report["path"].as_str().unwrap().to_string();
+    assert!(
+        client_containers(&project).is_empty(),
+        "a client container was left"
+    );
+
+    // What the restore must bring back.
+    query(&url, "DELETE FROM items WHERE id > 10")
+        .await
+        .unwrap();
+    query(&url, "ALTER TABLE items DROP COLUMN name")
+        .await
+        .unwrap();
+
+    // A database devdb did not create: asked about, named with its server.
+    let out = by_url(&["restore", &path]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "replace database extdb at postgresql://postgres:***@127.0.0.1:{port}/extdb (--database-url), which devdb did not create, with the backup"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains(PASSWORD));
+    assert_eq!(
+        query(&url, "SELECT count(*)::int FROM items")
+            .await
+            .unwrap(),
+        ["10"]
+    );
+
+    // The password by PGPASSWORD this time: the URL given carries none.
+    let bare = format!("postgresql://postgres@127.0.0.1:{port}/extdb");
+    let mut restore =
+        project.command(&["restore", &path, "--yes", "--json", "--database-url", &bare]);
+    restore.env("PGPASSWORD", PASSWORD);
+    let (out, seen) = watched(&project, restore).await;
+    let report: serde_json::Value = serde_json::from_str(&ok(out, "restore")).unwrap();
+    assert!(seen, "no client container was seen while the restore ran");
+    assert_eq!(report["current"][0], "0002");
+    assert_eq!(
+        query(&url, "SELECT count(*)::int FROM items")
+            .await
+            .unwrap(),
+        ["200000"]
+    );
+    assert_eq!(
+        query(&url, "SELECT name FROM items WHERE id = 7")
+            .await
+            .unwrap(),
+        ["row 7"]
+    );
+    assert!(
+        client_containers(&project).is_empty(),
+        "a client container was left"
+    );
+    let leftovers = query(
+        &url,
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'extdb__devdb_%'",
+    )
+    .await
+    .unwrap();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let out = ok(by_url(&["current"]).output().unwrap(), "current");
+    assert_eq!(out, "0002 name (head)");
+}
