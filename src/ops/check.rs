@@ -14,10 +14,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::autogen::{AutogenError, Compared, compare_on, with_scratch_server};
 use super::migrate::MigrateOpError;
-use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
+use super::shadow::{ShadowDatabase, ShadowError, may_create_databases, migrate_to_set, snapshot};
+use super::up::UpError;
+use super::url::{Server, UrlError};
 use crate::catalog::{Difference, NotCompared, Sides, diff};
 use crate::config::Project;
+use crate::engine::Engine;
 use crate::error::{Exit, Failure};
 use crate::migrate::{
     AppliedState, FileError, Revision, RevisionGraph, current, parse_revision, store,
@@ -25,6 +29,68 @@ use crate::migrate::{
 use crate::pg::DatabaseUrl;
 use crate::progress::Progress;
 use crate::sql_files::{MissingFolder, sql_files};
+
+/// Where `check --schema` built its shadow databases, and why there.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ShadowPlace {
+    /// `server`: on the server named by URL; `scratch`: in a scratch server of the
+    /// project's image, started for the command and removed after it.
+    pub on: &'static str,
+    /// The server named by URL, password masked.
+    pub server: String,
+    pub why: String,
+}
+
+/// `check --schema` for a server named by URL (`--database-url`, or `DATABASE_URL` with
+/// the project's database not running): the shadows on that server when its user may
+/// create databases there, else in a scratch server (which needs the Docker engine).
+pub(crate) async fn compare_with_schema_by_url(
+    project: &Project,
+    server: &Server,
+    progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
+) -> Result<(Compared, ShadowPlace), AutogenError> {
+    let url = &server.url;
+    let shown = url.render(false);
+    if may_create_databases(url).await? {
+        let place = ShadowPlace {
+            on: "server",
+            server: shown,
+            why: format!("user {} may create databases there", url.user),
+        };
+        let compared = tokio::select! {
+            compared = compare_on(url, project, progress) => compared?,
+            // Dropping the work drops its shadow database (its guard).
+            () = cancel => return Err(UpError::Interrupted.into()),
+        };
+        return Ok((compared, place));
+    }
+    let place = ShadowPlace {
+        on: "scratch",
+        server: shown,
+        why: format!(
+            "user {} may not create databases there (no CREATEDB), so a scratch server of \
+             the project's image holds them",
+            url.user
+        ),
+    };
+    progress.info(&format!(
+        "building the shadow databases in a scratch server: user {} may not create databases on {}",
+        url.user, place.server
+    ));
+    let engine = Engine::connect()
+        .await
+        .map_err(|e| MigrateOpError::from(UrlError::from(e)))?;
+    let compared = with_scratch_server(
+        &engine,
+        project,
+        progress,
+        cancel,
+        async |scratch: &DatabaseUrl| compare_on(scratch, project, progress).await,
+    )
+    .await?;
+    Ok((compared, place))
+}
 
 /// How the two sides of a drift report are named.
 pub(crate) const DRIFT_SIDES: Sides<'static> = Sides {

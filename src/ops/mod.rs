@@ -25,7 +25,7 @@ pub(crate) use autogen::{
     AutogenError, AutogenOptions, SCHEMA_SIDES, autogenerate, compare_with_schema, dump_schema,
 };
 pub(crate) use backup::{BackupError, BackupOptions, backup_on};
-pub(crate) use check::{CheckError, Drift, check};
+pub(crate) use check::{CheckError, Drift, check, compare_with_schema_by_url};
 pub(crate) use clone::{CloneOpError, clone, clone_on, drop_clone, prune_clones};
 pub(crate) use down::{DownOptions, down};
 pub(crate) use ephemeral::{

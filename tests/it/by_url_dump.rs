@@ -1,12 +1,14 @@
-//! `backup` and `restore` of a server devdb did not start, named by `--database-url`:
-//! pg_dump and pg_restore run in a throwaway container of the project's image on the
-//! host's network, the password handed over by environment only, and the container gone
-//! afterwards.
+//! `backup`, `restore` and `check --schema` of a server devdb did not start, named by
+//! `--database-url`: pg_dump and pg_restore run in a throwaway container of the project's
+//! image on the host's network, the password handed over by environment only, and the
+//! container gone afterwards; shadow databases go to that server, or to a scratch server
+//! when its user may not create databases.
 
 use std::time::Duration;
 
-use crate::by_url::{PASSWORD, foreign_server_container, ok, revisions};
-use crate::common::{TestProject, docker, query, stderr, stdout};
+use crate::by_url::{DEAD_ENGINE, PASSWORD, foreign_server_container, ok, revisions};
+use crate::common::{TestProject, compose_with, docker, query, stderr, stdout};
+use crate::ephemeral::Ephemerals;
 
 /// The client containers of `project` that exist now.
 fn client_containers(project: &TestProject) -> Vec<String> {
@@ -36,7 +38,6 @@ async fn watched(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("running devdb");
-    let pid = child.id();
     let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
     let mut seen = false;
     while !waiter.is_finished() {
@@ -59,7 +60,6 @@ async fn watched(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let _ = pid;
     (waiter.join().unwrap(), seen)
 }
 
@@ -158,4 +158,101 @@ async fn backup_and_restore_a_server_named_by_url_with_the_projects_image() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let out = ok(by_url(&["current"]).output().unwrap(), "current");
     assert_eq!(out, "0002 name (head)");
+}
+
+/// The drift exit code (README, "Exit codes").
+const DRIFT: i32 = 7;
+
+#[tokio::test]
+async fn check_schema_builds_its_shadows_on_the_url_or_in_a_scratch_server() {
+    let compose = compose_with(
+        "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: app-secret\n      POSTGRES_DB: appdb",
+        "",
+    ) + "x-devdb:\n  schema: ../schema.sql\n";
+    let project = revisions(TestProject::new()).compose(&compose).file(
+        "schema.sql",
+        "CREATE TABLE items (id int PRIMARY KEY, name text, price numeric);\n",
+    );
+    let _ephemerals = Ephemerals::of(&project);
+    let (_server, port) = foreign_server_container(&project).await;
+    let url = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
+    let shadows = async || {
+        query(
+            &url,
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'devdb_shadow_%'",
+        )
+        .await
+        .unwrap()
+    };
+
+    // A user who may create databases: the shadows go to that server; no engine needed.
+    let out = project
+        .command(&["check", "--schema", "--json", "--database-url", &url])
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .output()
+        .unwrap();
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(DRIFT), "{text}\n{err}");
+    assert!(!text.contains(PASSWORD) && !err.contains(PASSWORD));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(text.contains("price"), "{text}");
+    assert_eq!(report["shadows"]["on"], "server", "{text}");
+    assert_eq!(
+        report["shadows"]["server"],
+        format!("postgresql://postgres:***@127.0.0.1:{port}/extdb")
+    );
+    assert!(
+        err.contains(&format!(
+            "shadow databases on postgresql://postgres:***@127.0.0.1:{port}/extdb"
+        )),
+        "{err}"
+    );
+    assert!(shadows().await.is_empty(), "{:?}", shadows().await);
+
+    // The same by DATABASE_URL, the project's database not running.
+    let out = project
+        .command(&["check", "--schema"])
+        .env("DATABASE_URL", &url)
+        .env("DOCKER_HOST", DEAD_ENGINE)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(DRIFT), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("shadow databases on"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A user without CREATEDB: a scratch server of the project's image, removed after.
+    query(
+        &url,
+        "CREATE ROLE limited LOGIN PASSWORD 'limited-pw' NOCREATEDB",
+    )
+    .await
+    .unwrap();
+    let limited = format!("postgresql://limited:limited-pw@127.0.0.1:{port}/extdb");
+    let out = project
+        .command(&["check", "--schema", "--json", "--database-url", &limited])
+        .output()
+        .unwrap();
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(DRIFT), "{text}\n{err}");
+    assert!(!text.contains("limited-pw") && !err.contains("limited-pw"));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["shadows"]["on"], "scratch", "{text}");
+    assert!(
+        report["shadows"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("user limited may not create databases there"),
+        "{text}"
+    );
+    assert!(
+        err.contains("shadow databases in a scratch server"),
+        "{err}"
+    );
+    let filter = format!("label=dev.devdb.ephemeral.of={}", project.name);
+    let left = stdout(&docker(&["ps", "-aq", "--filter", &filter]));
+    assert!(left.is_empty(), "the scratch server was left: {left}");
+    assert!(shadows().await.is_empty());
 }
