@@ -15,8 +15,14 @@ use crate::engine::Engine;
 use crate::ops::{self, BackupOptions, RestoreOptions};
 use crate::progress::Progress;
 
+/// How the dump tools run for a server devdb did not start (`--help`).
+const BY_URL_HELP: &str = "With --database-url (or DATABASE_URL while the project's database is not running), \
+pg_dump and pg_restore run in a throwaway container of the project's image on the host's network, never \
+the host's own tools; the password reaches them by PGPASSWORD only, and the container is removed afterwards. \
+The image's tools must be of the server's major version or newer.";
+
 #[derive(Debug, Clone, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, after_help = BY_URL_HELP)]
 pub struct BackupArgs {
     #[command(subcommand)]
     pub command: Option<BackupCommand>,
@@ -54,6 +60,7 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(after_help = BY_URL_HELP)]
 pub struct RestoreArgs {
     /// A backup folder, the name of one in the backups folder, or `latest`
     #[arg(required_unless_present = "clean")]
@@ -150,8 +157,8 @@ pub(super) async fn restore(
     args: &RestoreArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
-    let server = args.server.resolve(&context.project).await?;
     let Some(spec) = &args.backup else {
+        let server = args.server.resolve(&context.project).await?;
         let done = ops::clean_restore_leftovers(&server.url).await?;
         if args.output.json {
             return output::json(&serde_json::json!({ "cleaned": done }));
@@ -168,6 +175,7 @@ pub(super) async fn restore(
     // Checked before the question: a damaged backup, or one of another database or
     // project, is refused without asking.
     let verified = ops::verify_backup(&dir).await?;
+    let server = args.server.resolve(&context.project).await?;
     let options = RestoreOptions {
         from_project: args.from_project.clone(),
     };

@@ -17,7 +17,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Compare the migrations at head with the declarative schema (x-devdb.schema)
-    /// instead of the live database
+    /// instead of the live database. Its shadow databases go to the server --database-url
+    /// (or DATABASE_URL) names when its user may create databases there, else to a scratch
+    /// server of the project's image; stderr and --json (`shadows`) say which
     #[arg(long)]
     pub schema: bool,
     #[command(flatten)]
