@@ -7,8 +7,11 @@
 use std::time::Duration;
 
 use crate::by_url::{DEAD_ENGINE, PASSWORD, foreign_server_container, ok, revisions};
-use crate::common::{TestProject, compose_with, docker, query, stderr, stdout};
+use crate::common::{
+    TestProject, compose_with, docker, image, published_port, query, stderr, stdout,
+};
 use crate::ephemeral::Ephemerals;
+use crate::tls::{SERVER, make_certificates};
 
 /// The client containers of `project` that exist now.
 fn client_containers(project: &TestProject) -> Vec<String> {
@@ -28,25 +31,25 @@ fn client_containers(project: &TestProject) -> Vec<String> {
 
 /// Runs `command` to its end, looking at every client container while it runs: none may
 /// show the password in its configuration (`docker inspect`: Cmd, Entrypoint, Env) or in
-/// its processes' command lines. Returns the output and whether one was seen.
+/// its processes' command lines. Returns the output and what `docker inspect` said of each
+/// one seen.
 async fn watched(
     project: &TestProject,
     mut command: std::process::Command,
-) -> (std::process::Output, bool) {
+) -> (std::process::Output, Vec<String>) {
     let child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("running devdb");
     let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
-    let mut seen = false;
+    let mut seen = Vec::new();
     while !waiter.is_finished() {
         for id in client_containers(project) {
             let inspect = stdout(&docker(&["inspect", &id]));
             if inspect.is_empty() || inspect == "[]" {
                 continue;
             }
-            seen = true;
             assert!(
                 !inspect.contains(PASSWORD),
                 "docker inspect shows the password: {inspect}"
@@ -57,6 +60,7 @@ async fn watched(
                 "the process list shows the password: {top}"
             );
             assert!(inspect.contains("\"NetworkMode\": \"host\""), "{inspect}");
+            seen.push(inspect);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -86,7 +90,7 @@ async fn backup_and_restore_a_server_named_by_url_with_the_projects_image() {
     let err = stderr(&out);
     let report: serde_json::Value = serde_json::from_str(&ok(out, "backup")).unwrap();
     assert!(
-        seen,
+        !seen.is_empty(),
         "no client container was seen while the backup ran:\n{err}"
     );
     assert!(err.contains("pg_dump of"), "{err}");
@@ -131,7 +135,10 @@ async fn backup_and_restore_a_server_named_by_url_with_the_projects_image() {
     restore.env("PGPASSWORD", PASSWORD);
     let (out, seen) = watched(&project, restore).await;
     let report: serde_json::Value = serde_json::from_str(&ok(out, "restore")).unwrap();
-    assert!(seen, "no client container was seen while the restore ran");
+    assert!(
+        !seen.is_empty(),
+        "no client container was seen while the restore ran"
+    );
     assert_eq!(report["current"][0], "0002");
     assert_eq!(
         query(&url, "SELECT count(*)::int FROM items")
@@ -255,4 +262,108 @@ async fn check_schema_builds_its_shadows_on_the_url_or_in_a_scratch_server() {
     let left = stdout(&docker(&["ps", "-aq", "--filter", &filter]));
     assert!(left.is_empty(), "the scratch server was left: {left}");
     assert!(shadows().await.is_empty());
+}
+
+#[tokio::test]
+async fn backup_and_restore_over_tls_mount_the_authority_read_only() {
+    let project = revisions(TestProject::new());
+    let certs = project.path().join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    make_certificates(&certs);
+    let label = format!("com.docker.compose.project={}", project.name);
+    let mount = format!("{}:/certs:ro", certs.display());
+    let output = docker(&[
+        "run",
+        "-d",
+        "--label",
+        &label,
+        "-e",
+        "POSTGRES_USER=app",
+        "-e",
+        "POSTGRES_PASSWORD=tls-secret",
+        "-e",
+        "POSTGRES_DB=appdb",
+        "-p",
+        "127.0.0.1::5432",
+        "-v",
+        &mount,
+        image(),
+        "sh",
+        "-c",
+        SERVER,
+    ]);
+    assert!(output.status.success(), "docker run: {}", stderr(&output));
+    let container = stdout(&output);
+    let port = published_port(&container);
+    let ca = certs.join("ca.crt").display().to_string();
+    // The server refuses plain TCP: only a client that verifies it gets in.
+    let url = format!(
+        "postgresql://app:tls-secret@localhost:{port}/appdb?sslmode=verify-full&sslrootcert={ca}"
+    );
+    let started = std::time::Instant::now();
+    let mut answered = 0;
+    while answered < 3 {
+        let up = project
+            .command(&["migrate", "--database-url", &url])
+            .env("DOCKER_HOST", DEAD_ENGINE)
+            .output()
+            .unwrap();
+        answered = if up.status.success() { answered + 1 } else { 0 };
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the TLS server never answered: {}",
+            stderr(&up)
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let by_url = |args: &[&str]| {
+        let out = project
+            .command(args)
+            .args(["--database-url", &url])
+            .output()
+            .unwrap();
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert!(out.status.success(), "{args:?}: {text}\n{err}");
+        assert!(!text.contains("tls-secret") && !err.contains("tls-secret"));
+        text
+    };
+    // Rows enough for the dump to take a moment, so that its container is seen.
+    let insert = docker(&[
+        "exec",
+        &container,
+        "psql",
+        "-U",
+        "app",
+        "-d",
+        "appdb",
+        "-c",
+        "INSERT INTO items SELECT g, 'row ' || g FROM generate_series(2, 200000) g",
+    ]);
+    assert!(insert.status.success(), "{}", stderr(&insert));
+    let backup = project.command(&["backup", "--json", "--database-url", &url]);
+    let (out, seen) = watched(&project, backup).await;
+    let report: serde_json::Value = serde_json::from_str(&ok_tls(out)).unwrap();
+    let path = report["path"].as_str().unwrap().to_string();
+    // The authority went in read-only, named to pg_dump by PGSSLROOTCERT.
+    let inspect = seen.first().expect("the client container was seen");
+    assert!(
+        inspect.contains("\"Destination\": \"/run/devdb-tls/root.crt\"")
+            && inspect.contains("\"RW\": false"),
+        "{inspect}"
+    );
+    by_url(&["seed"]);
+    by_url(&["downgrade", "base", "--yes"]);
+    by_url(&["restore", &path, "--yes"]);
+    assert_eq!(by_url(&["current"]), "0002 name (head)");
+    assert!(
+        client_containers(&project).is_empty(),
+        "a client container was left"
+    );
+}
+
+fn ok_tls(out: std::process::Output) -> String {
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{text}\n{err}");
+    assert!(!text.contains("tls-secret") && !err.contains("tls-secret"));
+    text
 }
