@@ -26,9 +26,12 @@ use crate::error::{Exit, Failure};
 use crate::migrate::{
     AppliedState, FileError, Revision, RevisionGraph, current, parse_revision, store,
 };
-use crate::pg::DatabaseUrl;
+use crate::pg::{self, DatabaseUrl};
 use crate::progress::Progress;
 use crate::sql_files::{MissingFolder, sql_files};
+
+/// Postgres's `insufficient_privilege`.
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 /// Where `check --schema` built its shadow databases, and why there.
 #[derive(Debug, Clone, Serialize)]
@@ -52,32 +55,37 @@ pub(crate) async fn compare_with_schema_by_url(
 ) -> Result<(Compared, ShadowPlace), AutogenError> {
     let url = &server.url;
     let shown = url.render(false);
+    let mut cancel = std::pin::pin!(cancel);
+    let mut why = format!(
+        "user {} may not create databases there (no CREATEDB)",
+        url.user
+    );
     if may_create_databases(url).await? {
         let place = ShadowPlace {
             on: "server",
-            server: shown,
+            server: shown.clone(),
             why: format!("user {} may create databases there", url.user),
         };
         let compared = tokio::select! {
-            compared = compare_on(url, project, progress) => compared?,
+            compared = compare_on(url, project, progress) => compared,
             // Dropping the work drops its shadow database (its guard).
-            () = cancel => return Err(UpError::Interrupted.into()),
+            () = cancel.as_mut() => return Err(UpError::Interrupted.into()),
         };
-        return Ok((compared, place));
+        match compared {
+            // CREATEDB, and still refused (a managed server's own rules): as without it.
+            Err(AutogenError::Shadow(ShadowError::Create { source, .. }))
+                if pg::sqlstate(&source).as_deref() == Some(INSUFFICIENT_PRIVILEGE) =>
+            {
+                why = format!("the server refused CREATE DATABASE to user {}", url.user);
+            }
+            compared => return Ok((compared?, place)),
+        }
     }
     let place = ShadowPlace {
         on: "scratch",
         server: shown,
-        why: format!(
-            "user {} may not create databases there (no CREATEDB), so a scratch server of \
-             the project's image holds them",
-            url.user
-        ),
+        why: format!("{why}, so a scratch server of the project's image holds them"),
     };
-    progress.info(&format!(
-        "building the shadow databases in a scratch server: user {} may not create databases on {}",
-        url.user, place.server
-    ));
     let engine = Engine::connect()
         .await
         .map_err(|e| MigrateOpError::from(UrlError::from(e)))?;
@@ -85,7 +93,7 @@ pub(crate) async fn compare_with_schema_by_url(
         &engine,
         project,
         progress,
-        cancel,
+        cancel.as_mut(),
         async |scratch: &DatabaseUrl| compare_on(scratch, project, progress).await,
     )
     .await?;

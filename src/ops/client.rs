@@ -334,6 +334,29 @@ mod tests {
     }
 
     #[test]
+    fn a_tool_older_than_the_server_names_both_versions_and_an_image_to_use() {
+        let error = ClientError::TooOld {
+            tool: "pg_dump".into(),
+            image: "postgres:16".into(),
+            client: 16,
+            server: 17,
+            url: "postgresql://app:***@db:5432/shop".into(),
+        };
+        let text = error.to_string();
+        assert!(
+            text.contains("pg_dump of image postgres:16 is of Postgres 16"),
+            "{text}"
+        );
+        assert!(text.contains("(Postgres 17)"), "{text}");
+        let hint = error.hint().unwrap();
+        assert!(
+            hint.contains("DEVDB_IMAGE") && hint.contains("postgres:17"),
+            "{hint}"
+        );
+        assert_eq!(error.exit(), Exit::Failure);
+    }
+
+    #[test]
     fn the_password_goes_by_environment_only() {
         let client = ClientContainer {
             name: "c".into(),
