@@ -88,10 +88,6 @@ async fn against_schema(
         Some(server) => {
             let (compared, place) =
                 ops::compare_with_schema_by_url(&context.project, server, progress, cancel).await?;
-            match place.on {
-                "server" => eprintln!("shadow databases on {} ({})", place.server, place.why),
-                _ => eprintln!("shadow databases in a scratch server ({})", place.why),
-            }
             (compared, Some(place))
         }
         None => {

@@ -66,6 +66,10 @@ pub(crate) async fn compare_with_schema_by_url(
             server: shown.clone(),
             why: format!("user {} may create databases there", url.user),
         };
+        progress.info(&format!(
+            "shadow databases on {} ({})",
+            place.server, place.why
+        ));
         let compared = tokio::select! {
             compared = compare_on(url, project, progress) => compared,
             // Dropping the work drops its shadow database (its guard).
@@ -86,6 +90,10 @@ pub(crate) async fn compare_with_schema_by_url(
         server: shown,
         why: format!("{why}, so a scratch server of the project's image holds them"),
     };
+    progress.info(&format!(
+        "shadow databases in a scratch server ({})",
+        place.why
+    ));
     let engine = Engine::connect()
         .await
         .map_err(|e| MigrateOpError::from(UrlError::from(e)))?;
