@@ -254,8 +254,9 @@ async fn check_schema_builds_its_shadows_on_the_url_or_in_a_scratch_server() {
             .contains("user limited may not create databases there"),
         "{text}"
     );
-    assert!(
-        err.contains("shadow databases in a scratch server"),
+    assert_eq!(
+        err.matches("shadow databases in a scratch server").count(),
+        1,
         "{err}"
     );
     let filter = format!("label=dev.devdb.ephemeral.of={}", project.name);
