@@ -165,6 +165,14 @@ async fn backup_and_restore_a_server_named_by_url_with_the_projects_image() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let out = ok(by_url(&["current"]).output().unwrap(), "current");
     assert_eq!(out, "0002 name (head)");
+    // restore --clean works on that server too (nothing is left to clean).
+    let out = by_url(&["restore", "--clean"]).output().unwrap();
+    assert!(
+        stderr(&out).contains("no leftovers of interrupted restores"),
+        "{}",
+        stderr(&out)
+    );
+    ok(out, "restore --clean");
 }
 
 /// The drift exit code (README, "Exit codes").
