@@ -1,10 +1,12 @@
 //! Benchmark: a database cloned from devdb's template against its floor, a bare
-//! `CREATE DATABASE ... TEMPLATE` on the same server in the same run; and `up --ephemeral`
-//! against a normal cold `up` of the same project (both migrate and seed). Prints medians,
-//! p95 and ratios.
+//! `CREATE DATABASE ... TEMPLATE` on the same server in the same run; `devdb clone --server
+//! URL` (the whole command) on a plain Postgres devdb did not start, against the bare
+//! statement on that server; and `up --ephemeral` against a normal cold `up` of the same
+//! project (both migrate and seed). Prints medians, p95 and ratios.
 //!
 //! Run with `cargo bench --bench clone`; `DEVDB_BENCH_CLONES` sets the clones per kind
-//! (default 50), `DEVDB_BENCH_ROUNDS` the rounds of `up` (default 3).
+//! (default 50), `DEVDB_BENCH_SERVER_CLONES` the `clone --server` runs (default 20),
+//! `DEVDB_BENCH_ROUNDS` the rounds of `up` (default 3).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -52,6 +54,106 @@ fn stats(mut samples: Vec<Duration>) -> (Duration, Duration) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// A plain Postgres container of the benchmark's own, removed when dropped.
+struct PlainServer {
+    container: String,
+    url: DatabaseUrl,
+}
+
+impl PlainServer {
+    async fn start(label: &str, image: &str) -> PlainServer {
+        let label = format!("com.docker.compose.project={label}");
+        let container = common::run(&mut common::docker(&[
+            "run",
+            "-d",
+            "--label",
+            &label,
+            "-p",
+            "127.0.0.1::5432",
+            "-e",
+            "POSTGRES_PASSWORD=bench",
+            image,
+        ]));
+        let mut server = PlainServer {
+            url: DatabaseUrl::parse("postgresql://postgres:bench@127.0.0.1:1/postgres").unwrap(),
+            container,
+        };
+        let port = common::run(&mut common::docker(&["port", &server.container, "5432"]));
+        let port = port.lines().next().unwrap().rsplit(':').next().unwrap();
+        server.url.port = port.parse().unwrap();
+        // The image's entrypoint restarts the server after initdb: wait for the real one.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut answered = 0;
+        while answered < 3 {
+            assert!(Instant::now() < deadline, "the plain server never answered");
+            answered = match server.url.connect().await {
+                Ok(conn) => {
+                    conn.close().await.unwrap();
+                    answered + 1
+                }
+                Err(_) => 0,
+            };
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        server
+    }
+}
+
+impl Drop for PlainServer {
+    fn drop(&mut self) {
+        let _ = common::docker(&["rm", "-f", "-v", &self.container]).output();
+    }
+}
+
+/// `devdb clone --server URL` runs against a bare `CREATE DATABASE ... TEMPLATE` (on an open
+/// connection, and with a connection of its own) on a plain server, interleaved.
+async fn server_clones(
+    dir: &Path,
+    project: &str,
+    server: &DatabaseUrl,
+    runs: usize,
+) -> [Vec<Duration>; 3] {
+    let url = server.render(true);
+    let clone = |name: &str| {
+        common::devdb(
+            dir,
+            project,
+            &["clone", "--json", "--server", &url, "--name", name],
+        )
+    };
+    // The first clone builds the template: not timed.
+    let first = common::run(&mut clone("first"));
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let template = first["template"].as_str().unwrap().to_string();
+    let mut admin = server.connect().await.unwrap();
+    let (mut bare, mut bare_connecting, mut command) = (vec![], vec![], vec![]);
+    for i in 0..runs {
+        let started = Instant::now();
+        let sql = format!("CREATE DATABASE srv_bare_{i} TEMPLATE {template}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        bare.push(started.elapsed());
+
+        let started = Instant::now();
+        let mut conn = server.connect().await.unwrap();
+        let sql = format!("CREATE DATABASE srv_conn_{i} TEMPLATE {template}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        bare_connecting.push(started.elapsed());
+
+        let started = Instant::now();
+        common::run(&mut clone(&format!("srv_cmd_{i}")));
+        command.push(started.elapsed());
+    }
+    admin.close().await.unwrap();
+    [bare, bare_connecting, command]
 }
 
 #[tokio::main]
@@ -111,7 +213,7 @@ async fn main() {
         bare.push(started.elapsed());
 
         let started = Instant::now();
-        clone_database(&mut admin, &tpl, &format!("ours_{i}"))
+        clone_database(&mut admin, &server, &tpl, &format!("ours_{i}"))
             .await
             .unwrap();
         ours.push(started.elapsed());
@@ -119,7 +221,7 @@ async fn main() {
         // What a test pays with TestDatabase: its own admin connection, the clone, close.
         let started = Instant::now();
         let mut conn = server.connect().await.unwrap();
-        clone_database(&mut conn, &tpl, &format!("conn_{i}"))
+        clone_database(&mut conn, &server, &tpl, &format!("conn_{i}"))
             .await
             .unwrap();
         conn.close().await.unwrap();
@@ -127,6 +229,12 @@ async fn main() {
     }
     admin.close().await.unwrap();
     devdb(dir.path(), &project, &["down", "--ephemeral", &id]);
+
+    let server_runs = env_number("DEVDB_BENCH_SERVER_CLONES", 20);
+    let plain = PlainServer::start(&format!("{project}-plain"), &image).await;
+    let [srv_bare, srv_bare_connecting, srv_command] =
+        server_clones(dir.path(), &project, &plain.url, server_runs).await;
+    drop(plain);
 
     println!("image {image}; template built in {:.0} ms", ms(build_time));
     let (bare_median, bare_p95) = stats(bare);
@@ -150,6 +258,30 @@ async fn main() {
             p95.as_secs_f64() / bare_p95.as_secs_f64()
         );
     }
+    let (srv_bare_median, srv_bare_p95) = stats(srv_bare);
+    println!(
+        "{:<28} median {:>7.1} ms   p95 {:>7.1} ms   (a plain server, fsync on)",
+        format!("bare CREATE DATABASE x{server_runs}"),
+        ms(srv_bare_median),
+        ms(srv_bare_p95)
+    );
+    let (connecting_median, connecting_p95) = stats(srv_bare_connecting);
+    println!(
+        "{:<28} median {:>7.1} ms   p95 {:>7.1} ms",
+        format!("  + its own connection x{server_runs}"),
+        ms(connecting_median),
+        ms(connecting_p95)
+    );
+    let (command_median, command_p95) = stats(srv_command);
+    println!(
+        "{:<28} median {:>7.1} ms   p95 {:>7.1} ms   ratio {:.2} (median, goal <= 1.2) {:.2} (p95); {:.2} against the statement with its own connection",
+        format!("devdb clone --server x{server_runs}"),
+        ms(command_median),
+        ms(command_p95),
+        command_median.as_secs_f64() / srv_bare_median.as_secs_f64(),
+        command_p95.as_secs_f64() / srv_bare_p95.as_secs_f64(),
+        command_median.as_secs_f64() / connecting_median.as_secs_f64()
+    );
     let (cold_median, _) = stats(cold);
     let (ephemeral_median, _) = stats(ephemeral);
     println!(

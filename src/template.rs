@@ -12,8 +12,14 @@
 //!
 //! Clones carry a comment naming their template; that comment is what `clone --drop` and
 //! `clone --prune` check before they drop anything.
+//!
+//! A new template replaces the templates of other file sets. On a server devdb does not run
+//! (a shared server for CI, named by URL), those may belong to another branch's jobs running
+//! right now: there a template is dropped only once it is a day old (its comment says when it
+//! was built), and one that cannot be dropped is left for later, never a failure.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -31,7 +37,12 @@ use crate::sql_files::MissingFolder;
 pub(crate) const TEMPLATE_PREFIX: &str = "devdb_tpl_";
 /// Every clone's comment starts with this, followed by its template's name.
 const CLONE_COMMENT: &str = "devdb clone of ";
-/// The advisory lock (on the admin database) that serialises template builds.
+/// Every template's comment starts with this, followed by its build time in seconds since
+/// the Unix epoch.
+const TEMPLATE_COMMENT: &str = "devdb template built ";
+/// On a shared server, how old another file set's template must be before a build drops it.
+const SHARED_STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// The advisory lock (on the `postgres` database) that serialises template builds.
 const BUILD_LOCK: i64 = 0x6465_7664_6274_706c; // "devdbtpl"
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +69,14 @@ pub enum CloneError {
     NotFound { name: String },
     #[error("database {name} is not a clone made by devdb; devdb leaves it alone")]
     NotAClone { name: String },
+    #[error("the user {user} may not create databases on {server}: {source}")]
+    NoCreateDb {
+        user: String,
+        /// The server, password masked.
+        server: String,
+        #[source]
+        source: sqlx::Error,
+    },
 }
 
 /// A template whose migrations or seeds fail is a failed migration (exit 5).
@@ -73,8 +92,11 @@ impl Failure for CloneError {
 
     fn hint(&self) -> Option<String> {
         match self {
-            CloneError::Pg(e) => e.hint(),
+            CloneError::Pg(e) => e.hint().or_else(|| connect_hint(e)),
             CloneError::Seed(e) => e.hint(),
+            CloneError::NoCreateDb { user, .. } => Some(format!(
+                "templates and clones are made with CREATE DATABASE: grant it with `ALTER ROLE \"{user}\" CREATEDB` as a superuser, or use a user that has it"
+            )),
             CloneError::Exists { .. } => {
                 Some("pick another --name, or drop it with `devdb clone --drop NAME`".into())
             }
@@ -87,12 +109,26 @@ impl Failure for CloneError {
     }
 }
 
-/// What a template is built from: the project's revision files, seeds and record schema.
+/// What a server that does not answer, or refuses the connection, needs.
+fn connect_hint(error: &PgError) -> Option<String> {
+    match error {
+        PgError::Connect { .. } => Some(
+            "check that the server is running and reachable and that the URL's host, port, user and password are right (`--server URL`, DATABASE_URL or DEVDB_SERVER name it)"
+                .into(),
+        ),
+        PgError::Statement { .. } => None,
+    }
+}
+
+/// What a template is built from: the project's revision files, seeds and record schema;
+/// and how long other file sets' templates are kept on its server.
 #[derive(Debug, Clone)]
 pub struct TemplateSource {
     pub migrations: PathBuf,
     pub seeds: PathBuf,
     pub schema: String,
+    /// How old another file set's template must be before a build here drops it.
+    pub stale_after: Duration,
 }
 
 impl TemplateSource {
@@ -101,6 +137,15 @@ impl TemplateSource {
             migrations: project.settings.migrations.clone(),
             seeds: project.settings.seeds.clone(),
             schema: project.settings.version_schema.clone(),
+            stale_after: Duration::ZERO,
+        }
+    }
+
+    /// For a server other jobs share: their templates are kept for a day.
+    pub fn on_shared_server(self) -> TemplateSource {
+        TemplateSource {
+            stale_after: SHARED_STALE_AFTER,
+            ..self
         }
     }
 
@@ -164,15 +209,41 @@ pub async fn ensure_template(
     if pg::database_exists(admin, &name).await? {
         return Ok(Template { name, built: false });
     }
+    let mut lock_conn = lock_connection(server).await;
     let waiting = progress.wait("waiting for another devdb building the template");
-    let locked = pg::execute(admin, pg::lock_sql(BUILD_LOCK)).await;
+    let locked = match lock_conn.as_mut() {
+        Some(conn) => pg::execute(conn, pg::lock_sql(BUILD_LOCK)).await,
+        None => pg::execute(admin, pg::lock_sql(BUILD_LOCK)).await,
+    };
     drop(waiting);
     locked.step("taking the template lock")?;
     let result = build_locked(admin, server, source, &name, progress).await;
-    let unlocked = pg::execute(admin, pg::unlock_sql(BUILD_LOCK)).await;
+    let unlocked = match lock_conn.as_mut() {
+        Some(conn) => pg::execute(conn, pg::unlock_sql(BUILD_LOCK)).await,
+        None => pg::execute(admin, pg::unlock_sql(BUILD_LOCK)).await,
+    };
+    if let Some(conn) = lock_conn {
+        let _ = conn.close().await;
+    }
     let built = result?;
     unlocked.step("releasing the template lock")?;
     Ok(Template { name, built })
+}
+
+/// Where the build lock is taken. Advisory locks belong to one database, and jobs sharing a
+/// server may name different ones in their URLs: so the lock lives on `postgres`, which
+/// every server has, on a connection of its own (`None`: on the admin connection, which is
+/// on `postgres` already, or when `postgres` takes no connection from this user). Never
+/// `template1`: a session there makes every `CREATE DATABASE` from it fail.
+async fn lock_connection(server: &DatabaseUrl) -> Option<PgConnection> {
+    if server.database == "postgres" {
+        return None;
+    }
+    let url = DatabaseUrl {
+        database: "postgres".into(),
+        ..server.clone()
+    };
+    url.connect().await.ok()
 }
 
 async fn build_locked(
@@ -191,7 +262,7 @@ async fn build_locked(
     drop_database(admin, &building).await?;
     pg::execute(admin, pg::create_database_sql(&building, None))
         .await
-        .step(format!("creating {building}"))?;
+        .map_err(|source| creating_failed(server, format!("creating {building}"), source))?;
     if let Err(error) = fill(server, source, &building, progress).await {
         let _ = drop_database(admin, &building).await;
         return Err(error);
@@ -210,7 +281,18 @@ async fn build_locked(
     )
     .await
     .step(format!("marking {name} as a template"))?;
-    drop_stale_templates(admin, name).await?;
+    let comment = format!("{TEMPLATE_COMMENT}{}", unix_now());
+    pg::execute(
+        admin,
+        format!(
+            "COMMENT ON DATABASE {} IS {}",
+            quote_ident(name),
+            quote_literal(&comment)
+        ),
+    )
+    .await
+    .step(format!("noting when {name} was built"))?;
+    drop_stale_templates(admin, name, source.stale_after, progress).await;
     Ok(true)
 }
 
@@ -241,20 +323,62 @@ async fn fill(
     Ok(())
 }
 
-/// Templates of other file sets: they will not be used again by these files.
-async fn drop_stale_templates(admin: &mut PgConnection, keep: &str) -> Result<(), CloneError> {
-    let stale: Vec<String> = sqlx::query_scalar(
-        "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1) AND datname <> $2",
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A failed `CREATE DATABASE`: a user without CREATEDB is told so.
+fn creating_failed(server: &DatabaseUrl, step: String, source: sqlx::Error) -> CloneError {
+    if pg::sqlstate(&source).as_deref() == Some("42501") {
+        return CloneError::NoCreateDb {
+            user: server.user.clone(),
+            server: server.render(false),
+            source,
+        };
+    }
+    CloneError::Pg(PgError::Statement { step, source })
+}
+
+/// Templates of other file sets at least `stale_after` old (by their comment; one without
+/// it is old): these files will not use them again. Best effort: a template somebody else
+/// owns, or one being copied right now, is left for a later build.
+async fn drop_stale_templates(
+    admin: &mut PgConnection,
+    keep: &str,
+    stale_after: Duration,
+    progress: &dyn Progress,
+) {
+    let listed: Result<Vec<(String, Option<String>)>, sqlx::Error> = sqlx::query_as(
+        "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database \
+         WHERE starts_with(datname, $1) AND datname <> $2 \
+         AND ($3 OR datname NOT LIKE '%\\_building')",
     )
     .bind(TEMPLATE_PREFIX)
     .bind(keep)
+    // Half-built templates are somebody's build in progress on a shared server.
+    .bind(stale_after.is_zero())
     .fetch_all(&mut *admin)
-    .await
-    .step("listing old templates")?;
-    for name in stale {
-        drop_database(admin, &name).await?;
+    .await;
+    let Ok(templates) = listed else {
+        return;
+    };
+    let now = unix_now();
+    for (name, comment) in templates {
+        let built = comment
+            .as_deref()
+            .and_then(|c| c.strip_prefix(TEMPLATE_COMMENT))
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(0);
+        if now.saturating_sub(built) < stale_after.as_secs() {
+            continue;
+        }
+        if let Err(error) = drop_database(admin, &name).await {
+            progress.info(&format!("left the old template {name} in place: {error}"));
+        }
     }
-    Ok(())
 }
 
 /// Drops a database if it exists, template or not, whoever is connected.
@@ -291,9 +415,11 @@ pub(crate) fn check_clone_name(name: &str) -> Result<(), CloneError> {
     }
 }
 
-/// Copies `template` into a new database `name` and marks it as a devdb clone.
+/// Copies `template` into a new database `name` and marks it as a devdb clone; `server` is
+/// the server `admin` is connected to (for messages).
 pub async fn clone_database(
     admin: &mut PgConnection,
+    server: &DatabaseUrl,
     template: &Template,
     name: &str,
 ) -> Result<(), CloneError> {
@@ -305,10 +431,11 @@ pub async fn clone_database(
             Some("42P04") => CloneError::Exists {
                 name: name.to_string(),
             },
-            _ => CloneError::Pg(PgError::Statement {
-                step: format!("copying {} to {name}", template.name),
+            _ => creating_failed(
+                server,
+                format!("copying {} to {name}", template.name),
                 source,
-            }),
+            ),
         })?;
     pg::execute(
         admin,
@@ -378,6 +505,7 @@ mod tests {
             migrations: dir.path().join("migrations"),
             seeds: dir.path().join("migrations/seeds"),
             schema: "public".into(),
+            stale_after: Duration::ZERO,
         };
         let empty = source.template_name().unwrap();
         assert!(empty.starts_with(TEMPLATE_PREFIX) && empty.len() < 63);

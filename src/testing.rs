@@ -13,10 +13,22 @@
 //! one `CREATE DATABASE ... TEMPLATE`, not a replay of the migrations. It is dropped when the
 //! test ends, and kept, its name printed to stderr, when the test panicked.
 //!
-//! The server: the project's running devdb database (`devdb up`) when there is one, else an
-//! ephemeral server (`up --ephemeral`, purpose `test`) started once and shared by every test
-//! of the process. A later run reuses it while it has time to live left, so runs do not pile
-//! servers up; an expired one is removed by the next run or `devdb down --ephemeral --expired`.
+//! The server, first match wins:
+//!
+//! 1. `DEVDB_SERVER=URL`: any Postgres whose user has `CREATEDB`, such as one server shared
+//!    by CI runners without Docker. The template is built there once per set of migration
+//!    and seed files, under an advisory lock, and each test gets a clone over SQL. No Docker
+//!    engine is needed.
+//! 2. `DATABASE_URL` together with `DEVDB_EPHEMERAL_ID`: the CI job's own ephemeral database
+//!    (`devdb up --ephemeral --env-file "$GITHUB_ENV"` sets both), so the tests use its server
+//!    instead of starting a second one.
+//! 3. The project's running devdb database (`devdb up`).
+//! 4. An ephemeral server (`up --ephemeral`, purpose `test`) started once and shared by every
+//!    test of the process. A later run reuses it while it has time to live left, so runs do
+//!    not pile servers up; an expired one is removed by the next run or
+//!    `devdb down --ephemeral --expired`.
+//!
+//! A `DATABASE_URL` alone does not decide: it usually names the application's database.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -29,8 +41,9 @@ use tokio::sync::OnceCell;
 
 use crate::config::{self, ConfigError, LoadOptions, Project};
 use crate::engine::{Engine, EngineError};
+use crate::error::{Exit, Failure};
 use crate::ops::{self, EphemeralOptions, UpError, UrlError};
-use crate::pg::DatabaseUrl;
+use crate::pg::{DatabaseUrl, UrlParseError};
 use crate::progress::Silent;
 use crate::template::{self, CloneError, Template, TemplateSource};
 
@@ -38,6 +51,10 @@ use crate::template::{self, CloneError, Template, TemplateSource};
 const TEST_SERVER_TTL: Duration = Duration::from_secs(3600);
 /// A server with less time than this left is not reused: a run must not outlive it.
 const REUSE_MARGIN: u64 = 15 * 60;
+/// Names a server of any kind for the tests' clones.
+const SERVER_VARIABLE: &str = "DEVDB_SERVER";
+/// Set with `DATABASE_URL` by `up --ephemeral --env-file`: the job's own ephemeral server.
+const EPHEMERAL_VARIABLE: &str = "DEVDB_EPHEMERAL_ID";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TestingError {
@@ -61,6 +78,40 @@ pub enum TestingError {
         #[source]
         source: sqlx::Error,
     },
+    #[error("{variable}: {error}")]
+    ServerUrl {
+        variable: &'static str,
+        #[source]
+        error: UrlParseError,
+    },
+}
+
+impl Failure for TestingError {
+    fn exit(&self) -> Exit {
+        match self {
+            TestingError::CurrentDir(_) | TestingError::Pool { .. } => Exit::Failure,
+            TestingError::Config(e) => e.exit(),
+            TestingError::Engine(e) => e.exit(),
+            TestingError::Url(e) => e.exit(),
+            TestingError::Up(e) => e.exit(),
+            TestingError::Ephemeral(e) => e.exit(),
+            TestingError::Clone(e) => e.exit(),
+            TestingError::ServerUrl { error, .. } => error.exit(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            TestingError::CurrentDir(_) | TestingError::Pool { .. } => None,
+            TestingError::Config(e) => e.hint(),
+            TestingError::Engine(e) => e.hint(),
+            TestingError::Url(e) => e.hint(),
+            TestingError::Up(e) => e.hint(),
+            TestingError::Ephemeral(e) => e.hint(),
+            TestingError::Clone(e) => e.hint(),
+            TestingError::ServerUrl { error, .. } => error.hint(),
+        }
+    }
 }
 
 /// Where clones are made, and from which template.
@@ -69,6 +120,8 @@ struct Server {
     admin: DatabaseUrl,
     source: TemplateSource,
     template: Template,
+    /// Named by `DEVDB_SERVER`: `devdb clone` needs `--server` to find a kept database.
+    named: bool,
 }
 
 type ServerCell = Arc<OnceCell<Server>>;
@@ -133,6 +186,7 @@ pub struct TestDatabase {
     name: String,
     url: DatabaseUrl,
     admin: DatabaseUrl,
+    named: bool,
     pool: PgPool,
 }
 
@@ -162,19 +216,10 @@ impl TestDatabase {
     }
 
     async fn clone_from(server: &Server) -> Result<TestDatabase, TestingError> {
-        let name = template::new_clone_name();
         let mut admin = server.admin.connect().await.map_err(CloneError::from)?;
-        let cloned = match template::clone_database(&mut admin, &server.template, &name).await {
-            // The files changed and someone else rebuilt the template under us.
-            Err(e) if template::template_vanished(&e) => {
-                ops::clone_on(&mut admin, &server.admin, &server.source, &name, &Silent)
-                    .await
-                    .map(|_| ())
-            }
-            other => other,
-        };
+        let cloned = clone_fresh(&mut admin, server).await;
         let _ = admin.close().await;
-        cloned?;
+        let name = cloned?;
         let mut url = server.admin.clone();
         url.database = name.clone();
         let pool = PgPoolOptions::new()
@@ -189,6 +234,7 @@ impl TestDatabase {
             name,
             url,
             admin: server.admin.clone(),
+            named: server.named,
             pool,
         })
     }
@@ -197,8 +243,13 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if std::thread::panicking() {
+            let server = if self.named {
+                format!(" --server {}", self.admin)
+            } else {
+                String::new()
+            };
             eprintln!(
-                "devdb: the test failed; kept its database {} for inspection ({}); `devdb clone --drop {}` removes it",
+                "devdb: the test failed; kept its database {} for inspection ({}); `devdb clone{server} --drop {}` removes it",
                 self.name, self.url, self.name
             );
             return;
@@ -229,17 +280,61 @@ impl Drop for TestDatabase {
     }
 }
 
-/// The project's running database, else a shared ephemeral test server; and the template.
-async fn discover(project: &Project) -> Result<Server, TestingError> {
-    let engine = Engine::connect().await?;
-    let admin = match ops::database_url(&engine, project).await {
-        Ok(url) => url,
-        Err(UrlError::NotRunning { .. } | UrlError::Stopped { .. }) => {
-            test_server(&engine, project).await?
+/// A clone under a fresh name (another one when a clone of another job on a shared server
+/// took it meanwhile); its name.
+async fn clone_fresh(
+    admin: &mut sqlx::PgConnection,
+    server: &Server,
+) -> Result<String, CloneError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let name = template::new_clone_name();
+        let cloned =
+            match template::clone_database(admin, &server.admin, &server.template, &name).await {
+                // The files changed and someone else rebuilt the template under us.
+                Err(e) if template::template_vanished(&e) => {
+                    ops::clone_on(admin, &server.admin, &server.source, &name, &Silent)
+                        .await
+                        .map(|_| ())
+                }
+                other => other,
+            };
+        match cloned {
+            Err(CloneError::Exists { .. }) if tries < 3 => continue,
+            other => return other.map(|()| name),
         }
-        Err(e) => return Err(e.into()),
+    }
+}
+
+/// The server by the precedence of the module's documentation; and the template on it.
+async fn discover(project: &Project) -> Result<Server, TestingError> {
+    let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut source = TemplateSource::of(project);
+    let mut named = false;
+    let admin = if let Some(text) = variable(SERVER_VARIABLE) {
+        named = true;
+        // Other jobs share it: their templates are theirs.
+        source = source.on_shared_server();
+        server_url(&text).map_err(|error| TestingError::ServerUrl {
+            variable: SERVER_VARIABLE,
+            error,
+        })?
+    } else if let (Some(text), Some(_)) = (variable("DATABASE_URL"), variable(EPHEMERAL_VARIABLE)) {
+        server_url(&text).map_err(|error| TestingError::ServerUrl {
+            variable: "DATABASE_URL",
+            error,
+        })?
+    } else {
+        let engine = Engine::connect().await?;
+        match ops::database_url(&engine, project).await {
+            Ok(url) => url,
+            Err(UrlError::NotRunning { .. } | UrlError::Stopped { .. }) => {
+                test_server(&engine, project).await?
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
-    let source = TemplateSource::of(project);
     let mut conn = admin.connect().await.map_err(CloneError::from)?;
     let template = template::ensure_template(&mut conn, &admin, &source, &Silent).await;
     let _ = conn.close().await;
@@ -247,7 +342,14 @@ async fn discover(project: &Project) -> Result<Server, TestingError> {
         admin,
         source,
         template: template?,
+        named,
     })
+}
+
+/// A server URL from the environment, read as libpq reads it.
+fn server_url(text: &str) -> Result<DatabaseUrl, UrlParseError> {
+    DatabaseUrl::parse(text)
+        .and_then(|url| url.with_libpq_environment(text, |name| std::env::var(name).ok()))
 }
 
 /// A running ephemeral test server of this project with time to spare, else a new one.

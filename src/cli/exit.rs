@@ -519,7 +519,6 @@ mod tests {
             diagnosed(BackupError::Engine(unreachable())),
             diagnosed(BackupError::Url(UrlError::Engine(unreachable()))),
             diagnosed(RestoreError::Engine(unreachable())),
-            diagnosed(CloneOpError::Url(UrlError::Engine(unreachable()))),
             diagnosed(EphemeralError::Engine(unreachable())),
             diagnosed(LogsError::Engine(unreachable())),
             diagnosed(SquashError::Engine(unreachable())),

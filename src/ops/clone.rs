@@ -1,12 +1,10 @@
-//! `clone`: a fresh database copied from the project's template on its running server, and
-//! the removal of clones. The template work itself lives in [`crate::template`].
+//! `clone`: a fresh database copied from the project's template on a server (the project's
+//! running container or any Postgres named by URL), and the removal of clones. The template
+//! work itself lives in [`crate::template`].
 
 use serde::Serialize;
 use sqlx::Connection;
 
-use super::url::{UrlError, database_url};
-use crate::config::Project;
-use crate::engine::Engine;
 use crate::error::{Exit, Failure};
 use crate::pg::DatabaseUrl;
 use crate::progress::Progress;
@@ -14,10 +12,12 @@ use crate::template::{
     self, CloneError, Template, TemplateSource, clone_database, ensure_template, new_clone_name,
 };
 
+/// How many fresh names a clone tries before it gives up: a random name taken by another
+/// job's clone on a shared server is rare, twice in a row rarer still.
+const NAME_TRIES: usize = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CloneOpError {
-    #[error(transparent)]
-    Url(#[from] UrlError),
     #[error(transparent)]
     Clone(#[from] CloneError),
 }
@@ -25,14 +25,12 @@ pub(crate) enum CloneOpError {
 impl Failure for CloneOpError {
     fn exit(&self) -> Exit {
         match self {
-            CloneOpError::Url(e) => e.exit(),
             CloneOpError::Clone(e) => e.exit(),
         }
     }
 
     fn hint(&self) -> Option<String> {
         match self {
-            CloneOpError::Url(e) => e.hint(),
             CloneOpError::Clone(e) => e.hint(),
         }
     }
@@ -56,24 +54,23 @@ pub(crate) struct CloneDropReport {
     pub dropped: Vec<String>,
 }
 
-/// Copies the project's template (built first when the files changed) into a new database
-/// `name` (default: a fresh `devdb_clone_*` name) on the project's running server.
+/// Copies the template of `source` (built first when the files changed) into a new
+/// database `name` (default: a fresh `devdb_clone_*` name) on `server`.
 pub(crate) async fn clone(
-    engine: &Engine,
-    project: &Project,
+    server: &DatabaseUrl,
+    source: &TemplateSource,
     name: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<CloneReport, CloneOpError> {
     let started = std::time::Instant::now();
-    let server = database_url(engine, project).await?;
-    let name = name.map_or_else(new_clone_name, str::to_string);
-    template::check_clone_name(&name)?;
+    if let Some(name) = name {
+        template::check_clone_name(name)?;
+    }
     let mut admin = server.connect().await.map_err(CloneError::from)?;
-    let source = TemplateSource::of(project);
-    let result = clone_on(&mut admin, &server, &source, &name, progress).await;
+    let result = clone_named(&mut admin, server, source, name, progress).await;
     let _ = admin.close().await;
-    let template = result?;
-    let mut url = server;
+    let (name, template) = result?;
+    let mut url = server.clone();
     url.database = name.clone();
     Ok(CloneReport {
         name,
@@ -82,6 +79,30 @@ pub(crate) async fn clone(
         duration_ms: started.elapsed().as_millis(),
         url,
     })
+}
+
+/// The clone under `name`, or under a fresh name, another one when a clone of somebody
+/// else's took it meanwhile.
+async fn clone_named(
+    admin: &mut sqlx::PgConnection,
+    server: &DatabaseUrl,
+    source: &TemplateSource,
+    name: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<(String, Template), CloneError> {
+    if let Some(name) = name {
+        let template = clone_on(admin, server, source, name, progress).await?;
+        return Ok((name.to_string(), template));
+    }
+    let mut tries = 0;
+    loop {
+        let name = new_clone_name();
+        tries += 1;
+        match clone_on(admin, server, source, &name, progress).await {
+            Err(CloneError::Exists { .. }) if tries < NAME_TRIES => continue,
+            other => return other.map(|template| (name, template)),
+        }
+    }
 }
 
 /// Ensures the template and copies it; builds it again when another devdb (with other
@@ -94,10 +115,10 @@ pub(crate) async fn clone_on(
     progress: &dyn Progress,
 ) -> Result<Template, CloneError> {
     let mut template = ensure_template(admin, server, source, progress).await?;
-    match clone_database(admin, &template, name).await {
+    match clone_database(admin, server, &template, name).await {
         Err(e) if template::template_vanished(&e) => {
             let rebuilt = ensure_template(admin, server, source, progress).await?;
-            clone_database(admin, &rebuilt, name).await?;
+            clone_database(admin, server, &rebuilt, name).await?;
             template = Template {
                 built: template.built || rebuilt.built,
                 name: rebuilt.name,
@@ -108,13 +129,11 @@ pub(crate) async fn clone_on(
     Ok(template)
 }
 
-/// Drops the clone `name` from the project's server.
+/// Drops the clone `name` from `server`.
 pub(crate) async fn drop_clone(
-    engine: &Engine,
-    project: &Project,
+    server: &DatabaseUrl,
     name: &str,
 ) -> Result<CloneDropReport, CloneOpError> {
-    let server = database_url(engine, project).await?;
     let mut admin = server.connect().await.map_err(CloneError::from)?;
     let result = template::drop_clone(&mut admin, name).await;
     let _ = admin.close().await;
@@ -124,12 +143,8 @@ pub(crate) async fn drop_clone(
     })
 }
 
-/// Drops every clone devdb made on the project's server.
-pub(crate) async fn prune_clones(
-    engine: &Engine,
-    project: &Project,
-) -> Result<CloneDropReport, CloneOpError> {
-    let server = database_url(engine, project).await?;
+/// Drops every clone devdb made on `server`.
+pub(crate) async fn prune_clones(server: &DatabaseUrl) -> Result<CloneDropReport, CloneOpError> {
     let mut admin = server.connect().await.map_err(CloneError::from)?;
     let result = template::prune_clones(&mut admin).await;
     let _ = admin.close().await;
