@@ -213,7 +213,6 @@ impl ClientContainer {
             host_config: Some(HostConfig {
                 network_mode: Some("host".into()),
                 mounts: Some(mounts),
-                auto_remove: Some(true),
                 ..Default::default()
             }),
             ..Default::default()

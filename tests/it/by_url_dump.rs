@@ -376,3 +376,68 @@ fn ok_tls(out: std::process::Output) -> String {
     assert!(!text.contains("tls-secret") && !err.contains("tls-secret"));
     text
 }
+
+#[tokio::test]
+async fn ctrl_c_during_a_backup_by_url_removes_the_client_container() {
+    let project = revisions(TestProject::new());
+    let (_server, port) = foreign_server_container(&project).await;
+    let url = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
+    ok(
+        project
+            .command(&["migrate", "--database-url", &url])
+            .output()
+            .unwrap(),
+        "migrate",
+    );
+    // A dump that takes long enough to be interrupted.
+    query(
+        &url,
+        "INSERT INTO items SELECT g, repeat('x', 200) FROM generate_series(2, 1500000) g",
+    )
+    .await
+    .unwrap();
+    let mut child = project
+        .command(&["backup", "--database-url", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while client_containers(&project).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no client container started"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "backup ended early");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no backup was kept"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        client_containers(&project).is_empty(),
+        "a client container was left"
+    );
+    let backups = project.path().join("backups");
+    let kept: Vec<_> = std::fs::read_dir(&backups)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name())
+                // The folder's lock file, not a backup.
+                .filter(|name| name != ".devdb-lock")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(kept.is_empty(), "{kept:?}");
+}
