@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::config::Project;
-use crate::error::UsageError;
 use crate::ops;
 
 /// Which project: the compose file, its name and its variables.
@@ -86,32 +85,4 @@ pub struct ServerOutputArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub server: ServerArgs,
-}
-
-/// `--database-url` on a command that cannot work on another server yet: taken (hidden) so
-/// that it is refused with a word rather than as an unknown flag.
-#[derive(Debug, Clone, Args)]
-pub struct NoServerArgs {
-    #[arg(long = "database-url", value_name = "URL", hide = true)]
-    pub database_url: Option<String>,
-}
-
-impl NoServerArgs {
-    /// Refuses a `--database-url` given to `command`.
-    pub(super) fn refuse(&self, command: &str) -> Result<(), UsageError> {
-        match self.database_url {
-            None => Ok(()),
-            Some(_) => Err(not_supported_yet(command)),
-        }
-    }
-}
-
-/// The usage error of `--database-url` where devdb does not take it yet.
-pub(super) fn not_supported_yet(command: &str) -> UsageError {
-    UsageError {
-        message: format!("--database-url is not supported by `devdb {command}` yet"),
-        hint: "it works on the project's own container for now; migrate, downgrade, current, \
-               history, stamp, seed and check take --database-url"
-            .into(),
-    }
 }

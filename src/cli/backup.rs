@@ -6,18 +6,23 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::args::{ConfirmArgs, NoServerArgs, OutputArgs};
+use super::args::{ConfirmArgs, OutputArgs, ServerArgs};
 use super::confirm::confirm;
 use super::output;
 use super::signals::cancelled;
 use crate::backup::{FolderError, list_backups, resolve_backup};
 use crate::engine::Engine;
-use crate::error::Interrupted;
 use crate::ops::{self, BackupOptions, RestoreOptions};
 use crate::progress::Progress;
 
+/// How the dump tools run for a server devdb did not start (`--help`).
+const BY_URL_HELP: &str = "With --database-url (or DATABASE_URL while the project's database is not running), \
+pg_dump and pg_restore run in a throwaway container of the project's image on the host's network, never \
+the host's own tools; the password reaches them by PGPASSWORD only, and the container is removed afterwards. \
+The image's tools must be of the server's major version or newer.";
+
 #[derive(Debug, Clone, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, after_help = BY_URL_HELP)]
 pub struct BackupArgs {
     #[command(subcommand)]
     pub command: Option<BackupCommand>,
@@ -26,7 +31,7 @@ pub struct BackupArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub server: NoServerArgs,
+    pub server: ServerArgs,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -55,6 +60,7 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(after_help = BY_URL_HELP)]
 pub struct RestoreArgs {
     /// A backup folder, the name of one in the backups folder, or `latest`
     #[arg(required_unless_present = "clean")]
@@ -72,7 +78,7 @@ pub struct RestoreArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub server: NoServerArgs,
+    pub server: ServerArgs,
 }
 
 /// The backups folder to read: the project's (which may not exist yet: no backups), or
@@ -95,18 +101,21 @@ pub(super) async fn backup(
     if let Some(BackupCommand::List(list)) = &args.command {
         return self::list(context, list);
     }
-    args.server.refuse("backup")?;
+    let server = args.server.resolve(&context.project).await?;
     let engine = Engine::connect().await?;
     let options = BackupOptions {
         folder: args.folder.dir.clone(),
     };
-    // Dropping the backup on Ctrl-C ends pg_dump and removes the partial folder.
-    let report = tokio::select! {
-        report = ops::backup(&engine, &context.project, &options, progress) => report?,
-        () = cancelled() => {
-            return Err(Interrupted("interrupted; no backup was kept".into()).into());
-        }
-    };
+    // Ctrl-C ends pg_dump, removes the partial folder and any client container.
+    let report = ops::backup_on(
+        &engine,
+        &context.project,
+        &server,
+        &options,
+        progress,
+        cancelled(),
+    )
+    .await?;
     if args.output.json {
         return output::json(&report);
     }
@@ -148,10 +157,9 @@ pub(super) async fn restore(
     args: &RestoreArgs,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
-    args.server.refuse("restore")?;
     let Some(spec) = &args.backup else {
-        let engine = Engine::connect().await?;
-        let done = ops::clean_restore_leftovers(&engine, &context.project).await?;
+        let server = args.server.resolve(&context.project).await?;
+        let done = ops::clean_restore_leftovers(&server.url).await?;
         if args.output.json {
             return output::json(&serde_json::json!({ "cleaned": done }));
         }
@@ -167,16 +175,32 @@ pub(super) async fn restore(
     // Checked before the question: a damaged backup, or one of another database or
     // project, is refused without asking.
     let verified = ops::verify_backup(&dir).await?;
+    let server = args.server.resolve(&context.project).await?;
     let options = RestoreOptions {
         from_project: args.from_project.clone(),
     };
-    verified.check_for(&context.project, options.from_project.as_deref())?;
+    verified.check_for(
+        &context.project,
+        &server.url.database,
+        options.from_project.as_deref(),
+    )?;
     let manifest = verified.manifest();
+    // A database devdb did not create is named with its server, so that nobody replaces
+    // the wrong one.
+    let replaced = if server.is_projects() {
+        format!(
+            "database {} of project {}",
+            server.url.database, context.project.name
+        )
+    } else {
+        format!(
+            "database {} at {} ({}), which devdb did not create,",
+            server.url.database, server.url, server.source
+        )
+    };
     confirm(
         &format!(
-            "replace database {} of project {} with the backup {} ({}, taken {})",
-            context.project.credentials().database,
-            context.project.name,
+            "replace {replaced} with the backup {} ({}, taken {})",
             dir.display(),
             revisions(&manifest.revisions.current),
             manifest.created_at
@@ -188,6 +212,7 @@ pub(super) async fn restore(
     let report = ops::restore(
         &engine,
         &context.project,
+        &server,
         &verified,
         &options,
         progress,

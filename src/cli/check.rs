@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::Context;
-use super::args::{OutputArgs, ServerArgs, not_supported_yet};
+use super::args::{OutputArgs, ServerArgs};
 use super::output;
 use crate::catalog::NotCompared;
 use crate::engine::Engine;
@@ -17,7 +17,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Compare the migrations at head with the declarative schema (x-devdb.schema)
-    /// instead of the live database
+    /// instead of the live database. Its shadow databases go to the server --database-url
+    /// (or DATABASE_URL) names when its user may create databases there, else to a scratch
+    /// server of the project's image; stderr and --json (`shadows`) say which
     #[arg(long)]
     pub schema: bool,
     #[command(flatten)]
@@ -30,11 +32,14 @@ pub(super) async fn run(
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     if args.schema {
-        if args.server.database_url.is_some() {
-            return Err(not_supported_yet("check --schema").into());
-        }
-        let engine = Engine::connect().await?;
-        return against_schema(context, args, &engine, progress).await;
+        // The one precedence; a project with neither a running database nor DATABASE_URL
+        // builds its shadows in a scratch server, as without --database-url.
+        let server = match args.server.resolve(&context.project).await {
+            Ok(server) => Some(server),
+            Err(ops::UrlError::NotRunning { .. } | ops::UrlError::Stopped { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        return against_schema(context, args, server.filter(|s| !s.is_projects()), progress).await;
     }
     let server = args.server.resolve(&context.project).await?;
     let report = ops::check(&server.url, &context.project, progress).await?;
@@ -69,20 +74,29 @@ pub(super) async fn run(
 }
 
 /// `check --schema`: every difference between the migrations at head and the declarative
-/// schema; exits with the drift code when there is any.
+/// schema; exits with the drift code when there is any. `by_url`: a server devdb did not
+/// start, whose shadows go there or (its user may not create databases) to a scratch
+/// server, said on stderr and in `--json` as `shadows`.
 async fn against_schema(
     context: &Context,
     args: &CheckArgs,
-    engine: &Engine,
+    by_url: Option<ops::Server>,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
-    let compared = ops::compare_with_schema(
-        engine,
-        &context.project,
-        progress,
-        super::signals::cancelled(),
-    )
-    .await?;
+    let cancel = super::signals::cancelled();
+    let (compared, place) = match &by_url {
+        Some(server) => {
+            let (compared, place) =
+                ops::compare_with_schema_by_url(&context.project, server, progress, cancel).await?;
+            (compared, Some(place))
+        }
+        None => {
+            let engine = Engine::connect().await?;
+            let compared =
+                ops::compare_with_schema(&engine, &context.project, progress, cancel).await?;
+            (compared, None)
+        }
+    };
     let differences: Vec<ops::Drift> = compared
         .differences()
         .into_iter()
@@ -93,11 +107,15 @@ async fn against_schema(
         .collect();
     let not_compared = compared.not_compared();
     if args.output.json {
-        output::json(&serde_json::json!({
+        let mut report = serde_json::json!({
             "clean": differences.is_empty(),
             "differences": differences,
             "not_compared": not_compared,
-        }))?;
+        });
+        if let Some(place) = place {
+            report["shadows"] = serde_json::to_value(place)?;
+        }
+        output::json(&report)?;
     } else {
         for drift in &differences {
             output::line(&drift.message)?;

@@ -61,6 +61,13 @@ pub struct StampArgs {
     /// head, heads, base, +N, -N, or a revision id or prefix
     #[arg(allow_hyphen_values = true)]
     pub target: String,
+    /// Print the SQL that records the stamp instead of connecting (for a database devdb
+    /// cannot reach: run it with psql)
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: the revision the database is at, for +N and -N (default: base)
+    #[arg(long, value_name = "REV", requires = "sql")]
+    pub from: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -152,6 +159,10 @@ pub(super) async fn stamp(
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     let target: Target = args.target.parse()?;
+    if args.sql {
+        let sql = ops::stamp_sql(&context.project, &target, args.from.as_deref())?;
+        return output::bytes(sql.as_bytes());
+    }
     let server = args.server.resolve(&context.project).await?;
     let report = ops::stamp(&server.url, &context.project, &target, progress).await?;
     if args.output.json {

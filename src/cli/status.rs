@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::Context;
-use super::args::{OutputArgs, PasswordArgs};
+use super::args::{OutputArgs, PasswordArgs, ServerArgs};
 use super::output;
 use crate::engine::Engine;
 use crate::error::UsageError;
@@ -18,6 +18,8 @@ pub struct StatusArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub password: PasswordArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -113,8 +115,20 @@ pub(super) async fn url(context: &Context, args: &UrlArgs) -> anyhow::Result<()>
 }
 
 pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<()> {
+    // A URL given is only read here (no connection): status says which server the other
+    // commands would use with it.
+    let explicit = match &args.server.database_url {
+        Some(text) => Some(ops::resolve(&context.project, Some(text)).await?),
+        None => None,
+    };
     let engine = Engine::connect().await?;
-    let report = ops::status(&engine, &context.project, args.password.show_password).await?;
+    let report = ops::status(
+        &engine,
+        &context.project,
+        explicit,
+        args.password.show_password,
+    )
+    .await?;
     if args.output.json {
         return output::json(&report);
     }
@@ -198,6 +212,9 @@ pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<
 /// `server: URL (DATABASE_URL from .env)`: where `migrate`, `current`, `check`... would go.
 fn print_server(report: &ops::StatusReport) -> anyhow::Result<()> {
     match &report.server {
+        Some(server) if server.source == ops::ServerSource::Flag => {
+            output::line(&format!("server: {} ({})", server.url, server.source))
+        }
         Some(server) => output::line(&format!(
             "server: {} ({}; --database-url names another)",
             server.url, server.source

@@ -150,6 +150,18 @@ async fn with_shadow_server<T>(
         Err(other) => return Err(MigrateOpError::from(other).into()),
     }
     progress.note("the database is not running: starting a scratch server, removed afterwards");
+    with_scratch_server(engine, project, progress, cancel, work).await
+}
+
+/// Runs `work` with a scratch server, removed afterwards whatever `work` returned, and also
+/// when `cancel` (Ctrl-C) resolves first.
+pub(super) async fn with_scratch_server<T>(
+    engine: &Engine,
+    project: &Project,
+    progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
+    work: impl AsyncFnOnce(&DatabaseUrl) -> Result<T, AutogenError>,
+) -> Result<T, AutogenError> {
     // Its start and removal are side steps: shown on a terminal, not in a CI log.
     let side = AsNotes(progress);
     let mut cancel = std::pin::pin!(cancel);
@@ -227,33 +239,40 @@ pub(crate) async fn compare_with_schema(
     progress: &dyn Progress,
     cancel: impl Future<Output = ()>,
 ) -> Result<Compared, AutogenError> {
-    let files = schema_files(project)?;
-    let graph = author::load_graph(&project.settings.migrations)?;
-    let schema = project.settings.version_schema.as_str();
+    // Files that cannot be read fail here, before any scratch server is started.
+    schema_files(project)?;
+    author::load_graph(&project.settings.migrations)?;
     with_shadow_server(
         engine,
         project,
         progress,
         cancel,
-        async |url: &DatabaseUrl| {
-            let _waiting = progress
-                .wait("building the migrations and the declarative schema in shadow databases");
-            async {
-                let head_shadow = ShadowDatabase::create(url).await?;
-                let head = build_head(&head_shadow, &graph, schema).await;
-                head_shadow.remove().await?;
-                let declared_shadow = ShadowDatabase::create(url).await?;
-                let declared = build_declared(&declared_shadow, &files, schema).await;
-                declared_shadow.remove().await?;
-                Ok::<_, AutogenError>(Compared {
-                    head: head?,
-                    declared: declared?,
-                })
-            }
-            .await
-        },
+        async |url: &DatabaseUrl| compare_on(url, project, progress).await,
     )
     .await
+}
+
+/// Builds both shadows on the server of `url` and reads their catalogs.
+pub(crate) async fn compare_on(
+    url: &DatabaseUrl,
+    project: &Project,
+    progress: &dyn Progress,
+) -> Result<Compared, AutogenError> {
+    let files = schema_files(project)?;
+    let graph = author::load_graph(&project.settings.migrations)?;
+    let schema = project.settings.version_schema.as_str();
+    let _waiting =
+        progress.wait("building the migrations and the declarative schema in shadow databases");
+    let head_shadow = ShadowDatabase::create(url).await?;
+    let head = build_head(&head_shadow, &graph, schema).await;
+    head_shadow.remove().await?;
+    let declared_shadow = ShadowDatabase::create(url).await?;
+    let declared = build_declared(&declared_shadow, &files, schema).await;
+    declared_shadow.remove().await?;
+    Ok(Compared {
+        head: head?,
+        declared: declared?,
+    })
 }
 
 async fn build_head(

@@ -2,8 +2,9 @@
 //! the revision history and a manifest of checksums (layout in [`crate::backup`]).
 //!
 //! `pg_dump` runs inside the database container, so client and server versions always
-//! match, and its output is streamed to disk through the engine's exec API chunk by chunk:
-//! devdb's memory does not grow with the database. The folder is written under a hidden
+//! match; for a server named by URL, in a throwaway container of the project's image on the
+//! host's network ([`super::client`]). Its output is streamed to disk through the engine's
+//! exec API chunk by chunk: devdb's memory does not grow with the database. The folder is written under a hidden
 //! `.partial-` name and renamed at the end, so a failed backup leaves nothing that looks
 //! complete (and the partial folder is removed; the next backup removes the one a killed
 //! backup left). Folders are `0700` and files `0600`: a dump is all the data.
@@ -19,7 +20,8 @@ use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 use tokio::io::AsyncWriteExt;
 
-use super::url::{UrlError, database_url};
+use super::client::{ClientContainer, ClientError, DumpSite};
+use super::url::{Server, ServerSource, UrlError, database_url};
 use crate::backup::{
     CURRENT_FILE, DUMP_FILE, FORMAT, HISTORY_FILE, MANIFEST_FILE, MIGRATIONS_DIR, Manifest,
     ManifestFile, ManifestRevisions, PartialFolder, SCHEMA_FILE, backup_name, create_private_dir,
@@ -29,7 +31,7 @@ use crate::config::{Credentials, Project};
 use crate::engine::{Engine, EngineError, ExecChunk, ExecSpec, StderrTail};
 use crate::error::{Exit, Failure};
 use crate::migrate::{AppliedState, load_graph, store};
-use crate::pg::{self, PgError, Step};
+use crate::pg::{self, DatabaseUrl, PgError, Step};
 use crate::progress::Progress;
 
 /// How `backup` runs.
@@ -56,6 +58,10 @@ pub(crate) enum BackupError {
     Pg(#[from] PgError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("interrupted; no backup was kept")]
+    Interrupted,
     #[error("{command} failed with exit code {code}: {stderr}")]
     Command {
         command: String,
@@ -77,6 +83,8 @@ impl Failure for BackupError {
             BackupError::Url(e) => e.exit(),
             BackupError::Pg(e) => e.exit(),
             BackupError::Engine(e) => e.exit(),
+            BackupError::Client(e) => e.exit(),
+            BackupError::Interrupted => Exit::Interrupted,
             _ => Exit::Failure,
         }
     }
@@ -86,6 +94,8 @@ impl Failure for BackupError {
             BackupError::Url(e) => e.hint(),
             BackupError::Pg(e) => e.hint(),
             BackupError::Engine(e) => e.hint(),
+            BackupError::Client(e) => e.hint(),
+            BackupError::Interrupted => None,
             BackupError::Io { .. } => Some(
                 "check that the backups folder is writable and the disk has room; nothing was \
                  kept of this backup"
@@ -123,10 +133,58 @@ pub(crate) async fn backup(
     options: &BackupOptions,
     progress: &dyn Progress,
 ) -> Result<BackupReport, BackupError> {
+    let server = Server {
+        url: database_url(engine, project).await?,
+        source: ServerSource::Container(project.settings.database.clone()),
+    };
+    backup_on(
+        engine,
+        project,
+        &server,
+        options,
+        progress,
+        std::future::pending(),
+    )
+    .await
+}
+
+/// Backs up the database of `server` (the project's running one, or one named by URL)
+/// into a new folder of `options.folder`. `cancel` resolving (Ctrl-C) stops it; nothing of
+/// the backup is kept, and a client container is removed.
+pub(crate) async fn backup_on(
+    engine: &Engine,
+    project: &Project,
+    server: &Server,
+    options: &BackupOptions,
+    progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
+) -> Result<BackupReport, BackupError> {
+    let site = if server.is_projects() {
+        DumpSite::Project {
+            container: super::container_name(project, &project.settings.database),
+            credentials: project.credentials(),
+        }
+    } else {
+        DumpSite::Client(ClientContainer::start(engine, project, &server.url, progress).await?)
+    };
+    let result = tokio::select! {
+        result = backup_with(engine, project, &server.url, &site, options, progress) => result,
+        () = cancel => Err(BackupError::Interrupted),
+    };
+    site.remove(engine).await;
+    result
+}
+
+async fn backup_with(
+    engine: &Engine,
+    project: &Project,
+    url: &DatabaseUrl,
+    site: &DumpSite,
+    options: &BackupOptions,
+    progress: &dyn Progress,
+) -> Result<BackupReport, BackupError> {
     let started = Instant::now();
-    let url = database_url(engine, project).await?;
-    let container = super::container_name(project, &project.settings.database);
-    let credentials = project.credentials();
+    let database = url.database.clone();
     let folder = options
         .folder
         .clone()
@@ -154,20 +212,34 @@ pub(crate) async fn backup(
         .fetch_one(&mut conn)
         .await
         .step("exporting a snapshot")?;
-    let server_version: String = sqlx::query_scalar("SELECT current_setting('server_version')")
-        .fetch_one(&mut conn)
-        .await
-        .step("reading the server version")?;
+    let (server_version, version_num): (String, String) = sqlx::query_as(
+        "SELECT current_setting('server_version'), current_setting('server_version_num')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .step("reading the server version")?;
     let history = read_history(&mut conn, &project.settings.version_schema).await?;
 
-    progress.info(&format!(
-        "dumping database {} of {container}",
-        credentials.database
-    ));
+    match site {
+        DumpSite::Client(client) => {
+            client
+                .check_version(engine, "pg_dump", version_num.parse().unwrap_or(0))
+                .await?;
+            progress.info(&format!(
+                "dumping database {database} at {} (pg_dump of {} in {})",
+                url.render(false),
+                client.image,
+                client.name
+            ));
+        }
+        DumpSite::Project { container, .. } => {
+            progress.info(&format!("dumping database {database} of {container}"));
+        }
+    }
     let (size, sha256) = dump(
         engine,
-        &container,
-        &credentials,
+        site,
+        &database,
         &[&format!("--snapshot={snapshot}"), "-Fc"],
         &dir.join(DUMP_FILE),
         progress,
@@ -180,8 +252,8 @@ pub(crate) async fn backup(
     }];
     let (size, sha256) = dump(
         engine,
-        &container,
-        &credentials,
+        site,
+        &database,
         &[&format!("--snapshot={snapshot}"), "--schema-only"],
         &dir.join(SCHEMA_FILE),
         progress,
@@ -221,7 +293,7 @@ pub(crate) async fn backup(
         created_at,
         devdb_version: env!("CARGO_PKG_VERSION").to_string(),
         project: project.name.clone(),
-        database: credentials.database.clone(),
+        database,
         server_version,
         revisions: ManifestRevisions { current, applied },
         files,
@@ -259,19 +331,18 @@ pub(crate) fn client_spec(tool: &str, credentials: &Credentials, args: &[&str]) 
     }
 }
 
-/// Runs `pg_dump ARGS` on the project's database inside the container and streams its
-/// output into `path`. Returns the size and SHA-256 of what was written.
+/// Runs `pg_dump ARGS` on `database` where `site` runs it and streams its output into
+/// `path`. Returns the size and SHA-256 of what was written.
 async fn dump(
     engine: &Engine,
-    container: &str,
-    credentials: &Credentials,
+    site: &DumpSite,
+    database: &str,
     args: &[&str],
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<(u64, String), BackupError> {
-    let mut args = args.to_vec();
-    args.extend(["--dbname", &credentials.database]);
-    let spec = client_spec("pg_dump", credentials, &args);
+    let spec = site.spec("pg_dump", args, database);
+    let container = site.container();
     let label = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

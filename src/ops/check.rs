@@ -14,17 +14,99 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::autogen::{AutogenError, Compared, compare_on, with_scratch_server};
 use super::migrate::MigrateOpError;
-use super::shadow::{ShadowDatabase, ShadowError, migrate_to_set, snapshot};
+use super::shadow::{ShadowDatabase, ShadowError, may_create_databases, migrate_to_set, snapshot};
+use super::up::UpError;
+use super::url::{Server, UrlError};
 use crate::catalog::{Difference, NotCompared, Sides, diff};
 use crate::config::Project;
+use crate::engine::Engine;
 use crate::error::{Exit, Failure};
 use crate::migrate::{
     AppliedState, FileError, Revision, RevisionGraph, current, parse_revision, store,
 };
-use crate::pg::DatabaseUrl;
+use crate::pg::{self, DatabaseUrl};
 use crate::progress::Progress;
 use crate::sql_files::{MissingFolder, sql_files};
+
+/// Postgres's `insufficient_privilege`.
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+
+/// Where `check --schema` built its shadow databases, and why there.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ShadowPlace {
+    /// `server`: on the server named by URL; `scratch`: in a scratch server of the
+    /// project's image, started for the command and removed after it.
+    pub on: &'static str,
+    /// The server named by URL, password masked.
+    pub server: String,
+    pub why: String,
+}
+
+/// `check --schema` for a server named by URL (`--database-url`, or `DATABASE_URL` with
+/// the project's database not running): the shadows on that server when its user may
+/// create databases there, else in a scratch server (which needs the Docker engine).
+pub(crate) async fn compare_with_schema_by_url(
+    project: &Project,
+    server: &Server,
+    progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
+) -> Result<(Compared, ShadowPlace), AutogenError> {
+    let url = &server.url;
+    let shown = url.render(false);
+    let mut cancel = std::pin::pin!(cancel);
+    let mut why = format!(
+        "user {} may not create databases there (no CREATEDB)",
+        url.user
+    );
+    if may_create_databases(url).await? {
+        let place = ShadowPlace {
+            on: "server",
+            server: shown.clone(),
+            why: format!("user {} may create databases there", url.user),
+        };
+        progress.info(&format!(
+            "shadow databases on {} ({})",
+            place.server, place.why
+        ));
+        let compared = tokio::select! {
+            compared = compare_on(url, project, progress) => compared,
+            // Dropping the work drops its shadow database (its guard).
+            () = cancel.as_mut() => return Err(UpError::Interrupted.into()),
+        };
+        match compared {
+            // CREATEDB, and still refused (a managed server's own rules): as without it.
+            Err(AutogenError::Shadow(ShadowError::Create { source, .. }))
+                if pg::sqlstate(&source).as_deref() == Some(INSUFFICIENT_PRIVILEGE) =>
+            {
+                why = format!("the server refused CREATE DATABASE to user {}", url.user);
+            }
+            compared => return Ok((compared?, place)),
+        }
+    }
+    let place = ShadowPlace {
+        on: "scratch",
+        server: shown,
+        why: format!("{why}, so a scratch server of the project's image holds them"),
+    };
+    progress.info(&format!(
+        "shadow databases in a scratch server ({})",
+        place.why
+    ));
+    let engine = Engine::connect()
+        .await
+        .map_err(|e| MigrateOpError::from(UrlError::from(e)))?;
+    let compared = with_scratch_server(
+        &engine,
+        project,
+        progress,
+        cancel.as_mut(),
+        async |scratch: &DatabaseUrl| compare_on(scratch, project, progress).await,
+    )
+    .await?;
+    Ok((compared, place))
+}
 
 /// How the two sides of a drift report are named.
 pub(crate) const DRIFT_SIDES: Sides<'static> = Sides {

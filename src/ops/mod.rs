@@ -6,6 +6,7 @@
 mod autogen;
 mod backup;
 mod check;
+mod client;
 mod clone;
 mod down;
 pub(crate) mod ephemeral;
@@ -15,6 +16,7 @@ mod reset;
 mod restore;
 pub(crate) mod shadow;
 mod squash;
+mod stamp_sql;
 mod status;
 mod up;
 mod url;
@@ -22,8 +24,8 @@ mod url;
 pub(crate) use autogen::{
     AutogenError, AutogenOptions, SCHEMA_SIDES, autogenerate, compare_with_schema, dump_schema,
 };
-pub(crate) use backup::{BackupError, BackupOptions, backup};
-pub(crate) use check::{CheckError, Drift, check};
+pub(crate) use backup::{BackupError, BackupOptions, backup_on};
+pub(crate) use check::{CheckError, Drift, check, compare_with_schema_by_url};
 pub(crate) use clone::{CloneOpError, clone, clone_on, drop_clone, prune_clones};
 pub(crate) use down::{DownOptions, down};
 pub(crate) use ephemeral::{
@@ -41,6 +43,7 @@ pub(crate) use restore::{
     verify_backup, warn_restore_leftovers,
 };
 pub(crate) use squash::{SquashError, SquashOptions, squash, squash_plan};
+pub(crate) use stamp_sql::stamp_sql;
 pub(crate) use status::{StatusReport, status};
 pub(crate) use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
 pub(crate) use url::{Server, ServerSource, UrlError, database_url, resolve};

@@ -152,6 +152,23 @@ impl Drop for ShadowDatabase {
     }
 }
 
+/// Whether the user of `url` may create databases on its server (`CREATEDB`, or a
+/// superuser): where shadow databases can be made.
+pub(crate) async fn may_create_databases(url: &DatabaseUrl) -> Result<bool, ShadowError> {
+    let mut conn = url.connect().await?;
+    let may = sqlx::query_scalar::<_, bool>(
+        "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_optional(&mut conn)
+    .await
+    .map_err(|source| ShadowError::Create {
+        name: SHADOW_PREFIX.to_string(),
+        source,
+    })?;
+    let _ = conn.close().await;
+    Ok(may.unwrap_or(false))
+}
+
 /// Drops the shadows on the server whose creator's session is gone (and those of an
 /// older devdb, whose names carry no pid, when nobody is connected to them). Best effort:
 /// a shadow that cannot be dropped now is tried again next time.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::url::{ServerSource, UrlError, from_configured, url_of};
+use super::url::{Server, ServerSource, UrlError, from_configured, url_of};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
 use crate::pg::NotAnswering;
@@ -46,9 +46,12 @@ pub(crate) struct ServerReport {
     pub url: String,
 }
 
+/// The project's status; `explicit` is the server `--database-url` names, which the
+/// commands that need only SQL would use whatever runs.
 pub(crate) async fn status(
     engine: &Engine,
     project: &Project,
+    explicit: Option<Server>,
     show_password: bool,
 ) -> Result<StatusReport, EngineError> {
     let containers = engine.project_containers(&project.name).await?;
@@ -70,12 +73,16 @@ pub(crate) async fn status(
     let database_url = url.as_ref().map(|url| url.render(show_password));
     let mut warnings = Vec::new();
     // The same precedence as `resolve`, from what is known here already.
-    let server = match (&url, &project.database_url) {
-        (Some(url), _) => Some(ServerReport {
+    let server = match (explicit, &url, &project.database_url) {
+        (Some(server), _, _) => Some(ServerReport {
+            source: server.source,
+            url: server.url.render(show_password),
+        }),
+        (None, Some(url), _) => Some(ServerReport {
             source: ServerSource::Container(project.settings.database.clone()),
             url: url.render(show_password),
         }),
-        (None, Some(configured)) => match from_configured(configured) {
+        (None, None, Some(configured)) => match from_configured(configured) {
             Ok(server) => Some(ServerReport {
                 source: server.source,
                 url: server.url.render(show_password),
@@ -85,7 +92,7 @@ pub(crate) async fn status(
                 None
             }
         },
-        (None, None) => None,
+        (None, None, None) => None,
     };
     // From the maintenance database: the project's may be the one that takes no connections.
     let admin = url.as_ref().map(crate::pg::DatabaseUrl::maintenance);

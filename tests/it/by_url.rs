@@ -14,7 +14,7 @@ use crate::common::{
 pub(crate) const PASSWORD: &str = "by-url-s3cret";
 pub(crate) const DEAD_ENGINE: &str = "unix:///nonexistent/devdb-by-url.sock";
 
-fn revisions(project: TestProject) -> TestProject {
+pub(crate) fn revisions(project: TestProject) -> TestProject {
     project
         .file(
             "migrations/0001_items.sql",
@@ -32,6 +32,11 @@ fn revisions(project: TestProject) -> TestProject {
 
 /// Starts a Postgres of the test's own and returns its host port once it answers.
 pub(crate) async fn foreign_server(project: &TestProject) -> String {
+    foreign_server_container(project).await.1
+}
+
+/// [`foreign_server`], also returning the container's id.
+pub(crate) async fn foreign_server_container(project: &TestProject) -> (String, String) {
     let label = format!("com.docker.compose.project={}", project.name);
     let password = format!("POSTGRES_PASSWORD={PASSWORD}");
     let output = docker(&[
@@ -68,11 +73,11 @@ pub(crate) async fn foreign_server(project: &TestProject) -> String {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    port
+    (container, port)
 }
 
 /// Fails the test unless the command succeeded; also checks the password stayed out.
-fn ok(output: Output, what: &str) -> String {
+pub(crate) fn ok(output: Output, what: &str) -> String {
     let (out, err) = (stdout(&output), stderr(&output));
     assert!(
         output.status.success(),
@@ -287,7 +292,7 @@ async fn sql_commands_run_against_a_server_named_by_url_with_no_engine() {
 }
 
 #[tokio::test]
-async fn urls_that_cannot_be_used_and_commands_that_do_not_take_one_yet() {
+async fn urls_that_cannot_be_used_are_refused_with_a_hint() {
     let project = revisions(TestProject::new());
     let dead = |args: &[&str]| {
         project
@@ -313,22 +318,6 @@ async fn urls_that_cannot_be_used_and_commands_that_do_not_take_one_yet() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("DATABASE_URL"), "{}", stderr(&out));
-
-    let url = "postgresql://app:pw@127.0.0.1:1/db";
-    for args in [
-        &["backup", "--database-url", url][..],
-        &["restore", "latest", "--yes", "--database-url", url],
-        &["check", "--schema", "--database-url", url],
-    ] {
-        let out = dead(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("--database-url is not supported"),
-            "{args:?}: {}",
-            stderr(&out)
-        );
-        assert!(stderr(&out).contains("yet"), "{args:?}: {}", stderr(&out));
-    }
 }
 
 #[tokio::test]
@@ -385,5 +374,121 @@ async fn the_projects_running_container_wins_over_database_url() {
         stderr(&out).contains("DATABASE_URL from .env"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// Runs a script with psql inside `container` (the user's way of applying `--sql` output),
+/// stopping at the first error.
+pub(crate) fn psql_script(container: &str, database: &str, script: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("docker")
+        .args([
+            "exec",
+            "-i",
+            container,
+            "psql",
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("docker exec psql");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn stamp_sql_records_a_stamp_with_psql_and_status_names_the_url() {
+    let project = revisions(TestProject::new());
+    let (container, port) = foreign_server_container(&project).await;
+    let admin = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
+    query(&admin, "CREATE DATABASE stamped").await.unwrap();
+    let url = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/stamped");
+    // No engine and no server: the SQL comes from the files alone.
+    let offline = |args: &[&str]| {
+        project
+            .command(args)
+            .env("DOCKER_HOST", DEAD_ENGINE)
+            .env("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+            .output()
+            .unwrap()
+    };
+    let script = ok(offline(&["stamp", "0001", "--sql"]), "stamp 0001 --sql");
+    assert!(script.contains("INSERT INTO"), "{script}");
+    assert!(!script.contains("CREATE TABLE items"), "{script}");
+    let applied = psql_script(&container, "stamped", &script);
+    assert!(applied.status.success(), "psql: {}", stderr(&applied));
+    let current = |url: &str| {
+        ok(
+            project
+                .command(&["current", "--database-url", url])
+                .env("DOCKER_HOST", DEAD_ENGINE)
+                .output()
+                .unwrap(),
+            "current",
+        )
+    };
+    assert_eq!(current(&url), "0001 items");
+    // Nothing ran: the revision's table is not there.
+    assert!(columns(&url).await.is_empty());
+    // Applied twice, or over a longer record, the script leaves exactly the stamped set.
+    let head = ok(offline(&["stamp", "head", "--sql"]), "stamp head --sql");
+    for _ in 0..2 {
+        let applied = psql_script(&container, "stamped", &head);
+        assert!(applied.status.success(), "psql: {}", stderr(&applied));
+    }
+    assert_eq!(current(&url), "0002 name (head)");
+    let back = ok(
+        offline(&["stamp", "-1", "--sql", "--from", "head"]),
+        "stamp -1 --sql --from head",
+    );
+    let applied = psql_script(&container, "stamped", &back);
+    assert!(applied.status.success(), "psql: {}", stderr(&applied));
+    assert_eq!(current(&url), "0001 items");
+    let base = ok(offline(&["stamp", "base", "--sql"]), "stamp base --sql");
+    let applied = psql_script(&container, "stamped", &base);
+    assert!(applied.status.success(), "psql: {}", stderr(&applied));
+    assert_eq!(current(&url), "base");
+
+    // status names the server --database-url gives, over DATABASE_URL, password masked.
+    let status = ok(
+        project
+            .command(&["status", "--json", "--database-url", &url])
+            .env("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+            .output()
+            .unwrap(),
+        "status --json --database-url",
+    );
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["server"]["source"], "--database-url");
+    assert_eq!(
+        status["server"]["url"],
+        format!("postgresql://postgres:***@127.0.0.1:{port}/stamped")
+    );
+    let text = ok(
+        project
+            .command(&["status", "--database-url", &url])
+            .output()
+            .unwrap(),
+        "status --database-url",
+    );
+    assert!(
+        text.contains(&format!(
+            "server: postgresql://postgres:***@127.0.0.1:{port}/stamped (--database-url)"
+        )),
+        "{text}"
     );
 }

@@ -13,7 +13,7 @@ use crate::common::{TestProject, docker, image, published_port, stderr, stdout};
 
 /// A CA, a server certificate for `localhost` and 127.0.0.1, and a client certificate for
 /// `certuser`, all signed by the CA.
-fn make_certificates(dir: &Path) {
+pub(crate) fn make_certificates(dir: &Path) {
     let openssl = |args: &[&str]| {
         let output = Command::new("openssl")
             .args(args)
@@ -86,7 +86,7 @@ fn make_certificates(dir: &Path) {
 
 /// The server's set-up: the key readable by postgres alone, and an hba that refuses
 /// plain TCP, takes `certuser` by certificate and everyone else by password over TLS.
-const SERVER: &str = "cp /certs/server.crt /certs/server.key /certs/ca.crt /tmp/ \
+pub(crate) const SERVER: &str = "cp /certs/server.crt /certs/server.key /certs/ca.crt /tmp/ \
     && chown postgres /tmp/server.key && chmod 600 /tmp/server.key \
     && printf 'local all all trust\\nhostssl all certuser all cert\\nhostssl all all all scram-sha-256\\nhostnossl all all all reject\\n' > /tmp/hba \
     && chown postgres /tmp/hba \

@@ -10,7 +10,8 @@
 //! 1. leftovers of an interrupted restore are dropped;
 //! 2. a new database `<db>__devdb_restoring` is created as the dump's `CREATE DATABASE`
 //!    says (encoding, locale), and `pg_restore --exit-on-error` fills it inside the
-//!    container, with the dump streamed into its stdin;
+//!    container (for a server named by URL, a client container of the project's image:
+//!    [`super::client`]), with the dump streamed into its stdin;
 //! 3. in one transaction the project's database is renamed `<db>__devdb_replaced`, the
 //!    restored one takes its name, and the dump's database settings, comment and grants
 //!    are applied; then the replaced one is dropped.
@@ -28,8 +29,9 @@ use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::backup::{client_spec, current_revisions};
-use super::url::{UrlError, database_url};
+use super::backup::current_revisions;
+use super::client::{ClientContainer, ClientError, DumpSite};
+use super::url::{Server, UrlError};
 use crate::backup::{
     DUMP_FILE, DumpDatabase, DumpError, Manifest, VerifyError, read_dump_database, verify,
 };
@@ -55,15 +57,16 @@ pub(crate) struct VerifiedBackup {
 }
 
 impl VerifiedBackup {
-    /// Refuses a backup of another database than the project's (by the dump, not by the
-    /// manifest's editable field), and a backup of another project unless `from_project`
-    /// names that project. Checked before anything is asked or changed.
+    /// Refuses a backup of another database than `database` (the one to replace; by the
+    /// dump, not by the manifest's editable field), and a backup of another project unless
+    /// `from_project` names that project. Checked before anything is asked or changed.
     pub(crate) fn check_for(
         &self,
         project: &Project,
+        database: &str,
         from_project: Option<&str>,
     ) -> Result<(), RestoreError> {
-        let database = project.credentials().database;
+        let database = database.to_string();
         if self.dump.name != database {
             return Err(RestoreError::OtherDatabase {
                 backup: self.dump.name.clone(),
@@ -126,6 +129,8 @@ pub(crate) enum RestoreError {
     Pg(#[from] PgError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
     #[error(
         "the backup's dump is of database {backup}{}, and this project's database is \
          {database}",
@@ -203,6 +208,7 @@ impl Failure for RestoreError {
             RestoreError::Url(e) => e.exit(),
             RestoreError::Pg(e) => e.exit(),
             RestoreError::Engine(e) => e.exit(),
+            RestoreError::Client(e) => e.exit(),
             RestoreError::Interrupted => Exit::Interrupted,
             RestoreError::Swap { source, .. } => source.exit(),
             RestoreError::DropFailed { failure, .. } => failure.exit(),
@@ -217,6 +223,7 @@ impl Failure for RestoreError {
             RestoreError::Url(e) => e.hint(),
             RestoreError::Pg(e) => e.hint(),
             RestoreError::Engine(e) => e.hint(),
+            RestoreError::Client(e) => e.hint(),
             RestoreError::OtherDatabase {
                 backup, database, ..
             } => Some(format!(
@@ -378,37 +385,79 @@ async fn lock_and_clean(
     clean(admin, database).await
 }
 
-/// `restore --clean`: drops what interrupted restores left on the project's server (see
-/// [`Leftover`]); returns what it did, one line each.
+/// `restore --clean`: drops what interrupted restores of `url`'s database left on its
+/// server (see [`Leftover`]); returns what it did, one line each.
 pub(crate) async fn clean_restore_leftovers(
-    engine: &Engine,
-    project: &Project,
+    url: &DatabaseUrl,
 ) -> Result<Vec<String>, RestoreError> {
-    let url = database_url(engine, project).await?;
-    let mut admin = connect_admin(&url).await?;
-    let done = lock_and_clean(&mut admin, &project.credentials().database).await?;
+    let mut admin = connect_admin(url).await?;
+    let done = lock_and_clean(&mut admin, &url.database).await?;
     let _ = admin.close().await;
     Ok(done)
 }
 
-/// Replaces the project's database with the verified backup and reports the revision it
-/// is at afterwards. `cancel` resolving (Ctrl-C) while the dump streams stops it and drops
-/// the partial database; the project's is not touched until the final swap.
+/// Replaces the database of `server` (the project's running one, or one named by URL)
+/// with the verified backup and reports the revision it is at afterwards. `cancel`
+/// resolving (Ctrl-C) while the dump streams stops it and drops the partial database; the
+/// one replaced is not touched until the final swap. A client container is removed after.
 pub(crate) async fn restore(
     engine: &Engine,
     project: &Project,
+    server: &Server,
     backup: &VerifiedBackup,
     options: &RestoreOptions,
     progress: &dyn Progress,
     cancel: impl Future<Output = ()>,
 ) -> Result<RestoreReport, RestoreError> {
+    backup.check_for(
+        project,
+        &server.url.database,
+        options.from_project.as_deref(),
+    )?;
+    let site = if server.is_projects() {
+        DumpSite::Project {
+            container: super::container_name(project, &project.settings.database),
+            credentials: project.credentials(),
+        }
+    } else {
+        DumpSite::Client(ClientContainer::start(engine, project, &server.url, progress).await?)
+    };
+    let result = restore_with(
+        engine,
+        project,
+        &server.url,
+        &site,
+        backup,
+        progress,
+        cancel,
+    )
+    .await;
+    site.remove(engine).await;
+    result
+}
+
+async fn restore_with(
+    engine: &Engine,
+    project: &Project,
+    url: &DatabaseUrl,
+    site: &DumpSite,
+    backup: &VerifiedBackup,
+    progress: &dyn Progress,
+    cancel: impl Future<Output = ()>,
+) -> Result<RestoreReport, RestoreError> {
     let started = Instant::now();
-    backup.check_for(project, options.from_project.as_deref())?;
-    let url = database_url(engine, project).await?;
-    let container = super::container_name(project, &project.settings.database);
-    let credentials = project.credentials();
-    let database = credentials.database.clone();
-    let mut admin = connect_admin(&url).await?;
+    let container = site.container();
+    let database = url.database.clone();
+    let mut admin = connect_admin(url).await?;
+    if let DumpSite::Client(client) = site {
+        let version: String = sqlx::query_scalar("SELECT current_setting('server_version_num')")
+            .fetch_one(&mut admin)
+            .await
+            .step("reading the server version")?;
+        client
+            .check_version(engine, "pg_restore", version.parse().unwrap_or(0))
+            .await?;
+    }
     for line in lock_and_clean(&mut admin, &database).await? {
         progress.info(&line);
     }
@@ -437,17 +486,13 @@ pub(crate) async fn restore(
         .find(|f| f.path == DUMP_FILE)
         .expect("a verified manifest lists the dump");
     let spec = {
-        let mut spec = client_spec(
-            "pg_restore",
-            &credentials,
-            &["--exit-on-error", "--dbname", &partial],
-        );
+        let mut spec = site.spec("pg_restore", &["--exit-on-error"], &partial);
         spec.stdin = true;
         spec
     };
     let streamed = tokio::select! {
         streamed = async {
-            let exec = engine.exec(&container, &spec).await?;
+            let exec = engine.exec(container, &spec).await?;
             stream_into(engine, exec, &dump, expected.size, progress).await
         } => streamed,
         // Dropping the exec closes pg_restore's stdin; the drop below ends its session.

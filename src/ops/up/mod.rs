@@ -318,7 +318,7 @@ async fn appeared(engine: &Engine, name: &str, project: &str) -> Result<bool, En
 
 /// The image to run and what it declares. An image that is absent and cannot be pulled is
 /// replaced by one built from Debian packages, when the machine can build one.
-async fn ensure_image(
+pub(super) async fn ensure_image(
     engine: &Engine,
     image: &str,
     progress: &dyn Progress,
