@@ -9,6 +9,7 @@ mod autogen_snapshot;
 mod autogen_types;
 mod backup;
 mod by_url;
+mod by_url_attack;
 mod by_url_dump;
 mod clone;
 mod common;
