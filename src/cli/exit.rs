@@ -167,6 +167,7 @@ mod tests {
     fn unreachable() -> EngineError {
         EngineError::Unreachable {
             host: "unix:///nowhere.sock".into(),
+            chosen_by: "default".into(),
             reason: "no such file".into(),
         }
     }

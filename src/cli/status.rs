@@ -197,6 +197,7 @@ pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<
 
 /// `server: URL (DATABASE_URL from .env)`: where `migrate`, `current`, `check`... would go.
 fn print_server(report: &ops::StatusReport) -> anyhow::Result<()> {
+    output::line(&format!("engine: {}", report.engine))?;
     match &report.server {
         Some(server) => output::line(&format!(
             "server: {} ({}; --database-url names another)",

@@ -5,6 +5,7 @@
 //! streams a root filesystem into the engine.
 
 mod exec;
+pub(crate) mod host;
 mod image;
 pub(crate) mod labels;
 mod lock;
@@ -16,6 +17,8 @@ use bollard::Docker;
 
 use crate::error::{Exit, Failure};
 pub(crate) use exec::{Exec, ExecChunk, ExecSpec, StderrTail};
+pub(crate) use host::Endpoint;
+pub(crate) use host::EndpointError;
 pub(crate) use image::{ImageFacts, PullOutcome};
 pub(crate) use resources::{ContainerInfo, ContainerSpec, LogChunk, MountSpec, PortBinding};
 
@@ -27,8 +30,16 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// A failure talking to the Docker engine.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot reach the Docker engine at {host}: {reason}")]
-    Unreachable { host: String, reason: String },
+    #[error("cannot reach the Docker engine at {host} (chosen by {chosen_by}): {reason}")]
+    Unreachable {
+        host: String,
+        /// What chose this engine: `DOCKER_HOST`, `DOCKER_CONTEXT=name`, a context, `default`.
+        chosen_by: String,
+        reason: String,
+    },
+    /// The environment or the Docker config names an engine devdb cannot work out.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
     #[error("{action} failed: {source}")]
     Api {
         action: String,
@@ -57,18 +68,15 @@ impl Failure for EngineError {
     fn exit(&self) -> Exit {
         match self {
             EngineError::Unreachable { .. } => Exit::EngineUnreachable,
+            EngineError::Endpoint(e) => e.exit(),
             _ => Exit::Failure,
         }
     }
 
     fn hint(&self) -> Option<String> {
         match self {
-            EngineError::Unreachable { host, .. } if host.starts_with("unix://") => Some(format!(
-                "start Docker (for example `sudo systemctl start docker`), or point DOCKER_HOST at a running engine; devdb tried {host}"
-            )),
-            EngineError::Unreachable { host, .. } => Some(format!(
-                "check that the engine at {host} is running and reachable, or unset DOCKER_HOST to use the local socket"
-            )),
+            EngineError::Unreachable { host, chosen_by, reason } => Some(unreachable_hint(host, chosen_by, reason)),
+            EngineError::Endpoint(e) => e.hint(),
             EngineError::PortInUse { port, .. } => Some(format!(
                 "stop whatever listens on {port}, or pick another port with DEVDB_PORT=<port> (or an empty host port in the compose file for a free one)"
             )),
@@ -126,24 +134,23 @@ pub(crate) fn api(action: impl Into<String>) -> impl FnOnce(bollard::errors::Err
 #[derive(Debug, Clone)]
 pub struct Engine {
     docker: Docker,
-    host: String,
+    endpoint: Endpoint,
 }
 
 impl Engine {
-    /// Connects to the engine named by `DOCKER_HOST` (unix socket or tcp), or the local
-    /// socket, checks that it answers, and negotiates the API version so that old engines
-    /// (Docker 20.10, API 1.41) work as well as current ones.
+    /// Connects to the engine the docker CLI would use (`DOCKER_HOST`, `DOCKER_CONTEXT`, the
+    /// current context, the local socket; see `host`), checks that it answers, and negotiates
+    /// the API version so that old engines (Docker 20.10, API 1.41) work as well as current
+    /// ones.
     pub async fn connect() -> Result<Engine, EngineError> {
-        let host = std::env::var("DOCKER_HOST")
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+        let endpoint = host::resolve(&|name| std::env::var(name).ok())?;
         let unreachable = |reason: String| EngineError::Unreachable {
-            host: host.clone(),
+            host: endpoint.host.clone(),
+            chosen_by: endpoint.chosen_by.to_string(),
             reason,
         };
-        let docker = Docker::connect_with_host(&host)
-            .map_err(|e| unreachable(e.to_string()))?
+        let docker = client(&endpoint)
+            .map_err(|e| unreachable(short_reason(&e)))?
             .with_timeout(REQUEST_TIMEOUT);
         match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
             Err(_) => return Err(unreachable(format!("no answer within {PING_TIMEOUT:?}"))),
@@ -154,7 +161,7 @@ impl Engine {
             .await
             .map_err(|_| unreachable("no answer to the version request".into()))?
             .map_err(|e| unreachable(short_reason(&e)))?;
-        Ok(Engine { docker, host })
+        Ok(Engine { docker, endpoint })
     }
 
     /// The raw client, for the few callers that stream data into the engine.
@@ -162,26 +169,102 @@ impl Engine {
         &self.docker
     }
 
-    /// Where this engine lives (`unix:///var/run/docker.sock`, `tcp://...`).
+    /// Where this engine lives (`unix:///var/run/docker.sock`, `tcp://...`, `ssh://...`).
     pub fn host(&self) -> &str {
-        &self.host
+        &self.endpoint.host
+    }
+
+    /// The engine and what chose it, for `status`.
+    pub(crate) fn report(&self) -> EngineReport {
+        EngineReport {
+            host: self.endpoint.host.clone(),
+            chosen_by: self.endpoint.chosen_by.kind(),
+            context: self.endpoint.chosen_by.context().map(str::to_string),
+            why: self.endpoint.chosen_by.to_string(),
+        }
+    }
+
+    /// Whether the engine runs on another machine: a tcp or ssh engine whose host is not this
+    /// machine's loopback. Its loopback is not ours, and its free ports are not ours.
+    pub(crate) fn is_remote(&self) -> bool {
+        host::remote_host(&self.endpoint.host).is_some_and(|h| !host::is_loopback(&h))
     }
 
     /// The host name at which published ports of this engine are reached.
     pub fn published_host(&self) -> String {
-        published_host(&self.host)
+        published_host(&self.endpoint.host)
     }
 }
 
-/// Ports published on a remote tcp engine are reached on that engine's host.
+/// The engine in use, as `status` shows it: `tcp://10.0.0.5:2376 (DOCKER_CONTEXT=ci)`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct EngineReport {
+    pub host: String,
+    /// `DOCKER_HOST`, `DOCKER_CONTEXT`, `config` (the current context) or `default`.
+    pub chosen_by: &'static str,
+    /// The context's name when a context chose the engine.
+    pub context: Option<String>,
+    #[serde(skip)]
+    why: String,
+}
+
+impl std::fmt::Display for EngineReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.host, self.why)
+    }
+}
+
+/// A bollard client for the endpoint; nothing is sent yet.
+fn client(endpoint: &Endpoint) -> Result<Docker, bollard::errors::Error> {
+    let timeout = REQUEST_TIMEOUT.as_secs();
+    let version = bollard::API_DEFAULT_VERSION;
+    let host = endpoint.host.as_str();
+    if host.starts_with("unix://") {
+        Docker::connect_with_unix(host, timeout, version)
+    } else if host.starts_with("ssh://") {
+        Docker::connect_with_ssh(host, timeout, version, None)
+    } else if let Some(tls) = &endpoint.tls {
+        Docker::connect_with_ssl(host, &tls.key, &tls.cert, &tls.ca, timeout, version)
+    } else {
+        Docker::connect_with_http(host, timeout, version)
+    }
+}
+
+/// What to do when the engine does not answer, by what kind of engine it is and what chose it.
+fn unreachable_hint(host: &str, chosen_by: &str, reason: &str) -> String {
+    let choose = if chosen_by == "DOCKER_HOST" {
+        "or unset DOCKER_HOST to use the current Docker context"
+    } else if chosen_by == "default" {
+        "or point DOCKER_HOST or DOCKER_CONTEXT at a running engine (`docker context ls` lists the contexts)"
+    } else {
+        "or pick another context with DOCKER_CONTEXT=<name> or `docker context use <name>` (`docker context ls` lists them)"
+    };
+    let lower = reason.to_lowercase();
+    if host.starts_with("tcp://")
+        && ["certificate", "tls", "alert", "handshake"]
+            .iter()
+            .any(|word| lower.contains(word))
+    {
+        format!(
+            "the TLS handshake with {host} failed: the engine must present a certificate signed by ca.pem and accept cert.pem and key.pem (DOCKER_CERT_PATH, or the context's TLS files); {choose}"
+        )
+    } else if host.starts_with("unix://") {
+        format!(
+            "start Docker (for example `sudo systemctl start docker`), {choose}; devdb tried {host}"
+        )
+    } else if host.starts_with("ssh://") {
+        format!(
+            "check that `ssh {}` logs in without a password prompt and that `docker` is on the remote PATH (devdb runs `docker system dial-stdio` there), {choose}",
+            host.trim_start_matches("ssh://")
+        )
+    } else {
+        format!("check that the engine at {host} is running and reachable, {choose}")
+    }
+}
+
+/// Ports published on a remote engine are reached on that engine's host.
 fn published_host(docker_host: &str) -> String {
-    docker_host
-        .strip_prefix("tcp://")
-        .or_else(|| docker_host.strip_prefix("http://"))
-        .and_then(|rest| rest.split([':', '/']).next())
-        .filter(|h| !h.is_empty())
-        .unwrap_or("127.0.0.1")
-        .to_string()
+    host::remote_host(docker_host).unwrap_or_else(|| "127.0.0.1".to_string())
 }
 
 /// The most useful line of a connection error, without bollard's wrapping.
@@ -204,5 +287,6 @@ mod tests {
         assert_eq!(published_host("unix:///var/run/docker.sock"), "127.0.0.1");
         assert_eq!(published_host("tcp://10.0.0.5:2375"), "10.0.0.5");
         assert_eq!(published_host("tcp://dockerhost"), "dockerhost");
+        assert_eq!(published_host("ssh://me@box:2222"), "box");
     }
 }

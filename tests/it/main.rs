@@ -21,6 +21,7 @@ mod failure_kinds;
 mod faults;
 mod migrate;
 mod not_compared;
+mod remote;
 mod restore;
 mod revisions;
 mod schemas;

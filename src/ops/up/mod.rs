@@ -227,7 +227,7 @@ async fn bring_up(
     match action {
         UpAction::Kept => progress.info(&format!("{name} is already running")),
         UpAction::Started => {
-            check_ports_free(&spec.ports)?;
+            check_ports_free(engine, &spec.ports)?;
             progress.info(&format!("starting {name}"));
             engine.start_container(&name).await?;
         }
@@ -242,7 +242,7 @@ async fn bring_up(
                 ));
                 engine.remove_container(&name, 10).await?;
             }
-            check_ports_free(&spec.ports)?;
+            check_ports_free(engine, &spec.ports)?;
             match engine.create_container(&spec).await {
                 Ok(_) => {
                     if action == UpAction::Created {
@@ -576,8 +576,13 @@ fn container_spec(
     }
 }
 
-/// A taken host port is reported by name before the engine gives its murkier error.
-fn check_ports_free(ports: &[PortBinding]) -> Result<(), EngineError> {
+/// A taken host port is reported by name before the engine gives its murkier error. The
+/// ports of an engine on another machine are not this machine's: there the engine's own
+/// bind error, which `engine` reads as `PortInUse` too, says it.
+fn check_ports_free(engine: &Engine, ports: &[PortBinding]) -> Result<(), EngineError> {
+    if engine.is_remote() {
+        return Ok(());
+    }
     for binding in ports {
         let Some(port) = binding.host_port else {
             continue;

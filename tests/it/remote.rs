@@ -1,0 +1,234 @@
+//! Engines other than the local socket: tcp with TLS (a proxy of the test's own in front of
+//! the local engine, demanding a client certificate), Docker contexts chosen as the docker
+//! CLI chooses them, and a context whose socket is dead failing as `docker` fails.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::tls_proxy::{TlsEngine, copy_cert_path, make_ca, tls_env};
+use crate::common::{TestProject, query, simple_compose, stderr, stdout};
+
+fn with_revision(project: TestProject) -> TestProject {
+    project.compose(&simple_compose()).file(
+        "migrations/0001_items.sql",
+        "-- devdb:revision 0001\n-- devdb:parents\n-- devdb:message items\n\n-- devdb:up\nCREATE TABLE items (id int PRIMARY KEY);\n\n-- devdb:down\nDROP TABLE items;\n",
+    )
+}
+
+/// devdb for `project` with the engine chosen by `env` alone: no engine variable of the
+/// test's own environment leaks in.
+fn devdb(project: &TestProject, env: &[(&str, String)], args: &[&str]) -> Output {
+    let mut command = project.command(args);
+    for name in [
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_TLS_VERIFY",
+        "DOCKER_CERT_PATH",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    command.output().expect("running devdb")
+}
+
+fn ok(output: Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed ({:?}):\n{}\n{}",
+        output.status.code(),
+        stdout(&output),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// `up`, `migrate`, `url` (and the URL answers), `down --volumes` through the engine `env`
+/// names.
+async fn full_cycle(project: &TestProject, env: &[(&str, String)]) {
+    ok(devdb(project, env, &["up"]), "up");
+    let migrated = devdb(project, env, &["migrate"]);
+    ok(migrated, "migrate");
+    let url = ok(devdb(project, env, &["url"]), "url");
+    let rows = query(&url, "SELECT count(*) FROM items").await.unwrap();
+    assert_eq!(rows, ["0"], "{url}");
+    assert_eq!(query(&url, "SELECT 1").await.unwrap(), ["1"]);
+    ok(
+        devdb(project, env, &["down", "--volumes", "--yes"]),
+        "down --volumes",
+    );
+    assert_eq!(project.leftovers(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_tcp_engine_with_tls_and_a_client_certificate_runs_the_whole_cycle() {
+    let project = with_revision(TestProject::new());
+    let certs = project.path().join("certs");
+    make_ca(&certs, "devdb test engine CA");
+    let engine = TlsEngine::start(&certs);
+    let env = tls_env(&engine, &certs);
+
+    full_cycle(&project, &env).await;
+    assert!(
+        engine.connections() > 0,
+        "nothing went through the TLS engine"
+    );
+
+    let status = ok(devdb(&project, &env, &["status"]), "status");
+    assert!(
+        status.contains(&format!("engine: {} (DOCKER_HOST)", engine.host())),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn a_tls_engine_refuses_a_wrong_ca_a_foreign_client_and_plain_http_clearly() {
+    let project = with_revision(TestProject::new());
+    let certs = project.path().join("certs");
+    make_ca(&certs, "devdb test engine CA");
+    let other = project.path().join("other");
+    make_ca(&other, "some other CA");
+    let engine = TlsEngine::start(&certs);
+
+    // The engine's certificate is not signed by the CA devdb is given.
+    let wrong_ca = copy_cert_path(&certs, &project.path().join("wrong-ca"));
+    std::fs::copy(other.join("ca.pem"), wrong_ca.join("ca.pem")).unwrap();
+    // devdb's client certificate is not signed by the CA the engine trusts.
+    let foreign = copy_cert_path(&certs, &project.path().join("foreign"));
+    std::fs::copy(other.join("cert.pem"), foreign.join("cert.pem")).unwrap();
+    std::fs::copy(other.join("key.pem"), foreign.join("key.pem")).unwrap();
+
+    for (what, dir) in [("wrong CA", &wrong_ca), ("foreign client", &foreign)] {
+        let output = devdb(&project, &tls_env(&engine, dir), &["up"]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(3), "{what}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "error: cannot reach the Docker engine at {}",
+                engine.host()
+            )),
+            "{what}: {err}"
+        );
+        assert!(err.contains("hint: the TLS handshake"), "{what}: {err}");
+        eprintln!("{what}: {err}");
+    }
+
+    // Plain HTTP to a TLS port.
+    let plain = devdb(&project, &[("DOCKER_HOST", engine.host())], &["up"]);
+    assert_eq!(plain.status.code(), Some(3), "{}", stderr(&plain));
+
+    // A DOCKER_CERT_PATH without the client's key is named before anything is sent.
+    let no_key = copy_cert_path(&certs, &project.path().join("no-key"));
+    std::fs::remove_file(no_key.join("key.pem")).unwrap();
+    let output = devdb(&project, &tls_env(&engine, &no_key), &["up"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&no_key.join("key.pem").display().to_string()),
+        "{err}"
+    );
+    assert!(err.contains("DOCKER_CERT_PATH"), "{err}");
+    assert_eq!(project.leftovers(), Vec::<String>::new());
+}
+
+/// The docker command line with its own config folder, and nothing of the test's engine
+/// variables.
+fn docker_cli(config: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new("docker");
+    command
+        .args(args)
+        .env("DOCKER_CONFIG", config)
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .env_remove("DOCKER_TLS_VERIFY")
+        .env_remove("DOCKER_CERT_PATH");
+    command.envs(env.iter().copied());
+    command.output().expect("the docker command line")
+}
+
+#[tokio::test]
+async fn a_context_at_a_dead_socket_fails_devdb_as_it_fails_docker() {
+    let project = with_revision(TestProject::new());
+    let config = project.path().join("docker-config");
+    let socket = format!("unix://{}", project.path().join("nothing.sock").display());
+    let made = docker_cli(
+        &config,
+        &[],
+        &[
+            "context",
+            "create",
+            "dead",
+            "--docker",
+            &format!("host={socket}"),
+        ],
+    );
+    ok(made, "docker context create");
+
+    // By DOCKER_CONTEXT, then as the current context of the config file.
+    let by_variable = [("DOCKER_CONTEXT", "dead")];
+    ok(
+        docker_cli(&config, &[], &["context", "use", "dead"]),
+        "docker context use",
+    );
+    for env in [&by_variable[..], &[]] {
+        let docker = docker_cli(&config, env, &["ps"]);
+        assert!(!docker.status.success());
+        assert!(stderr(&docker).contains(&socket), "{}", stderr(&docker));
+
+        let mut devdb_env = vec![("DOCKER_CONFIG", config.display().to_string())];
+        devdb_env.extend(env.iter().map(|(k, v)| (*k, v.to_string())));
+        for command in ["status", "up"] {
+            let output = devdb(&project, &devdb_env, &[command]);
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(3), "{command} {env:?}: {err}");
+            assert!(
+                err.starts_with(&format!(
+                    "error: cannot reach the Docker engine at {socket}"
+                )),
+                "{command} {env:?}: {err}"
+            );
+            assert!(err.contains("context"), "{err}");
+        }
+    }
+    assert_eq!(project.leftovers(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn docker_context_picks_a_tls_context_over_the_current_one() {
+    let project = with_revision(TestProject::new());
+    let certs = project.path().join("certs");
+    make_ca(&certs, "devdb test engine CA");
+    let engine = TlsEngine::start(&certs);
+    let config = project.path().join("docker-config");
+    let dead = format!("unix://{}", project.path().join("nothing.sock").display());
+    let docker_endpoint = format!(
+        "host={},ca={},cert={},key={}",
+        engine.host(),
+        certs.join("ca.pem").display(),
+        certs.join("cert.pem").display(),
+        certs.join("key.pem").display()
+    );
+    for (name, endpoint) in [("dead", format!("host={dead}")), ("tls", docker_endpoint)] {
+        let made = docker_cli(
+            &config,
+            &[],
+            &["context", "create", name, "--docker", &endpoint],
+        );
+        ok(made, "docker context create");
+    }
+    ok(
+        docker_cli(&config, &[], &["context", "use", "dead"]),
+        "docker context use",
+    );
+
+    let env = [
+        ("DOCKER_CONFIG", config.display().to_string()),
+        ("DOCKER_CONTEXT", "tls".to_string()),
+    ];
+    full_cycle(&project, &env).await;
+    assert!(engine.connections() > 0, "the tls context was not used");
+    let status = ok(devdb(&project, &env, &["status", "--json"]), "status");
+    let json: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(json["engine"]["host"], engine.host());
+    assert_eq!(json["engine"]["chosen_by"], "DOCKER_CONTEXT");
+    assert_eq!(json["engine"]["context"], "tls");
+}
