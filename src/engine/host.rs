@@ -328,13 +328,12 @@ fn endpoint(
             }
         }
         "ssh" => {
-            let authority = rest.trim_end_matches('/');
-            if authority.is_empty() || authority.contains('/') {
+            if super::ssh::SshTarget::parse(&host).is_none() {
                 return Err(unsupported(
                     "an ssh address is ssh://[user@]host[:port], without a path",
                 ));
             }
-            format!("ssh://{authority}")
+            host.trim_end_matches('/').to_string()
         }
         "npipe" => return Err(unsupported("named pipes exist on Windows only")),
         _ => return Err(unsupported("unknown scheme")),

@@ -10,6 +10,7 @@ mod image;
 pub(crate) mod labels;
 mod lock;
 mod resources;
+mod ssh;
 
 use std::time::Duration;
 
@@ -152,12 +153,18 @@ impl Engine {
         let docker = client(&endpoint)
             .map_err(|e| unreachable(short_reason(&e)))?
             .with_timeout(REQUEST_TIMEOUT);
-        match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
-            Err(_) => return Err(unreachable(format!("no answer within {PING_TIMEOUT:?}"))),
+        // An ssh login takes longer than a socket; ssh gives up after its own timeout.
+        let ping_timeout = if endpoint.host.starts_with("ssh://") {
+            ssh::CONNECT_TIMEOUT + PING_TIMEOUT
+        } else {
+            PING_TIMEOUT
+        };
+        match tokio::time::timeout(ping_timeout, docker.ping()).await {
+            Err(_) => return Err(unreachable(format!("no answer within {ping_timeout:?}"))),
             Ok(Err(e)) => return Err(unreachable(short_reason(&e))),
             Ok(Ok(_)) => {}
         }
-        let docker = tokio::time::timeout(PING_TIMEOUT, docker.negotiate_version())
+        let docker = tokio::time::timeout(ping_timeout, docker.negotiate_version())
             .await
             .map_err(|_| unreachable("no answer to the version request".into()))?
             .map_err(|e| unreachable(short_reason(&e)))?;
@@ -221,8 +228,8 @@ fn client(endpoint: &Endpoint) -> Result<Docker, bollard::errors::Error> {
     let host = endpoint.host.as_str();
     if host.starts_with("unix://") {
         Docker::connect_with_unix(host, timeout, version)
-    } else if host.starts_with("ssh://") {
-        Docker::connect_with_ssh(host, timeout, version, None)
+    } else if let Some(target) = ssh::SshTarget::parse(host) {
+        ssh::client(target, timeout)
     } else if let Some(tls) = &endpoint.tls {
         Docker::connect_with_ssl(host, &tls.key, &tls.cert, &tls.ca, timeout, version)
     } else {
@@ -252,10 +259,10 @@ fn unreachable_hint(host: &str, chosen_by: &str, reason: &str) -> String {
         format!(
             "start Docker (for example `sudo systemctl start docker`), {choose}; devdb tried {host}"
         )
-    } else if host.starts_with("ssh://") {
+    } else if let Some(target) = ssh::SshTarget::parse(host) {
         format!(
-            "check that `ssh {}` logs in without a password prompt and that `docker` is on the remote PATH (devdb runs `docker system dial-stdio` there), {choose}",
-            host.trim_start_matches("ssh://")
+            "check that `{}` runs without a password prompt (devdb runs `docker system dial-stdio` there, as docker does), {choose}",
+            target.command_line()
         )
     } else {
         format!("check that the engine at {host} is running and reachable, {choose}")

@@ -1,10 +1,12 @@
 //! Engines other than the local socket: tcp with TLS (a proxy of the test's own in front of
-//! the local engine, demanding a client certificate), Docker contexts chosen as the docker
+//! the local engine, demanding a client certificate), ssh (an sshd of the test's own on
+//! 127.0.0.1 whose sessions reach the local engine), Docker contexts chosen as the docker
 //! CLI chooses them, and a context whose socket is dead failing as `docker` fails.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::common::sshd::Sshd;
 use crate::common::tls_proxy::{TlsEngine, copy_cert_path, make_ca, tls_env};
 use crate::common::{TestProject, query, simple_compose, stderr, stdout};
 
@@ -231,4 +233,45 @@ async fn docker_context_picks_a_tls_context_over_the_current_one() {
     assert_eq!(json["engine"]["host"], engine.host());
     assert_eq!(json["engine"]["chosen_by"], "DOCKER_CONTEXT");
     assert_eq!(json["engine"]["context"], "tls");
+}
+
+#[tokio::test]
+async fn an_ssh_engine_runs_the_whole_cycle_and_leaves_no_ssh_behind() {
+    let project = with_revision(TestProject::new());
+    let sshd = Sshd::start(&project.path().join("ssh"));
+    let env = sshd.env();
+
+    full_cycle(&project, &env).await;
+    let status = ok(devdb(&project, &env, &["status"]), "status");
+    assert!(
+        status.contains(&format!("engine: {} (DOCKER_HOST)", sshd.host())),
+        "{status}"
+    );
+    // The ssh processes end with devdb, also when it exits with an error.
+    assert_eq!(sshd.clients_left(), Vec::<String>::new());
+    let failed = devdb(&project, &env, &["url"]);
+    assert!(!failed.status.success(), "{}", stdout(&failed));
+    assert_eq!(sshd.clients_left(), Vec::<String>::new());
+
+    // A user the sshd does not take: the engine is unreachable, in ssh's words, and the hint
+    // says how to check.
+    let mut wrong = env.clone();
+    wrong.retain(|(k, _)| *k != "DOCKER_HOST");
+    wrong.push((
+        "DOCKER_HOST",
+        format!("ssh://nobody@127.0.0.1:{}", sshd.port),
+    ));
+    let output = devdb(&project, &wrong, &["status"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    let check = format!(
+        "hint: check that `ssh -p {} nobody@127.0.0.1 docker version`",
+        sshd.port
+    );
+    assert!(err.contains(&check), "{err}");
+    assert!(
+        err.contains("ssh: ") && err.contains("Permission denied"),
+        "{err}"
+    );
+    eprintln!("{err}");
 }
