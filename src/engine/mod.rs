@@ -59,6 +59,11 @@ pub enum EngineError {
         name: String,
         project: String,
     },
+    /// A remote engine would publish the database on its own loopback, out of our reach.
+    #[error(
+        "the Docker engine at {engine} runs on another machine, and the compose file publishes the database on {ip} there, its loopback, which this machine cannot reach"
+    )]
+    RemoteLoopback { engine: String, ip: String },
     #[error("cannot take the lock {path} that keeps two `devdb up`s of a project apart: {reason}")]
     Lock { path: String, reason: String },
     #[error("image {image} has no usable configuration: {reason}")]
@@ -82,6 +87,10 @@ impl Failure for EngineError {
                 "stop whatever listens on {port}, or pick another port with DEVDB_PORT=<port> (or an empty host port in the compose file for a free one)"
             )),
             EngineError::NotOurs { kind, name, .. } => Some(kind.not_ours_hint(name)),
+            EngineError::RemoteLoopback { engine, .. } => Some(format!(
+                "publish the port on an address of the engine's machine in the compose file, for example `ports: [\"0.0.0.0::5432\"]` (the database is then open to that machine's network: keep it on a network you trust), and the URL names {}; or run devdb on the engine's machine",
+                published_host(engine)
+            )),
             EngineError::Lock { .. } => Some(
                 "devdb keeps its locks in devdb/locks under the first of $XDG_RUNTIME_DIR, $XDG_CACHE_HOME, ~/.cache and the temporary folder that it can write to: point XDG_RUNTIME_DIR at a writable folder".to_string(),
             ),

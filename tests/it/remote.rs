@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::common::sshd::Sshd;
-use crate::common::tls_proxy::{TlsEngine, copy_cert_path, make_ca, tls_env};
-use crate::common::{TestProject, query, simple_compose, stderr, stdout};
+use crate::common::tls_proxy::{TlsEngine, copy_cert_path, make_ca, make_ca_for, tls_env};
+use crate::common::{TestProject, compose_with, query, simple_compose, stderr, stdout};
 
 fn with_revision(project: TestProject) -> TestProject {
     project.compose(&simple_compose()).file(
@@ -274,4 +274,67 @@ async fn an_ssh_engine_runs_the_whole_cycle_and_leaves_no_ssh_behind() {
         "{err}"
     );
     eprintln!("{err}");
+}
+
+/// An address of this machine that is not its loopback (the first IPv4 `hostname -I`
+/// gives). An engine reached there counts as one on another machine.
+fn non_loopback_address() -> String {
+    let listed = Command::new("hostname")
+        .arg("-I")
+        .output()
+        .expect("hostname -I");
+    stdout(&listed)
+        .split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .expect("a non-loopback IPv4 address of this machine")
+        .to_string()
+}
+
+#[tokio::test]
+async fn on_an_engine_elsewhere_urls_name_its_host_and_loopback_ports_are_refused() {
+    let ip = non_loopback_address();
+    let project = with_revision(TestProject::new());
+    let certs = project.path().join("certs");
+    make_ca_for(&certs, "devdb test engine CA", &ip);
+    let engine = TlsEngine::start_on(&certs, &ip);
+    let env = tls_env(&engine, &certs);
+
+    // The compose file publishes on 127.0.0.1: the engine's loopback, not ours.
+    let output = devdb(&project, &env, &["up"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("runs on another machine"), "{err}");
+    assert!(err.contains("0.0.0.0::5432"), "{err}");
+    assert_eq!(project.leftovers(), Vec::<String>::new());
+
+    // Published on all addresses: the URL names the engine's host, and it answers.
+    let env_lines =
+        "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: app-secret\n      POSTGRES_DB: appdb";
+    let open = compose_with(env_lines, "").replace("127.0.0.1::5432", "0.0.0.0::5432");
+    let project = with_revision(TestProject::new()).compose(&open);
+    ok(devdb(&project, &env, &["up"]), "up");
+    let url = ok(devdb(&project, &env, &["url"]), "url");
+    assert!(url.contains(&format!("@{ip}:")), "{url}");
+    assert_eq!(query(&url, "SELECT 1").await.unwrap(), ["1"]);
+    ok(
+        devdb(&project, &env, &["down", "--volumes", "--yes"]),
+        "down",
+    );
+
+    // A port taken there is reported by the engine, in devdb's words.
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let fixed = open.replace("0.0.0.0::5432", &format!("0.0.0.0:{port}:5432"));
+    let project = with_revision(TestProject::new()).compose(&fixed);
+    let output = devdb(&project, &env, &["up"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("host port {port} is already in use")),
+        "{err}"
+    );
+    assert_eq!(project.leftovers(), Vec::<String>::new());
 }

@@ -216,6 +216,7 @@ async fn bring_up(
 
     let mut spec = container_spec(project, service, &image, &facts, &network);
     spec.labels.extend(options.labels.iter().cloned());
+    refuse_remote_loopback(engine, &spec.ports)?;
     let action = match &existing {
         Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) && c.running => {
             UpAction::Kept
@@ -573,6 +574,25 @@ fn container_spec(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         network: network.to_string(),
+    }
+}
+
+/// On an engine on another machine, a port published on 127.0.0.1 is that machine's
+/// loopback: neither devdb nor the URL it prints reaches it from here. The binding is the
+/// compose file's to change (devdb opens no port wider than it says), so `up` says so.
+fn refuse_remote_loopback(engine: &Engine, ports: &[PortBinding]) -> Result<(), EngineError> {
+    if !engine.is_remote() {
+        return Ok(());
+    }
+    match ports.iter().find(|p| {
+        p.container_port == POSTGRES_PORT
+            && crate::engine::host::is_loopback(p.host_ip.trim_matches(['[', ']']))
+    }) {
+        Some(binding) => Err(EngineError::RemoteLoopback {
+            engine: engine.host().to_string(),
+            ip: binding.host_ip.clone(),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -22,6 +22,11 @@ const ENGINE_SOCKET: &str = "/var/run/docker.sock";
 /// (`server.pem`, `server.key`) and a client certificate (`cert.pem`, `key.pem`): the layout
 /// of a `DOCKER_CERT_PATH`.
 pub fn make_ca(dir: &Path, name: &str) {
+    make_ca_for(dir, name, "127.0.0.1");
+}
+
+/// As [`make_ca`], with the server certificate also valid for `ip`.
+pub fn make_ca_for(dir: &Path, name: &str, ip: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let openssl = |args: &[&str]| {
         let output = Command::new("openssl")
@@ -57,7 +62,7 @@ pub fn make_ca(dir: &Path, name: &str) {
     ]);
     std::fs::write(
         dir.join("server.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        format!("subjectAltName=DNS:localhost,IP:127.0.0.1,IP:{ip}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
     )
     .unwrap();
     std::fs::write(
@@ -95,6 +100,7 @@ pub fn make_ca(dir: &Path, name: &str) {
 
 /// The proxy; it stops when dropped.
 pub struct TlsEngine {
+    pub ip: String,
     pub port: u16,
     connections: Arc<AtomicUsize>,
     runtime: Option<tokio::runtime::Runtime>,
@@ -104,6 +110,11 @@ impl TlsEngine {
     /// Listens on 127.0.0.1 with the server certificate in `dir` and takes clients whose
     /// certificate `dir`'s CA signed.
     pub fn start(dir: &Path) -> TlsEngine {
+        TlsEngine::start_on(dir, "127.0.0.1")
+    }
+
+    /// As [`TlsEngine::start`], listening on `ip`, one of this machine's addresses.
+    pub fn start_on(dir: &Path, ip: &str) -> TlsEngine {
         let certs = |file: &str| -> Vec<CertificateDer<'static>> {
             CertificateDer::pem_file_iter(dir.join(file))
                 .unwrap()
@@ -129,8 +140,7 @@ impl TlsEngine {
             .build()
             .unwrap();
         // Bound here, outside any runtime: tests call this from async code.
-        let listener =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("a port for the TLS engine");
+        let listener = std::net::TcpListener::bind((ip, 0)).expect("a port for the TLS engine");
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -154,6 +164,7 @@ impl TlsEngine {
             }
         });
         TlsEngine {
+            ip: ip.to_string(),
             port,
             connections,
             runtime: Some(runtime),
@@ -161,7 +172,7 @@ impl TlsEngine {
     }
 
     pub fn host(&self) -> String {
-        format!("tcp://127.0.0.1:{}", self.port)
+        format!("tcp://{}:{}", self.ip, self.port)
     }
 
     /// How many clients completed the TLS handshake.
