@@ -168,6 +168,7 @@ mod tests {
         EngineError::Unreachable {
             host: "unix:///nowhere.sock".into(),
             chosen_by: "default".into(),
+            tls_files: None,
             reason: "no such file".into(),
         }
     }

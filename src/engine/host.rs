@@ -26,7 +26,8 @@ pub(crate) struct Endpoint {
     pub(crate) chosen_by: ChosenBy,
 }
 
-/// The CA that signed the engine's certificate, and the client's certificate and key.
+/// The CA that signed the engine's certificate, and the client's certificate and key (both
+/// absent when the engine asks for no client certificate: bollard then sends none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TlsFiles {
     pub(crate) ca: PathBuf,
@@ -133,7 +134,7 @@ impl Failure for EndpointError {
                 "fix the file's JSON, or point DOCKER_CONFIG at another folder".to_string()
             }
             EndpointError::MissingTls { from, .. } => format!(
-                "{from} must hold ca.pem (the engine's CA), cert.pem and key.pem (the client's certificate and key)"
+                "{from} must hold ca.pem (the CA of the engine's certificate), and cert.pem with key.pem when the engine asks for a client certificate"
             ),
             EndpointError::Unsupported { .. } => "devdb speaks to unix://, tcp:// (plain, or TLS with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH) and ssh://[user@]host[:port] engines".to_string(),
         })
@@ -273,24 +274,25 @@ fn from_context(
     endpoint(host, tls, chosen_by)
 }
 
+/// The TLS files in `dir`, as the docker CLI takes them: `ca.pem` is needed; `cert.pem` and
+/// `key.pem` go together, and without both no client certificate is sent (an engine that
+/// asks for none).
 fn tls_files(host: &str, dir: &Path, from: &str) -> Result<TlsFiles, EndpointError> {
-    let file = |name: &str| {
-        let path = dir.join(name);
-        if path.is_file() {
-            Ok(path)
-        } else {
-            Err(EndpointError::MissingTls {
-                host: host.to_string(),
-                path,
-                from: from.to_string(),
-            })
-        }
+    let missing = |path: PathBuf| EndpointError::MissingTls {
+        host: host.to_string(),
+        path,
+        from: from.to_string(),
     };
-    Ok(TlsFiles {
-        ca: file("ca.pem")?,
-        cert: file("cert.pem")?,
-        key: file("key.pem")?,
-    })
+    let [ca, cert, key] = ["ca.pem", "cert.pem", "key.pem"].map(|name| dir.join(name));
+    if !ca.is_file() {
+        return Err(missing(ca));
+    }
+    match (cert.is_file(), key.is_file()) {
+        (true, false) => return Err(missing(key)),
+        (false, true) => return Err(missing(cert)),
+        _ => {}
+    }
+    Ok(TlsFiles { ca, cert, key })
 }
 
 /// Checks the scheme and gives a tcp address its default port (2376 with TLS, else 2375),

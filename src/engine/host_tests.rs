@@ -213,9 +213,22 @@ fn a_context_with_tls_files_speaks_tls_and_one_without_does_not() {
     let plain = store.resolve(&[("DOCKER_CONTEXT", "plain")]).unwrap();
     assert_eq!(plain.tls, None);
 
+    // As the docker CLI: a CA alone verifies the engine and sends no client certificate;
+    // a certificate without its key, or no CA, is an error.
+    store.context("server-only", "tcp://10.0.0.7:2376");
+    store.tls("server-only", &["ca.pem"]);
+    let server_only = store.resolve(&[("DOCKER_CONTEXT", "server-only")]);
+    assert!(server_only.unwrap().tls.is_some());
     store.context("half", "tcp://10.0.0.7:2376");
-    store.tls("half", &["ca.pem"]);
+    store.tls("half", &["ca.pem", "cert.pem"]);
     let err = store.resolve(&[("DOCKER_CONTEXT", "half")]).unwrap_err();
+    assert!(
+        matches!(err, EndpointError::MissingTls { ref path, .. } if path.ends_with("key.pem")),
+        "{err}"
+    );
+    store.context("no-ca", "tcp://10.0.0.7:2376");
+    store.tls("no-ca", &["cert.pem", "key.pem"]);
+    let err = store.resolve(&[("DOCKER_CONTEXT", "no-ca")]).unwrap_err();
     assert!(matches!(err, EndpointError::MissingTls { .. }), "{err}");
 }
 

@@ -36,6 +36,8 @@ pub enum EngineError {
         host: String,
         /// What chose this engine: `DOCKER_HOST`, `DOCKER_CONTEXT=name`, a context, `default`.
         chosen_by: String,
+        /// The folder of the TLS files, for an engine spoken to over TLS.
+        tls_files: Option<String>,
         reason: String,
     },
     /// The environment or the Docker config names an engine devdb cannot work out.
@@ -81,7 +83,12 @@ impl Failure for EngineError {
 
     fn hint(&self) -> Option<String> {
         match self {
-            EngineError::Unreachable { host, chosen_by, reason } => Some(unreachable_hint(host, chosen_by, reason)),
+            EngineError::Unreachable {
+                host,
+                chosen_by,
+                tls_files,
+                reason,
+            } => Some(unreachable_hint(host, chosen_by, tls_files.as_deref(), reason)),
             EngineError::Endpoint(e) => e.hint(),
             EngineError::PortInUse { port, .. } => Some(format!(
                 "stop whatever listens on {port}, or pick another port with DEVDB_PORT=<port> (or an empty host port in the compose file for a free one)"
@@ -157,6 +164,10 @@ impl Engine {
         let unreachable = |reason: String| EngineError::Unreachable {
             host: endpoint.host.clone(),
             chosen_by: endpoint.chosen_by.to_string(),
+            tls_files: endpoint.tls.as_ref().map(|tls| {
+                let folder = tls.ca.parent().unwrap_or(&tls.ca);
+                folder.display().to_string()
+            }),
             reason,
         };
         let docker = client(&endpoint)
@@ -247,7 +258,7 @@ fn client(endpoint: &Endpoint) -> Result<Docker, bollard::errors::Error> {
 }
 
 /// What to do when the engine does not answer, by what kind of engine it is and what chose it.
-fn unreachable_hint(host: &str, chosen_by: &str, reason: &str) -> String {
+fn unreachable_hint(host: &str, chosen_by: &str, tls_files: Option<&str>, reason: &str) -> String {
     let choose = if chosen_by == "DOCKER_HOST" {
         "or unset DOCKER_HOST to use the current Docker context"
     } else if chosen_by == "default" {
@@ -256,13 +267,22 @@ fn unreachable_hint(host: &str, chosen_by: &str, reason: &str) -> String {
         "or pick another context with DOCKER_CONTEXT=<name> or `docker context use <name>` (`docker context ls` lists them)"
     };
     let lower = reason.to_lowercase();
-    if host.starts_with("tcp://")
-        && ["certificate", "tls", "alert", "handshake"]
-            .iter()
-            .any(|word| lower.contains(word))
+    // Over TLS, an engine that refuses the client's certificate (or wants one) closes the
+    // connection with no more said than that; one that is down or far away says so.
+    let not_there = [
+        "refused",
+        "no answer",
+        "timed out",
+        "resolve",
+        "unreachable",
+    ]
+    .iter()
+    .any(|word| lower.contains(word));
+    if let Some(folder) = tls_files
+        && !not_there
     {
         format!(
-            "the TLS handshake with {host} failed: the engine must present a certificate signed by ca.pem and accept cert.pem and key.pem (DOCKER_CERT_PATH, or the context's TLS files); {choose}"
+            "the TLS connection to {host} failed: the engine's certificate must be signed by ca.pem, and an engine that asks for a client certificate must accept cert.pem and key.pem (devdb took them from {folder}); {choose}"
         )
     } else if host.starts_with("unix://") {
         format!(

@@ -83,7 +83,7 @@ async fn a_tcp_engine_with_tls_and_a_client_certificate_runs_the_whole_cycle() {
 }
 
 #[tokio::test]
-async fn a_tls_engine_refuses_a_wrong_ca_a_foreign_client_and_plain_http_clearly() {
+async fn a_tls_engine_refuses_a_wrong_ca_a_foreign_or_missing_client_and_plain_http_clearly() {
     let project = with_revision(TestProject::new());
     let certs = project.path().join("certs");
     make_ca(&certs, "devdb test engine CA");
@@ -99,7 +99,16 @@ async fn a_tls_engine_refuses_a_wrong_ca_a_foreign_client_and_plain_http_clearly
     std::fs::copy(other.join("cert.pem"), foreign.join("cert.pem")).unwrap();
     std::fs::copy(other.join("key.pem"), foreign.join("key.pem")).unwrap();
 
-    for (what, dir) in [("wrong CA", &wrong_ca), ("foreign client", &foreign)] {
+    // No client certificate at all: the CA alone, which the docker CLI takes too.
+    let no_client = project.path().join("no-client");
+    std::fs::create_dir_all(&no_client).unwrap();
+    std::fs::copy(certs.join("ca.pem"), no_client.join("ca.pem")).unwrap();
+
+    for (what, dir) in [
+        ("wrong CA", &wrong_ca),
+        ("foreign client", &foreign),
+        ("no client certificate", &no_client),
+    ] {
         let output = devdb(&project, &tls_env(&engine, dir), &["up"]);
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(3), "{what}: {err}");
@@ -110,7 +119,8 @@ async fn a_tls_engine_refuses_a_wrong_ca_a_foreign_client_and_plain_http_clearly
             )),
             "{what}: {err}"
         );
-        assert!(err.contains("hint: the TLS handshake"), "{what}: {err}");
+        assert!(err.contains("hint: the TLS connection"), "{what}: {err}");
+        assert!(err.contains(&dir.display().to_string()), "{what}: {err}");
         eprintln!("{what}: {err}");
     }
 
