@@ -319,6 +319,12 @@ async fn on_an_engine_elsewhere_urls_name_its_host_and_loopback_ports_are_refuse
     assert!(err.contains("runs on another machine"), "{err}");
     assert!(err.contains("0.0.0.0::5432"), "{err}");
     assert_eq!(project.leftovers(), Vec::<String>::new());
+    // The same for an ephemeral database, whose port devdb picks on the loopback.
+    let ephemerals = crate::ephemeral::Ephemerals::of(&project);
+    let output = devdb(&project, &env, &["up", "--ephemeral"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("runs on another machine"));
+    assert_eq!(ephemerals.containers(), Vec::<String>::new());
 
     // Published on all addresses: the URL names the engine's host, and it answers.
     let env_lines =
@@ -333,6 +339,21 @@ async fn on_an_engine_elsewhere_urls_name_its_host_and_loopback_ports_are_refuse
         devdb(&project, &env, &["down", "--volumes", "--yes"]),
         "down",
     );
+    let ephemerals = crate::ephemeral::Ephemerals::of(&project);
+    let report = ok(
+        devdb(&project, &env, &["up", "--ephemeral", "--json"]),
+        "up --ephemeral",
+    );
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let url = report["database_url"].as_str().unwrap();
+    assert!(url.contains(&format!("@{ip}:")), "{url}");
+    assert_eq!(query(url, "SELECT 1").await.unwrap(), ["1"]);
+    let id = report["id"].as_str().unwrap();
+    ok(
+        devdb(&project, &env, &["down", "--ephemeral", id]),
+        "down --ephemeral",
+    );
+    assert_eq!(ephemerals.containers(), Vec::<String>::new());
 
     // A port taken there is reported by the engine, in devdb's words.
     let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
