@@ -158,7 +158,7 @@ fn docker_cli(config: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
 }
 
 #[tokio::test]
-async fn a_context_at_a_dead_socket_fails_devdb_as_it_fails_docker() {
+async fn a_context_at_a_dead_socket_fails_devdb_as_it_fails_docker_and_one_at_the_socket_works() {
     let project = with_revision(TestProject::new());
     let config = project.path().join("docker-config");
     let socket = format!("unix://{}", project.path().join("nothing.sock").display());
@@ -202,6 +202,36 @@ async fn a_context_at_a_dead_socket_fails_devdb_as_it_fails_docker() {
         }
     }
     assert_eq!(project.leftovers(), Vec::<String>::new());
+
+    // A context at the real socket: DOCKER_CONTEXT beats the dead current context, and
+    // once it is the current context itself, the config file's choice is used.
+    let live = "host=unix:///var/run/docker.sock";
+    ok(
+        docker_cli(
+            &config,
+            &[],
+            &["context", "create", "live", "--docker", live],
+        ),
+        "docker context create",
+    );
+    let config_env = ("DOCKER_CONFIG", config.display().to_string());
+    let by_variable = [config_env.clone(), ("DOCKER_CONTEXT", "live".to_string())];
+    let status = ok(devdb(&project, &by_variable, &["status"]), "status");
+    assert!(
+        status.contains("engine: unix:///var/run/docker.sock (DOCKER_CONTEXT=live)"),
+        "{status}"
+    );
+    ok(
+        docker_cli(&config, &[], &["context", "use", "live"]),
+        "docker context use",
+    );
+    let status = ok(
+        devdb(&project, &[config_env], &["status", "--json"]),
+        "status",
+    );
+    let json: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(json["engine"]["chosen_by"], "config", "{status}");
+    assert_eq!(json["engine"]["context"], "live", "{status}");
 }
 
 #[tokio::test]
