@@ -119,9 +119,10 @@ pub enum EndpointError {
     },
 }
 
+/// Exit 3, as for an engine that does not answer: either way devdb cannot reach one.
 impl Failure for EndpointError {
     fn exit(&self) -> Exit {
-        Exit::Failure
+        Exit::EngineUnreachable
     }
 
     fn hint(&self) -> Option<String> {
@@ -311,12 +312,8 @@ fn endpoint(
         .split_once("://")
         .ok_or_else(|| unsupported("it has no scheme such as unix:// or tcp://"))?;
     let host = match scheme {
-        "unix" => {
-            if rest.is_empty() {
-                return Err(unsupported("it names no socket"));
-            }
-            host.clone()
-        }
+        // A socket that is not there is the engine's failure to answer, said by `connect`.
+        "unix" => host.clone(),
         "tcp" | "http" => {
             let authority = rest.trim_end_matches('/');
             if authority.is_empty() || authority.contains('/') {

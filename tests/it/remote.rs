@@ -133,7 +133,7 @@ async fn a_tls_engine_refuses_a_wrong_ca_a_foreign_or_missing_client_and_plain_h
     std::fs::remove_file(no_key.join("key.pem")).unwrap();
     let output = devdb(&project, &tls_env(&engine, &no_key), &["up"]);
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.status.code(), Some(3), "{err}");
     assert!(
         err.contains(&no_key.join("key.pem").display().to_string()),
         "{err}"
