@@ -65,7 +65,12 @@ pub enum EngineError {
     #[error(
         "the Docker engine at {engine} runs on another machine, and the compose file publishes the database on {ip} there, its loopback, which this machine cannot reach"
     )]
-    RemoteLoopback { engine: String, ip: String },
+    RemoteLoopback {
+        engine: String,
+        /// The engine's machine, which the URL names once the port is published there.
+        machine: String,
+        ip: String,
+    },
     #[error("cannot take the lock {path} that keeps two `devdb up`s of a project apart: {reason}")]
     Lock { path: String, reason: String },
     #[error("image {image} has no usable configuration: {reason}")]
@@ -94,9 +99,8 @@ impl Failure for EngineError {
                 "stop whatever listens on {port}, or pick another port with DEVDB_PORT=<port> (or an empty host port in the compose file for a free one)"
             )),
             EngineError::NotOurs { kind, name, .. } => Some(kind.not_ours_hint(name)),
-            EngineError::RemoteLoopback { engine, .. } => Some(format!(
-                "publish the port on an address of the engine's machine in the compose file, for example `ports: [\"0.0.0.0::5432\"]` (the database is then open to that machine's network: keep it on a network you trust), and the URL names {}; or run devdb on the engine's machine",
-                published_host(engine)
+            EngineError::RemoteLoopback { machine, .. } => Some(format!(
+                "publish the port on an address of the engine's machine in the compose file, for example `ports: [\"0.0.0.0::5432\"]` (the database is then open to that machine's network: keep it on a network you trust), and the URL names {machine}; or run devdb on the engine's machine"
             )),
             EngineError::Lock { .. } => Some(
                 "devdb keeps its locks in devdb/locks under the first of $XDG_RUNTIME_DIR, $XDG_CACHE_HOME, ~/.cache and the temporary folder that it can write to: point XDG_RUNTIME_DIR at a writable folder".to_string(),
@@ -152,6 +156,9 @@ pub(crate) fn api(action: impl Into<String>) -> impl FnOnce(bollard::errors::Err
 pub struct Engine {
     docker: Docker,
     endpoint: Endpoint,
+    /// The machine of a tcp or ssh engine (for ssh, as the ssh config names it); none for a
+    /// socket, which is this machine's.
+    machine: Option<String>,
 }
 
 impl Engine {
@@ -188,7 +195,15 @@ impl Engine {
             .await
             .map_err(|_| unreachable("no answer to the version request".into()))?
             .map_err(|e| unreachable(short_reason(&e)))?;
-        Ok(Engine { docker, endpoint })
+        let machine = match ssh::SshTarget::parse(&endpoint.host) {
+            Some(target) => Some(ssh::machine(&target).await),
+            None => host::remote_host(&endpoint.host),
+        };
+        Ok(Engine {
+            docker,
+            endpoint,
+            machine,
+        })
     }
 
     /// The raw client, for the few callers that stream data into the engine.
@@ -211,15 +226,20 @@ impl Engine {
         }
     }
 
-    /// Whether the engine runs on another machine: a tcp or ssh engine whose host is not this
-    /// machine's loopback. Its loopback is not ours, and its free ports are not ours.
+    /// Whether the engine runs on another machine: a tcp or ssh engine whose machine is not
+    /// this one's loopback. Its loopback is not ours, and its free ports are not ours.
     pub(crate) fn is_remote(&self) -> bool {
-        host::remote_host(&self.endpoint.host).is_some_and(|h| !host::is_loopback(&h))
+        self.machine
+            .as_deref()
+            .is_some_and(|m| !host::is_loopback(m))
     }
 
-    /// The host name at which published ports of this engine are reached.
+    /// The host name at which published ports of this engine are reached: the engine's
+    /// machine, or 127.0.0.1 for a socket.
     pub fn published_host(&self) -> String {
-        published_host(&self.endpoint.host)
+        self.machine
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1".to_string())
     }
 }
 
@@ -298,11 +318,6 @@ fn unreachable_hint(host: &str, chosen_by: &str, tls_files: Option<&str>, reason
     }
 }
 
-/// Ports published on a remote engine are reached on that engine's host.
-fn published_host(docker_host: &str) -> String {
-    host::remote_host(docker_host).unwrap_or_else(|| "127.0.0.1".to_string())
-}
-
 /// The most useful line of a connection error, without bollard's wrapping.
 fn short_reason(error: &bollard::errors::Error) -> String {
     let mut text = error.to_string();
@@ -312,17 +327,4 @@ fn short_reason(error: &bollard::errors::Error) -> String {
         source = inner.source();
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn published_host_follows_tcp_engines() {
-        assert_eq!(published_host("unix:///var/run/docker.sock"), "127.0.0.1");
-        assert_eq!(published_host("tcp://10.0.0.5:2375"), "10.0.0.5");
-        assert_eq!(published_host("tcp://dockerhost"), "dockerhost");
-        assert_eq!(published_host("ssh://me@box:2222"), "box");
-    }
 }

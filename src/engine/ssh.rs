@@ -92,6 +92,34 @@ impl SshTarget {
     }
 }
 
+/// The machine ssh logs in to: the `hostname` of `ssh -G`, which follows the user's ssh
+/// config (a `Host` alias with its `HostName`); the address's host when ssh cannot say.
+pub(super) async fn machine(target: &SshTarget) -> String {
+    let mut args = vec!["-G".to_string()];
+    if let Some(user) = &target.user {
+        args.extend(["-l".into(), user.clone()]);
+    }
+    if let Some(port) = target.port {
+        args.extend(["-p".into(), port.to_string()]);
+    }
+    args.extend(["--".into(), target.host.clone()]);
+    let printed = Command::new("ssh")
+        .args(&args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(Duration::from_secs(5), printed).await {
+        Ok(Ok(output)) if output.status.success() => String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .find_map(|line| line.strip_prefix("hostname "))
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| target.host.clone()),
+        _ => target.host.clone(),
+    }
+}
+
 /// A client whose connections are `ssh ... docker system dial-stdio` children.
 pub(super) fn client(target: SshTarget, timeout: u64) -> Result<Docker, bollard::errors::Error> {
     let connector = Connector {

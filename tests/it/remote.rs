@@ -282,6 +282,24 @@ async fn an_ssh_engine_runs_the_whole_cycle_and_leaves_no_ssh_behind() {
     let env = sshd.env();
 
     full_cycle(&project, &env).await;
+
+    // Through a Host alias of the ssh config, the engine's machine is the one ssh logs in
+    // to (127.0.0.1 here, so the loopback binding is fine), not the alias.
+    let mut by_alias = env.clone();
+    by_alias.retain(|(k, _)| *k != "DOCKER_HOST");
+    by_alias.push((
+        "DOCKER_HOST",
+        format!("ssh://{}", crate::common::sshd::ALIAS),
+    ));
+    ok(devdb(&project, &by_alias, &["up"]), "up");
+    let url = ok(devdb(&project, &by_alias, &["url"]), "url");
+    assert!(url.contains("@127.0.0.1:"), "{url}");
+    assert_eq!(query(&url, "SELECT 1").await.unwrap(), ["1"]);
+    ok(
+        devdb(&project, &by_alias, &["down", "--volumes", "--yes"]),
+        "down",
+    );
+
     let status = ok(devdb(&project, &env, &["status"]), "status");
     assert!(
         status.contains(&format!("engine: {} (DOCKER_HOST)", sshd.host())),

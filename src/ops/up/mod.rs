@@ -590,6 +590,7 @@ fn refuse_remote_loopback(engine: &Engine, ports: &[PortBinding]) -> Result<(), 
     }) {
         Some(binding) => Err(EngineError::RemoteLoopback {
             engine: engine.host().to_string(),
+            machine: engine.published_host(),
             ip: binding.host_ip.clone(),
         }),
         None => Ok(()),

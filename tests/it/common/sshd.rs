@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use super::stderr;
 
 const SSHD: &str = "/usr/sbin/sshd";
+/// A `Host` of the test's ssh config for this sshd: `ssh://ALIAS` reaches it.
+pub const ALIAS: &str = "devdb-test-engine";
 
 /// `/usr/sbin/sshd`, installed from the distribution's `openssh-server` package when it is
 /// missing: once, under a lock, for all test processes.
@@ -124,7 +126,7 @@ impl Sshd {
         std::fs::write(
             &ssh_config,
             format!(
-                "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n",
+                "Host {ALIAS}\n  HostName 127.0.0.1\n  Port {port}\n  User root\n\nHost *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n",
                 identity.display(),
                 client.join("known_hosts").display(),
             ),
