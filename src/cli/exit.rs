@@ -167,6 +167,8 @@ mod tests {
     fn unreachable() -> EngineError {
         EngineError::Unreachable {
             host: "unix:///nowhere.sock".into(),
+            chosen_by: "default".into(),
+            tls_files: None,
             reason: "no such file".into(),
         }
     }

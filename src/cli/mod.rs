@@ -66,7 +66,7 @@ pub enum ProjectCommand {
     Down(down::DownArgs),
     /// Remove everything including the data, then `up` again
     Reset(reset::ResetArgs),
-    /// Services, state, health, ports and the database URL
+    /// Services, state, health, ports, the database URL and the Docker engine in use
     Status(status::StatusArgs),
     /// Print the database URL (with its password), for `export DATABASE_URL=$(devdb url)`;
     /// --format gives the forms of SQLAlchemy, JDBC, libpq's variables or JSON

@@ -211,6 +211,7 @@ pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<
 
 /// `server: URL (DATABASE_URL from .env)`: where `migrate`, `current`, `check`... would go.
 fn print_server(report: &ops::StatusReport) -> anyhow::Result<()> {
+    output::line(&format!("engine: {}", report.engine))?;
     match &report.server {
         Some(server) if server.source == ops::ServerSource::Flag => {
             output::line(&format!("server: {} ({})", server.url, server.source))

@@ -35,7 +35,7 @@ impl Engine {
         project: &str,
         progress: &dyn Progress,
     ) -> Result<ProjectLock, EngineError> {
-        let (path, file) = open_lock_file(&self.host, project)?;
+        let (path, file) = open_lock_file(&self.endpoint.host, project)?;
         let mut waiting = None;
         loop {
             match file.try_lock() {

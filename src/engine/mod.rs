@@ -5,10 +5,12 @@
 //! streams a root filesystem into the engine.
 
 mod exec;
+pub(crate) mod host;
 mod image;
 pub(crate) mod labels;
 mod lock;
 mod resources;
+mod ssh;
 
 use std::time::Duration;
 
@@ -16,6 +18,8 @@ use bollard::Docker;
 
 use crate::error::{Exit, Failure};
 pub(crate) use exec::{Exec, ExecChunk, ExecSpec, StderrTail};
+pub(crate) use host::Endpoint;
+pub(crate) use host::EndpointError;
 pub(crate) use image::{ImageFacts, PullOutcome};
 pub(crate) use resources::{ContainerInfo, ContainerSpec, LogChunk, MountSpec, PortBinding};
 
@@ -27,8 +31,18 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// A failure talking to the Docker engine.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot reach the Docker engine at {host}: {reason}")]
-    Unreachable { host: String, reason: String },
+    #[error("cannot reach the Docker engine at {host} (chosen by {chosen_by}): {reason}")]
+    Unreachable {
+        host: String,
+        /// What chose this engine: `DOCKER_HOST`, `DOCKER_CONTEXT=name`, a context, `default`.
+        chosen_by: String,
+        /// The folder of the TLS files, for an engine spoken to over TLS.
+        tls_files: Option<String>,
+        reason: String,
+    },
+    /// The environment or the Docker config names an engine devdb cannot work out.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
     #[error("{action} failed: {source}")]
     Api {
         action: String,
@@ -47,6 +61,16 @@ pub enum EngineError {
         name: String,
         project: String,
     },
+    /// A remote engine would publish the database on its own loopback, out of our reach.
+    #[error(
+        "the Docker engine at {engine} runs on another machine, and the compose file publishes the database on {ip} there, its loopback, which this machine cannot reach"
+    )]
+    RemoteLoopback {
+        engine: String,
+        /// The engine's machine, which the URL names once the port is published there.
+        machine: String,
+        ip: String,
+    },
     #[error("cannot take the lock {path} that keeps two `devdb up`s of a project apart: {reason}")]
     Lock { path: String, reason: String },
     #[error("image {image} has no usable configuration: {reason}")]
@@ -57,22 +81,27 @@ impl Failure for EngineError {
     fn exit(&self) -> Exit {
         match self {
             EngineError::Unreachable { .. } => Exit::EngineUnreachable,
+            EngineError::Endpoint(e) => e.exit(),
             _ => Exit::Failure,
         }
     }
 
     fn hint(&self) -> Option<String> {
         match self {
-            EngineError::Unreachable { host, .. } if host.starts_with("unix://") => Some(format!(
-                "start Docker (for example `sudo systemctl start docker`), or point DOCKER_HOST at a running engine; devdb tried {host}"
-            )),
-            EngineError::Unreachable { host, .. } => Some(format!(
-                "check that the engine at {host} is running and reachable, or unset DOCKER_HOST to use the local socket"
-            )),
+            EngineError::Unreachable {
+                host,
+                chosen_by,
+                tls_files,
+                reason,
+            } => Some(unreachable_hint(host, chosen_by, tls_files.as_deref(), reason)),
+            EngineError::Endpoint(e) => e.hint(),
             EngineError::PortInUse { port, .. } => Some(format!(
                 "stop whatever listens on {port}, or pick another port with DEVDB_PORT=<port> (or an empty host port in the compose file for a free one)"
             )),
             EngineError::NotOurs { kind, name, .. } => Some(kind.not_ours_hint(name)),
+            EngineError::RemoteLoopback { machine, .. } => Some(format!(
+                "publish the port on an address of the engine's machine in the compose file, for example `ports: [\"0.0.0.0::5432\"]` (the database is then open to that machine's network: keep it on a network you trust), and the URL names {machine}; or run devdb on the engine's machine"
+            )),
             EngineError::Lock { .. } => Some(
                 "devdb keeps its locks in devdb/locks under the first of $XDG_RUNTIME_DIR, $XDG_CACHE_HOME, ~/.cache and the temporary folder that it can write to: point XDG_RUNTIME_DIR at a writable folder".to_string(),
             ),
@@ -126,35 +155,55 @@ pub(crate) fn api(action: impl Into<String>) -> impl FnOnce(bollard::errors::Err
 #[derive(Debug, Clone)]
 pub struct Engine {
     docker: Docker,
-    host: String,
+    endpoint: Endpoint,
+    /// The machine of a tcp or ssh engine (for ssh, as the ssh config names it); none for a
+    /// socket, which is this machine's.
+    machine: Option<String>,
 }
 
 impl Engine {
-    /// Connects to the engine named by `DOCKER_HOST` (unix socket or tcp), or the local
-    /// socket, checks that it answers, and negotiates the API version so that old engines
-    /// (Docker 20.10, API 1.41) work as well as current ones.
+    /// Connects to the engine the docker CLI would use (`DOCKER_HOST`, `DOCKER_CONTEXT`, the
+    /// current context, the local socket; see `host`), checks that it answers, and negotiates
+    /// the API version so that old engines (Docker 20.10, API 1.41) work as well as current
+    /// ones.
     pub async fn connect() -> Result<Engine, EngineError> {
-        let host = std::env::var("DOCKER_HOST")
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+        let endpoint = host::resolve(&|name| std::env::var(name).ok())?;
         let unreachable = |reason: String| EngineError::Unreachable {
-            host: host.clone(),
+            host: endpoint.host.clone(),
+            chosen_by: endpoint.chosen_by.to_string(),
+            tls_files: endpoint.tls.as_ref().map(|tls| {
+                let folder = tls.ca.parent().unwrap_or(&tls.ca);
+                folder.display().to_string()
+            }),
             reason,
         };
-        let docker = Docker::connect_with_host(&host)
-            .map_err(|e| unreachable(e.to_string()))?
+        let docker = client(&endpoint)
+            .map_err(|e| unreachable(short_reason(&e)))?
             .with_timeout(REQUEST_TIMEOUT);
-        match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
-            Err(_) => return Err(unreachable(format!("no answer within {PING_TIMEOUT:?}"))),
+        // An ssh login takes longer than a socket; ssh gives up after its own timeout.
+        let ping_timeout = if endpoint.host.starts_with("ssh://") {
+            ssh::CONNECT_TIMEOUT + PING_TIMEOUT
+        } else {
+            PING_TIMEOUT
+        };
+        match tokio::time::timeout(ping_timeout, docker.ping()).await {
+            Err(_) => return Err(unreachable(format!("no answer within {ping_timeout:?}"))),
             Ok(Err(e)) => return Err(unreachable(short_reason(&e))),
             Ok(Ok(_)) => {}
         }
-        let docker = tokio::time::timeout(PING_TIMEOUT, docker.negotiate_version())
+        let docker = tokio::time::timeout(ping_timeout, docker.negotiate_version())
             .await
             .map_err(|_| unreachable("no answer to the version request".into()))?
             .map_err(|e| unreachable(short_reason(&e)))?;
-        Ok(Engine { docker, host })
+        let machine = match ssh::SshTarget::parse(&endpoint.host) {
+            Some(target) => Some(ssh::machine(&target).await),
+            None => host::remote_host(&endpoint.host),
+        };
+        Ok(Engine {
+            docker,
+            endpoint,
+            machine,
+        })
     }
 
     /// The raw client, for the few callers that stream data into the engine.
@@ -162,26 +211,111 @@ impl Engine {
         &self.docker
     }
 
-    /// Where this engine lives (`unix:///var/run/docker.sock`, `tcp://...`).
+    /// Where this engine lives (`unix:///var/run/docker.sock`, `tcp://...`, `ssh://...`).
     pub fn host(&self) -> &str {
-        &self.host
+        &self.endpoint.host
     }
 
-    /// The host name at which published ports of this engine are reached.
+    /// The engine and what chose it, for `status`.
+    pub(crate) fn report(&self) -> EngineReport {
+        EngineReport {
+            host: self.endpoint.host.clone(),
+            chosen_by: self.endpoint.chosen_by.kind(),
+            context: self.endpoint.chosen_by.context().map(str::to_string),
+            why: self.endpoint.chosen_by.to_string(),
+        }
+    }
+
+    /// Whether the engine runs on another machine: a tcp or ssh engine whose machine is not
+    /// this one's loopback. Its loopback is not ours, and its free ports are not ours.
+    pub(crate) fn is_remote(&self) -> bool {
+        self.machine
+            .as_deref()
+            .is_some_and(|m| !host::is_loopback(m))
+    }
+
+    /// The host name at which published ports of this engine are reached: the engine's
+    /// machine, or 127.0.0.1 for a socket.
     pub fn published_host(&self) -> String {
-        published_host(&self.host)
+        self.machine
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1".to_string())
     }
 }
 
-/// Ports published on a remote tcp engine are reached on that engine's host.
-fn published_host(docker_host: &str) -> String {
-    docker_host
-        .strip_prefix("tcp://")
-        .or_else(|| docker_host.strip_prefix("http://"))
-        .and_then(|rest| rest.split([':', '/']).next())
-        .filter(|h| !h.is_empty())
-        .unwrap_or("127.0.0.1")
-        .to_string()
+/// The engine in use, as `status` shows it: `tcp://10.0.0.5:2376 (DOCKER_CONTEXT=ci)`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct EngineReport {
+    pub host: String,
+    /// `DOCKER_HOST`, `DOCKER_CONTEXT`, `config` (the current context) or `default`.
+    pub chosen_by: &'static str,
+    /// The context's name when a context chose the engine.
+    pub context: Option<String>,
+    #[serde(skip)]
+    why: String,
+}
+
+impl std::fmt::Display for EngineReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.host, self.why)
+    }
+}
+
+/// A bollard client for the endpoint; nothing is sent yet.
+fn client(endpoint: &Endpoint) -> Result<Docker, bollard::errors::Error> {
+    let timeout = REQUEST_TIMEOUT.as_secs();
+    let version = bollard::API_DEFAULT_VERSION;
+    let host = endpoint.host.as_str();
+    if host.starts_with("unix://") {
+        Docker::connect_with_unix(host, timeout, version)
+    } else if let Some(target) = ssh::SshTarget::parse(host) {
+        ssh::client(target, timeout)
+    } else if let Some(tls) = &endpoint.tls {
+        Docker::connect_with_ssl(host, &tls.key, &tls.cert, &tls.ca, timeout, version)
+    } else {
+        Docker::connect_with_http(host, timeout, version)
+    }
+}
+
+/// What to do when the engine does not answer, by what kind of engine it is and what chose it.
+fn unreachable_hint(host: &str, chosen_by: &str, tls_files: Option<&str>, reason: &str) -> String {
+    let choose = if chosen_by == "DOCKER_HOST" {
+        "or unset DOCKER_HOST to use the current Docker context"
+    } else if chosen_by == "default" {
+        "or point DOCKER_HOST or DOCKER_CONTEXT at a running engine (`docker context ls` lists the contexts)"
+    } else {
+        "or pick another context with DOCKER_CONTEXT=<name> or `docker context use <name>` (`docker context ls` lists them)"
+    };
+    let lower = reason.to_lowercase();
+    // Over TLS, an engine that refuses the client's certificate (or wants one) closes the
+    // connection with no more said than that; one that is down or far away says so.
+    let not_there = [
+        "refused",
+        "no answer",
+        "timed out",
+        "resolve",
+        "unreachable",
+    ]
+    .iter()
+    .any(|word| lower.contains(word));
+    if let Some(folder) = tls_files
+        && !not_there
+    {
+        format!(
+            "the TLS connection to {host} failed: the engine's certificate must be signed by ca.pem, and an engine that asks for a client certificate must accept cert.pem and key.pem (devdb took them from {folder}); {choose}"
+        )
+    } else if host.starts_with("unix://") {
+        format!(
+            "start Docker (for example `sudo systemctl start docker`), {choose}; devdb tried {host}"
+        )
+    } else if let Some(target) = ssh::SshTarget::parse(host) {
+        format!(
+            "check that `{}` runs without a password prompt (devdb runs `docker system dial-stdio` there, as docker does), {choose}",
+            target.command_line()
+        )
+    } else {
+        format!("check that the engine at {host} is running and reachable, {choose}")
+    }
 }
 
 /// The most useful line of a connection error, without bollard's wrapping.
@@ -193,16 +327,4 @@ fn short_reason(error: &bollard::errors::Error) -> String {
         source = inner.source();
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn published_host_follows_tcp_engines() {
-        assert_eq!(published_host("unix:///var/run/docker.sock"), "127.0.0.1");
-        assert_eq!(published_host("tcp://10.0.0.5:2375"), "10.0.0.5");
-        assert_eq!(published_host("tcp://dockerhost"), "dockerhost");
-    }
 }

@@ -22,6 +22,8 @@ pub(crate) struct ServiceStatus {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct StatusReport {
     pub project: String,
+    /// The Docker engine in use and what chose it.
+    pub engine: crate::engine::EngineReport,
     pub services: Vec<ServiceStatus>,
     /// The database URL, password masked unless asked for; `None` when it is not running.
     pub database_url: Option<String>,
@@ -150,6 +152,7 @@ pub(crate) async fn status(
     };
     Ok(StatusReport {
         project: project.name.clone(),
+        engine: engine.report(),
         services,
         database_url,
         server,

@@ -24,6 +24,7 @@ mod faults;
 mod lean;
 mod migrate;
 mod not_compared;
+mod remote;
 mod restore;
 mod revisions;
 mod schemas;

@@ -216,6 +216,7 @@ async fn bring_up(
 
     let mut spec = container_spec(project, service, &image, &facts, &network);
     spec.labels.extend(options.labels.iter().cloned());
+    refuse_remote_loopback(engine, &spec.ports)?;
     let action = match &existing {
         Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) && c.running => {
             UpAction::Kept
@@ -227,7 +228,7 @@ async fn bring_up(
     match action {
         UpAction::Kept => progress.info(&format!("{name} is already running")),
         UpAction::Started => {
-            check_ports_free(&spec.ports)?;
+            check_ports_free(engine, &spec.ports)?;
             progress.info(&format!("starting {name}"));
             engine.start_container(&name).await?;
         }
@@ -242,7 +243,7 @@ async fn bring_up(
                 ));
                 engine.remove_container(&name, 10).await?;
             }
-            check_ports_free(&spec.ports)?;
+            check_ports_free(engine, &spec.ports)?;
             match engine.create_container(&spec).await {
                 Ok(_) => {
                     if action == UpAction::Created {
@@ -576,8 +577,33 @@ fn container_spec(
     }
 }
 
-/// A taken host port is reported by name before the engine gives its murkier error.
-fn check_ports_free(ports: &[PortBinding]) -> Result<(), EngineError> {
+/// On an engine on another machine, a port published on 127.0.0.1 is that machine's
+/// loopback: neither devdb nor the URL it prints reaches it from here. The binding is the
+/// compose file's to change (devdb opens no port wider than it says), so `up` says so.
+fn refuse_remote_loopback(engine: &Engine, ports: &[PortBinding]) -> Result<(), EngineError> {
+    if !engine.is_remote() {
+        return Ok(());
+    }
+    match ports.iter().find(|p| {
+        p.container_port == POSTGRES_PORT
+            && crate::engine::host::is_loopback(p.host_ip.trim_matches(['[', ']']))
+    }) {
+        Some(binding) => Err(EngineError::RemoteLoopback {
+            engine: engine.host().to_string(),
+            machine: engine.published_host(),
+            ip: binding.host_ip.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A taken host port is reported by name before the engine gives its murkier error. The
+/// ports of an engine on another machine are not this machine's: there the engine's own
+/// bind error, which `engine` reads as `PortInUse` too, says it.
+fn check_ports_free(engine: &Engine, ports: &[PortBinding]) -> Result<(), EngineError> {
+    if engine.is_remote() {
+        return Ok(());
+    }
     for binding in ports {
         let Some(port) = binding.host_port else {
             continue;

@@ -2,6 +2,8 @@
 //! `devdb` binary, and clean-up of everything a test's project made, even after a panic.
 
 pub mod python;
+pub mod sshd;
+pub mod tls_proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
