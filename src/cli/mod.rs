@@ -22,6 +22,7 @@ pub(crate) mod schema;
 mod signals;
 mod squash;
 mod status;
+mod tunnel;
 mod up;
 
 use anyhow::Context as _;
@@ -49,9 +50,9 @@ pub enum Command {
     InProject(ProjectCommand),
     /// Postgres images
     // Listed between `clone` and `new`, where it stood before the split: the options and
-    // then the commands take orders from one counter, so `new` has order 21 (3 project
-    // options, 18 commands before it) and equal orders list by name. The test below pins it.
-    #[command(subcommand, display_order = 21)]
+    // then the commands take orders from one counter, so `new` has order 22 (3 project
+    // options, 19 commands before it) and equal orders list by name. The test below pins it.
+    #[command(subcommand, display_order = 22)]
     Image(image::ImageCommand),
 }
 
@@ -71,6 +72,9 @@ pub enum ProjectCommand {
     /// Print the database URL (with its password), for `export DATABASE_URL=$(devdb url)`;
     /// --format gives the forms of SQLAlchemy, JDBC, libpq's variables or JSON
     Url(status::UrlArgs),
+    /// Forward a database on the loopback of an ssh engine's machine to a port here, printing
+    /// its URL there; until Ctrl-C
+    Tunnel(tunnel::TunnelArgs),
     /// Show a service's container logs
     Logs(logs::LogsArgs),
     /// Open psql inside the database container
@@ -166,6 +170,7 @@ impl ProjectCommand {
             ProjectCommand::Reset(args) => reset::run(context, &args, progress).await,
             ProjectCommand::Status(args) => status::run(context, &args).await,
             ProjectCommand::Url(args) => status::url(context, &args).await,
+            ProjectCommand::Tunnel(args) => tunnel::run(context, &args).await,
             ProjectCommand::Logs(args) => logs::run(context, &args).await,
             ProjectCommand::Psql(args) => psql::run(context, &args).await,
             ProjectCommand::Migrate(args) => migrations::migrate(context, &args, progress).await,
@@ -215,6 +220,7 @@ mod tests {
                 "reset",
                 "status",
                 "url",
+                "tunnel",
                 "logs",
                 "psql",
                 "migrate",

@@ -1,5 +1,5 @@
 //! `status` and `url`: where the project's database is, around [`crate::ops::status`] and
-//! [`crate::ops::database_url`].
+//! [`crate::ops::published_url`].
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -75,6 +75,9 @@ struct UrlReport {
     database: String,
     sqlalchemy: String,
     jdbc: String,
+    /// The host is the engine machine's loopback: `devdb tunnel` forwards it here.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    remote_loopback: bool,
 }
 
 pub(super) async fn url(context: &Context, args: &UrlArgs) -> anyhow::Result<()> {
@@ -91,7 +94,11 @@ pub(super) async fn url(context: &Context, args: &UrlArgs) -> anyhow::Result<()>
         .into());
     }
     let engine = Engine::connect().await?;
-    let url = ops::database_url(&engine, &context.project).await?;
+    let url = ops::published_url(&engine, &context.project).await?;
+    let remote_loopback = engine.forwards(&url.host);
+    if remote_loopback {
+        eprintln!("{}", super::tunnel::REMOTE_LOOPBACK_NOTE);
+    }
     let driver = args.driver.map(SqlAlchemyDriver::from).unwrap_or_default();
     let form = match format {
         UrlFormat::Url => UrlForm::Url,
@@ -108,6 +115,7 @@ pub(super) async fn url(context: &Context, args: &UrlArgs) -> anyhow::Result<()>
                 database: url.database.clone(),
                 sqlalchemy: url.render_as(UrlForm::SqlAlchemy(driver)),
                 jdbc: url.render_as(UrlForm::Jdbc),
+                remote_loopback,
             });
         }
     };
@@ -180,6 +188,9 @@ pub(super) async fn run(context: &Context, args: &StatusArgs) -> anyhow::Result<
     }
     if let Some(url) = &report.database_url {
         output::line(&format!("\ndatabase: {url}"))?;
+        if report.remote_loopback {
+            eprintln!("{}", super::tunnel::REMOTE_LOOPBACK_NOTE);
+        }
     }
     print_server(&report)?;
     if let Some(migrations) = &report.migrations {

@@ -162,5 +162,8 @@ pub(super) fn print_up(report: &UpReport, args: &StartArgs) -> anyhow::Result<()
         "{} {what}, ready in {} ms",
         report.container, report.ready_after_ms
     );
+    if report.remote_loopback {
+        eprintln!("{}", super::tunnel::REMOTE_LOOPBACK_NOTE);
+    }
     output::line(&url)
 }

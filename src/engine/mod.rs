@@ -5,6 +5,7 @@
 //! streams a root filesystem into the engine.
 
 mod exec;
+mod forward;
 pub(crate) mod host;
 mod image;
 pub(crate) mod labels;
@@ -18,6 +19,7 @@ use bollard::Docker;
 
 use crate::error::{Exit, Failure};
 pub(crate) use exec::{Exec, ExecChunk, ExecSpec, StderrTail};
+pub(crate) use forward::Tunnel;
 pub(crate) use host::Endpoint;
 pub(crate) use host::EndpointError;
 pub(crate) use image::{ImageFacts, PullOutcome};
@@ -71,6 +73,14 @@ pub enum EngineError {
         machine: String,
         ip: String,
     },
+    /// A forward through ssh to a port of the engine machine's loopback could not be opened.
+    #[error("cannot listen on {local} to forward port {remote} of {machine}'s loopback: {reason}")]
+    Forward {
+        local: String,
+        remote: u16,
+        machine: String,
+        reason: String,
+    },
     #[error("cannot take the lock {path} that keeps two `devdb up`s of a project apart: {reason}")]
     Lock { path: String, reason: String },
     #[error("image {image} has no usable configuration: {reason}")]
@@ -99,9 +109,23 @@ impl Failure for EngineError {
                 "stop whatever listens on {port}, or pick another port with DEVDB_PORT=<port> (or an empty host port in the compose file for a free one)"
             )),
             EngineError::NotOurs { kind, name, .. } => Some(kind.not_ours_hint(name)),
-            EngineError::RemoteLoopback { machine, .. } => Some(format!(
-                "publish the port on an address of the engine's machine in the compose file, for example `ports: [\"0.0.0.0::5432\"]` (the database is then open to that machine's network: keep it on a network you trust), and the URL names {machine}; or run devdb on the engine's machine"
-            )),
+            EngineError::RemoteLoopback {
+                engine, machine, ..
+            } => {
+                // An ssh engine refuses only for an ephemeral database, whose URL outlives
+                // devdb's forwards.
+                let ssh = if engine.starts_with("ssh://") {
+                    ""
+                } else {
+                    "; or reach the engine through ssh (an `ssh://` DOCKER_HOST or context), through which devdb forwards the loopback port"
+                };
+                Some(format!(
+                    "publish the port on an address of the engine's machine in the compose file, for example `ports: [\"0.0.0.0::5432\"]` (the database is then open to that machine's network: keep it on a network you trust), and the URL names {machine}{ssh}; or run devdb on the engine's machine"
+                ))
+            }
+            EngineError::Forward { .. } => Some(
+                "pick a free local port with --port <port>, or leave --port out for a free one".to_string(),
+            ),
             EngineError::Lock { .. } => Some(
                 "devdb keeps its locks in devdb/locks under the first of $XDG_RUNTIME_DIR, $XDG_CACHE_HOME, ~/.cache and the temporary folder that it can write to: point XDG_RUNTIME_DIR at a writable folder".to_string(),
             ),
@@ -240,6 +264,74 @@ impl Engine {
         self.machine
             .clone()
             .unwrap_or_else(|| "127.0.0.1".to_string())
+    }
+}
+
+impl Engine {
+    /// Whether a port this engine publishes on `ip` is reached through ssh: an ssh engine on
+    /// another machine, and `ip` that machine's loopback.
+    pub(crate) fn forwards(&self, ip: &str) -> bool {
+        self.is_remote()
+            && ssh::SshTarget::parse(&self.endpoint.host).is_some()
+            && host::is_loopback(ip.trim_matches(['[', ']']))
+    }
+
+    /// Where devdb itself connects to the port published at `ip`:`port`: there, or (see
+    /// [`Engine::forwards`]) a port of this machine's loopback that ssh forwards to it for as
+    /// long as devdb runs, opened once per port.
+    pub(crate) async fn reach(&self, ip: &str, port: u16) -> Result<(String, u16), EngineError> {
+        let Some(target) = self.forwarded(ip) else {
+            return Ok((ip.to_string(), port));
+        };
+        let remote = forward::Remote {
+            ip: ip.trim_matches(['[', ']']).to_string(),
+            port,
+        };
+        match forward::shared(&target, remote).await {
+            Ok(local) => Ok(("127.0.0.1".to_string(), local)),
+            Err(e) => Err(self.forward_failed("127.0.0.1".into(), port, e)),
+        }
+    }
+
+    /// A forward of 127.0.0.1:`local` (a free port for `None`) to the port published at
+    /// `ip`:`remote`, open until the [`Tunnel`] is dropped; `None` when devdb reaches that
+    /// port without one (see [`Engine::forwards`]).
+    pub(crate) async fn tunnel(
+        &self,
+        ip: &str,
+        remote: u16,
+        local: Option<u16>,
+    ) -> Result<Option<Tunnel>, EngineError> {
+        let Some(target) = self.forwarded(ip) else {
+            return Ok(None);
+        };
+        let to = forward::Remote {
+            ip: ip.trim_matches(['[', ']']).to_string(),
+            port: remote,
+        };
+        match forward::open(&target, to, local).await {
+            Ok(tunnel) => Ok(Some(tunnel)),
+            Err(e) => {
+                let local = local.map_or_else(|| "127.0.0.1".into(), |p| format!("127.0.0.1:{p}"));
+                Err(self.forward_failed(local, remote, e))
+            }
+        }
+    }
+
+    fn forwarded(&self, ip: &str) -> Option<ssh::SshTarget> {
+        if !self.forwards(ip) {
+            return None;
+        }
+        ssh::SshTarget::parse(&self.endpoint.host)
+    }
+
+    fn forward_failed(&self, local: String, remote: u16, e: std::io::Error) -> EngineError {
+        EngineError::Forward {
+            local,
+            remote,
+            machine: self.published_host(),
+            reason: e.to_string(),
+        }
     }
 }
 

@@ -70,9 +70,42 @@ impl SshTarget {
         format!("ssh {port}{user}{} docker version", self.host)
     }
 
+    /// The address as `ssh://` gives it, which names this engine among others.
+    pub(super) fn address(&self) -> String {
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        let port = self.port.map(|p| format!(":{p}")).unwrap_or_default();
+        format!("ssh://{user}{}{port}", self.host)
+    }
+
     /// The `ssh` arguments that run `docker system dial-stdio` there, as the docker CLI
     /// gives them, without password prompts (devdb's stdin is not ssh's).
     fn args(&self) -> Vec<String> {
+        let mut args = self.options();
+        args.extend(["--".into(), self.host.clone()]);
+        args.extend(["docker", "system", "dial-stdio"].map(String::from));
+        args
+    }
+
+    /// The `ssh` arguments that carry stdin and stdout to `ip:port` of the engine's machine
+    /// (`-W`: nothing but the sshd is needed there).
+    pub(super) fn forward_args(&self, ip: &str, port: u16) -> Vec<String> {
+        let mut args = self.options();
+        let ip = if ip.contains(':') && !ip.starts_with('[') {
+            format!("[{ip}]")
+        } else {
+            ip.to_string()
+        };
+        args.extend(["-W".into(), format!("{ip}:{port}")]);
+        args.extend(["--".into(), self.host.clone()]);
+        args
+    }
+
+    /// The options of every ssh devdb runs to this engine.
+    fn options(&self) -> Vec<String> {
         let mut args: Vec<String> = vec![
             "-o".into(),
             "BatchMode=yes".into(),
@@ -86,8 +119,6 @@ impl SshTarget {
         if let Some(port) = self.port {
             args.extend(["-p".into(), port.to_string()]);
         }
-        args.extend(["--".into(), self.host.clone()]);
-        args.extend(["docker", "system", "dial-stdio"].map(String::from));
         args
     }
 }
@@ -285,6 +316,20 @@ mod tests {
                 "dial-stdio"
             ]
         );
+        assert_eq!(
+            full.forward_args("127.0.0.1", 5433)[5..],
+            [
+                "-l",
+                "me",
+                "-p",
+                "2222",
+                "-W",
+                "127.0.0.1:5433",
+                "--",
+                "box"
+            ]
+        );
+        assert_eq!(full.address(), "ssh://me@box:2222");
         let bare = SshTarget::parse("ssh://box").unwrap();
         assert_eq!((bare.user, bare.port), (None, None));
         let v6 = SshTarget::parse("ssh://[::1]:22").unwrap();

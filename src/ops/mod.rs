@@ -46,7 +46,7 @@ pub(crate) use squash::{SquashError, SquashOptions, squash, squash_plan};
 pub(crate) use stamp_sql::stamp_sql;
 pub(crate) use status::{StatusReport, status};
 pub(crate) use up::{UpAction, UpError, UpOptions, UpReport, foreign_resources, up};
-pub(crate) use url::{Server, ServerSource, UrlError, database_url, resolve};
+pub(crate) use url::{Server, ServerSource, UrlError, database_url, published_url, resolve};
 
 use crate::config::Project;
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::url::{Server, ServerSource, UrlError, from_configured, url_of};
+use super::url::{Server, ServerSource, UrlError, from_configured, reachable, url_of};
 use crate::config::Project;
 use crate::engine::{Engine, EngineError};
 use crate::pg::NotAnswering;
@@ -27,6 +27,10 @@ pub(crate) struct StatusReport {
     pub services: Vec<ServiceStatus>,
     /// The database URL, password masked unless asked for; `None` when it is not running.
     pub database_url: Option<String>,
+    /// The URL names the engine machine's loopback (an ssh engine on another machine):
+    /// `devdb tunnel` forwards it here.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub remote_loopback: bool,
     /// The server `migrate`, `current`, `check`... would use without `--database-url`, and
     /// why; `None` when there is none.
     pub server: Option<ServerReport>,
@@ -96,8 +100,21 @@ pub(crate) async fn status(
         },
         (None, None, None) => None,
     };
+    // devdb's own connections: through a forward when the URL is the engine machine's
+    // loopback.
+    let reached = match &url {
+        Some(url) => match reachable(engine, url).await {
+            Ok(reached) => Some(reached),
+            Err(e) => {
+                warnings.push(e.to_string());
+                None
+            }
+        },
+        None => None,
+    };
+    let remote_loopback = url.as_ref().is_some_and(|u| engine.forwards(&u.host));
     // From the maintenance database: the project's may be the one that takes no connections.
-    let admin = url.as_ref().map(crate::pg::DatabaseUrl::maintenance);
+    let admin = reached.as_ref().map(crate::pg::DatabaseUrl::maintenance);
     if let Some(admin) = &admin
         && let Ok(mut conn) = admin.connect().await
     {
@@ -126,7 +143,7 @@ pub(crate) async fn status(
             image: c.image,
         })
         .collect();
-    let migrations = match &url {
+    let migrations = match &reached {
         Some(_) if paused && project.settings.migrations.is_dir() => {
             warnings.push(
                 UrlError::Paused {
@@ -155,6 +172,7 @@ pub(crate) async fn status(
         engine: engine.report(),
         services,
         database_url,
+        remote_loopback,
         server,
         migrations,
         not_ours,

@@ -100,8 +100,33 @@ pub(super) fn paused_hint(container: &str) -> String {
     )
 }
 
-/// The URL of the project's running database.
+/// `url` as devdb itself reaches it: the same, or on an ssh engine whose machine's loopback
+/// it names, a port of this machine's that ssh forwards there while devdb runs.
+pub(super) async fn reachable(
+    engine: &Engine,
+    url: &DatabaseUrl,
+) -> Result<DatabaseUrl, EngineError> {
+    let (host, port) = engine.reach(&url.host, url.port).await?;
+    Ok(DatabaseUrl {
+        host,
+        port,
+        ..url.clone()
+    })
+}
+
+/// The URL of the project's running database, for devdb's own connections (see
+/// [`reachable`]).
 pub(crate) async fn database_url(
+    engine: &Engine,
+    project: &Project,
+) -> Result<DatabaseUrl, UrlError> {
+    let url = published_url(engine, project).await?;
+    Ok(reachable(engine, &url).await?)
+}
+
+/// The URL of the project's running database as the engine publishes it: on an ssh engine,
+/// possibly its machine's loopback ([`Engine::forwards`] says), which only a forward reaches.
+pub(crate) async fn published_url(
     engine: &Engine,
     project: &Project,
 ) -> Result<DatabaseUrl, UrlError> {

@@ -33,3 +33,4 @@ mod services;
 mod squash;
 mod testing;
 mod tls;
+mod tunnel;

@@ -10,7 +10,7 @@ use crate::common::sshd::Sshd;
 use crate::common::tls_proxy::{TlsEngine, copy_cert_path, make_ca, make_ca_for, tls_env};
 use crate::common::{TestProject, compose_with, query, simple_compose, stderr, stdout};
 
-fn with_revision(project: TestProject) -> TestProject {
+pub(crate) fn with_revision(project: TestProject) -> TestProject {
     project.compose(&simple_compose()).file(
         "migrations/0001_items.sql",
         "-- devdb:revision 0001\n-- devdb:parents\n-- devdb:message items\n\n-- devdb:up\nCREATE TABLE items (id int PRIMARY KEY);\n\n-- devdb:down\nDROP TABLE items;\n",
@@ -19,7 +19,7 @@ fn with_revision(project: TestProject) -> TestProject {
 
 /// devdb for `project` with the engine chosen by `env` alone: no engine variable of the
 /// test's own environment leaks in.
-fn devdb(project: &TestProject, env: &[(&str, String)], args: &[&str]) -> Output {
+pub(crate) fn devdb(project: &TestProject, env: &[(&str, String)], args: &[&str]) -> Output {
     let mut command = project.command(args);
     for name in [
         "DOCKER_HOST",
@@ -33,7 +33,7 @@ fn devdb(project: &TestProject, env: &[(&str, String)], args: &[&str]) -> Output
     command.output().expect("running devdb")
 }
 
-fn ok(output: Output, what: &str) -> String {
+pub(crate) fn ok(output: Output, what: &str) -> String {
     assert!(
         output.status.success(),
         "{what} failed ({:?}):\n{}\n{}",
@@ -336,7 +336,7 @@ async fn an_ssh_engine_runs_the_whole_cycle_and_leaves_no_ssh_behind() {
 
 /// An address of this machine that is not its loopback (the first IPv4 `hostname -I`
 /// gives). An engine reached there counts as one on another machine.
-fn non_loopback_address() -> String {
+pub(crate) fn non_loopback_address() -> String {
     let listed = Command::new("hostname")
         .arg("-I")
         .output()

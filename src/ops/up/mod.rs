@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::migrate::migrate_and_seed;
-use super::url::url_of;
+use super::url::{reachable, url_of};
 use crate::config::{Mount, Project, Service};
 use crate::engine::{
     ContainerSpec, Engine, EngineError, ImageFacts, MountSpec, PortBinding, PullOutcome, labels,
@@ -80,6 +80,13 @@ pub(crate) struct UpReport {
     #[serde(skip)]
     pub made_by_devdb: bool,
     pub url: DatabaseUrl,
+    /// The URL names the engine machine's loopback (an ssh engine on another machine):
+    /// `devdb tunnel` forwards it here.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub remote_loopback: bool,
+    /// Where devdb itself connects: `url`, or a local port forwarded to it.
+    #[serde(skip)]
+    pub reached: DatabaseUrl,
     pub ready_after_ms: u128,
     /// Revisions applied by this run.
     pub applied: Vec<String>,
@@ -130,7 +137,7 @@ pub(crate) async fn up(
     let mut report = result?;
     if options.migrate {
         let migrated = tokio::select! {
-            migrated = migrate_and_seed(project, &report.url, report.made_by_devdb, progress) => migrated,
+            migrated = migrate_and_seed(project, &report.reached, report.made_by_devdb, progress) => migrated,
             () = cancel.as_mut() => {
                 // A new database left half migrated and unseeded would pass for a finished
                 // one at the next `up`: it goes, like a failed first `up`.
@@ -216,7 +223,7 @@ async fn bring_up(
 
     let mut spec = container_spec(project, service, &image, &facts, &network);
     spec.labels.extend(options.labels.iter().cloned());
-    refuse_remote_loopback(engine, &spec.ports)?;
+    refuse_remote_loopback(engine, &spec.ports, options)?;
     let action = match &existing {
         Some(c) if c.config_hash() == Some(spec.config_hash().as_str()) && c.running => {
             UpAction::Kept
@@ -280,11 +287,12 @@ async fn bring_up(
             logs: String::new(),
         })?;
     let url = url_of(engine, project, &info).expect("the spec always publishes the Postgres port");
+    let reached = reachable(engine, &url).await?;
     let waited = Instant::now();
     wait_until_ready(
         engine,
         &name,
-        &url.connect_options(),
+        &reached.connect_options(),
         options.timeout,
         progress,
     )
@@ -297,7 +305,9 @@ async fn bring_up(
         action,
         new_database,
         made_by_devdb,
+        remote_loopback: engine.forwards(&url.host),
         url,
+        reached,
         ready_after_ms: waited.elapsed().as_millis(),
         applied: Vec::new(),
         seeded: Vec::new(),
@@ -578,15 +588,23 @@ fn container_spec(
 }
 
 /// On an engine on another machine, a port published on 127.0.0.1 is that machine's
-/// loopback: neither devdb nor the URL it prints reaches it from here. The binding is the
+/// loopback. Through an ssh engine devdb forwards its own connections there (and `devdb
+/// tunnel` the user's); a tcp engine has no such way, and neither has the URL of an
+/// ephemeral database, which other programs use after devdb exits. The binding is the
 /// compose file's to change (devdb opens no port wider than it says), so `up` says so.
-fn refuse_remote_loopback(engine: &Engine, ports: &[PortBinding]) -> Result<(), EngineError> {
+fn refuse_remote_loopback(
+    engine: &Engine,
+    ports: &[PortBinding],
+    options: &UpOptions,
+) -> Result<(), EngineError> {
+    let ephemeral = options.labels.iter().any(|(k, _)| k == labels::EPHEMERAL);
     if !engine.is_remote() {
         return Ok(());
     }
     match ports.iter().find(|p| {
         p.container_port == POSTGRES_PORT
             && crate::engine::host::is_loopback(p.host_ip.trim_matches(['[', ']']))
+            && (ephemeral || !engine.forwards(&p.host_ip))
     }) {
         Some(binding) => Err(EngineError::RemoteLoopback {
             engine: engine.host().to_string(),

@@ -1,8 +1,9 @@
-//! A Docker engine reached over SSH, for tests: an sshd of the test's own on 127.0.0.1 with
+//! A Docker engine reached over SSH, for tests: an sshd of the test's own (on 127.0.0.1, or
+//! on an address that makes it another machine to devdb) with
 //! its own host key, taking one key of the test's, whose sessions reach the local engine
 //! through `docker system dial-stdio`. The client side is confined to a folder of the test:
 //! an `ssh` on devdb's PATH that reads only the test's ssh config (identity, known hosts),
-//! so nothing of the real `~/.ssh` is read or written.
+//! so nothing of the real `~/.ssh` is read or written, and that logs its arguments.
 
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
@@ -69,6 +70,8 @@ fn run(program: &str, args: &[&str]) {
 pub struct Sshd {
     child: Child,
     pub port: u16,
+    /// The address it listens on.
+    pub ip: String,
     /// A folder holding the `ssh` for devdb's PATH, its config, the key and known hosts.
     client: PathBuf,
 }
@@ -76,6 +79,11 @@ pub struct Sshd {
 impl Sshd {
     /// Starts an sshd on 127.0.0.1 with its files under `dir`.
     pub fn start(dir: &Path) -> Sshd {
+        Sshd::start_on(dir, "127.0.0.1")
+    }
+
+    /// Starts an sshd on `ip` (an IPv4 address of this machine) with its files under `dir`.
+    pub fn start_on(dir: &Path, ip: &str) -> Sshd {
         let sshd = sshd_binary();
         let server = dir.join("server");
         let client = dir.join("client");
@@ -99,7 +107,7 @@ impl Sshd {
         std::fs::write(
             &config,
             format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nStrictModes no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nLogLevel ERROR\n",
+                "Port {port}\nListenAddress {ip}\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nStrictModes no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nLogLevel ERROR\n",
                 host_key.display(),
                 authorized.display(),
                 server.join("sshd.pid").display(),
@@ -119,14 +127,14 @@ impl Sshd {
         let host_public: Vec<&str> = host_public.split_whitespace().take(2).collect();
         std::fs::write(
             client.join("known_hosts"),
-            format!("[127.0.0.1]:{port} {}\n", host_public.join(" ")),
+            format!("[{ip}]:{port} {}\n", host_public.join(" ")),
         )
         .unwrap();
         let ssh_config = client.join("ssh_config");
         std::fs::write(
             &ssh_config,
             format!(
-                "Host {ALIAS}\n  HostName 127.0.0.1\n  Port {port}\n  User root\n\nHost *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n",
+                "Host {ALIAS}\n  HostName {ip}\n  Port {port}\n  User root\n\nHost *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n",
                 identity.display(),
                 client.join("known_hosts").display(),
             ),
@@ -138,7 +146,8 @@ impl Sshd {
         std::fs::write(
             &wrapper,
             format!(
-                "#!/bin/sh\nexec /usr/bin/ssh -F '{}' \"$@\"\n",
+                "#!/bin/sh\necho \"$*\" >> '{}'\nexec /usr/bin/ssh -F '{}' \"$@\"\n",
+                client.join("ssh.log").display(),
                 ssh_config.display()
             ),
         )
@@ -148,6 +157,7 @@ impl Sshd {
         let sshd = Sshd {
             child,
             port,
+            ip: ip.to_string(),
             client,
         };
         sshd.wait_listening();
@@ -156,7 +166,7 @@ impl Sshd {
 
     fn wait_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while std::net::TcpStream::connect((self.ip.as_str(), self.port)).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "sshd did not listen on {}",
@@ -166,9 +176,14 @@ impl Sshd {
         }
     }
 
-    /// `ssh://root@127.0.0.1:<port>`.
+    /// `ssh://root@<ip>:<port>`.
     pub fn host(&self) -> String {
-        format!("ssh://root@127.0.0.1:{}", self.port)
+        format!("ssh://root@{}:{}", self.ip, self.port)
+    }
+
+    /// The argument lines of every `ssh` devdb ran, one a line.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.client.join("ssh.log")).unwrap_or_default()
     }
 
     /// What devdb needs to use this engine: DOCKER_HOST, the confined `ssh` first on PATH,
@@ -190,7 +205,8 @@ impl Sshd {
         ]
     }
 
-    /// The `ssh ... docker system dial-stdio` processes to this sshd still running, after
+    /// The `ssh ... docker system dial-stdio` and `ssh ... -W` processes to this sshd still
+    /// running, after
     /// giving those of a command that just ended a few seconds to go.
     pub fn clients_left(&self) -> Vec<String> {
         let needle = format!("-p {}", self.port);
@@ -202,7 +218,7 @@ impl Sshd {
                 .expect("ps");
             let left: Vec<String> = String::from_utf8_lossy(&listing.stdout)
                 .lines()
-                .filter(|l| l.contains("dial-stdio") && l.contains(&needle))
+                .filter(|l| (l.contains("dial-stdio") || l.contains(" -W ")) && l.contains(&needle))
                 .map(str::to_string)
                 .collect();
             if left.is_empty() || Instant::now() > deadline {

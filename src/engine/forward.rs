@@ -1,0 +1,136 @@
+//! Ports an ssh engine publishes on its machine's loopback, reached from this machine: devdb
+//! listens on 127.0.0.1 and carries each connection it accepts through its own
+//! `ssh ... -W 127.0.0.1:PORT host`, a stdio forward that needs nothing on the engine's
+//! machine but its sshd. The binding stays on that loopback; nothing is opened wider there.
+//!
+//! A forward lives as long as its [`Tunnel`]; each connection's ssh is a child that ends with
+//! the connection (or with devdb: its stdin closes, and it is killed when dropped).
+
+use std::io;
+use std::process::Stdio;
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::Command;
+use tokio::sync::Mutex;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::ssh::SshTarget;
+
+/// A local port forwarded to a port of the engine machine's loopback, until dropped.
+#[derive(Debug)]
+pub(crate) struct Tunnel {
+    /// The local port connections are accepted on (on 127.0.0.1).
+    pub(crate) port: u16,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Tunnel {
+    fn drop(&mut self) {
+        // The task owns the connections' tasks, and they own their ssh children.
+        self.task.abort();
+    }
+}
+
+/// Where a forward goes: an address of the engine's machine (its loopback) and a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Remote {
+    pub(super) ip: String,
+    pub(super) port: u16,
+}
+
+/// Listens on 127.0.0.1:`local` (a free port for `None`) and forwards each connection to
+/// `remote` on the machine of `target`.
+pub(super) async fn open(
+    target: &SshTarget,
+    remote: Remote,
+    local: Option<u16>,
+) -> io::Result<Tunnel> {
+    let listener = TcpListener::bind(("127.0.0.1", local.unwrap_or(0))).await?;
+    let port = listener.local_addr()?.port();
+    let args = Arc::new(target.forward_args(&remote.ip, remote.port));
+    let task = tokio::spawn(serve(listener, args));
+    Ok(Tunnel { port, task })
+}
+
+/// The forwards devdb's own connections use: one per engine and remote port, open until devdb
+/// exits.
+static SHARED: Mutex<Vec<(String, Remote, Tunnel)>> = Mutex::const_new(Vec::new());
+
+/// The local port forwarded to `remote` on the machine of `target`, opened at the first call
+/// for it.
+pub(super) async fn shared(target: &SshTarget, remote: Remote) -> io::Result<u16> {
+    let address = target.address();
+    let mut open_ones = SHARED.lock().await;
+    if let Some((_, _, tunnel)) = open_ones
+        .iter()
+        .find(|(a, r, _)| *a == address && *r == remote)
+    {
+        return Ok(tunnel.port);
+    }
+    let tunnel = open(target, remote.clone(), None).await?;
+    let port = tunnel.port;
+    open_ones.push((address, remote, tunnel));
+    Ok(port)
+}
+
+async fn serve(listener: TcpListener, args: Arc<Vec<String>>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((socket, _)) => {
+                    connections.spawn(carry(socket, args.clone()));
+                }
+                // Out of descriptors, or a connection reset before it was taken: a moment
+                // later the next one may do.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+/// One connection: its bytes through an `ssh -W` child, both ways, until both ends close.
+async fn carry(socket: TcpStream, args: Arc<Vec<String>>) {
+    let _ = socket.set_nodelay(true);
+    // ssh's complaints (the port not listening yet while Postgres starts) would only be
+    // noise on devdb's stderr: the client sees the connection close.
+    let Ok(mut child) = Command::new("ssh")
+        .args(args.iter())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+    else {
+        return;
+    };
+    let (Some(mut stdin), Some(mut stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return;
+    };
+    let (mut from_client, mut to_client) = socket.into_split();
+    let up = async {
+        let _ = tokio::io::copy(&mut from_client, &mut stdin).await;
+        // End of input: ssh passes the end on, and the server closes its side.
+        drop(stdin);
+    };
+    let down = async {
+        let _ = tokio::io::copy(&mut stdout, &mut to_client).await;
+        let _ = to_client.shutdown().await;
+    };
+    let (up, down) = (std::pin::pin!(up), std::pin::pin!(down));
+    // The other way gets a moment to finish once one way is done: a client that never
+    // closes, or a server that does not, does not keep the ssh.
+    let linger = std::time::Duration::from_secs(5);
+    match futures_util::future::select(up, down).await {
+        futures_util::future::Either::Left(((), down)) => {
+            let _ = tokio::time::timeout(linger, down).await;
+        }
+        futures_util::future::Either::Right(((), up)) => {
+            let _ = tokio::time::timeout(linger, up).await;
+        }
+    }
+    let _ = child.kill().await;
+}
