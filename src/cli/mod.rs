@@ -72,8 +72,8 @@ pub enum ProjectCommand {
     /// Print the database URL (with its password), for `export DATABASE_URL=$(devdb url)`;
     /// --format gives the forms of SQLAlchemy, JDBC, libpq's variables or JSON
     Url(status::UrlArgs),
-    /// Forward a database on the loopback of an ssh engine's machine to a port here, printing
-    /// its URL there; until Ctrl-C
+    /// Forward the database on an ssh engine machine's loopback to a port here and print its
+    /// URL; runs until Ctrl-C
     Tunnel(tunnel::TunnelArgs),
     /// Show a service's container logs
     Logs(logs::LogsArgs),

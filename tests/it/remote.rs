@@ -295,6 +295,14 @@ async fn an_ssh_engine_runs_the_whole_cycle_and_leaves_no_ssh_behind() {
     let url = ok(devdb(&project, &by_alias, &["url"]), "url");
     assert!(url.contains("@127.0.0.1:"), "{url}");
     assert_eq!(query(&url, "SELECT 1").await.unwrap(), ["1"]);
+    // This machine's loopback needs no tunnel, and `tunnel` says so.
+    let output = devdb(&project, &by_alias, &["tunnel"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("without a tunnel"),
+        "{}",
+        stderr(&output)
+    );
     ok(
         devdb(&project, &by_alias, &["down", "--volumes", "--yes"]),
         "down",

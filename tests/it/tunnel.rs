@@ -89,6 +89,17 @@ async fn on_an_ssh_engine_elsewhere_the_loopback_port_is_reached_through_ssh_and
     let current = ok(devdb(&project, &env, &["current"]), "current");
     assert!(current.contains("0001"), "{current}");
 
+    // A command that fails after connecting leaves no ssh behind either.
+    let forwards_before = sshd.log().matches(&forward).count();
+    let refused = devdb(&project, &env, &["downgrade", "base"]);
+    assert!(!refused.status.success(), "{}", stdout(&refused));
+    assert!(
+        sshd.log().matches(&forward).count() > forwards_before,
+        "downgrade did not connect: {}",
+        stderr(&refused)
+    );
+    assert_eq!(sshd.clients_left(), Vec::<String>::new());
+
     // `url` prints the engine-side URL, and says on stderr whose loopback it is.
     let printed = devdb(&project, &env, &["url"]);
     let note = stderr(&printed);
@@ -101,6 +112,11 @@ async fn on_an_ssh_engine_elsewhere_the_loopback_port_is_reached_through_ssh_and
         note.contains("loopback of the Docker engine's machine") && note.contains("devdb tunnel"),
         "{note}"
     );
+    // `status` reads the revision through the forward and says the same of its URL.
+    let status = ok(devdb(&project, &env, &["status", "--json"]), "status");
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["remote_loopback"], true, "{status}");
+    assert_eq!(status["migrations"]["pending"], 0, "{status}");
     assert_eq!(sshd.clients_left(), Vec::<String>::new());
 
     // `devdb tunnel`: a local port that answers while it runs, until SIGINT.
