@@ -8,7 +8,7 @@
 
 use std::io;
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -42,16 +42,54 @@ pub(super) struct Remote {
 
 /// Listens on 127.0.0.1:`local` (a free port for `None`) and forwards each connection to
 /// `remote` on the machine of `target`.
+/// It runs on the runtime of the caller, whose end ends it.
 pub(super) async fn open(
     target: &SshTarget,
     remote: Remote,
     local: Option<u16>,
 ) -> io::Result<Tunnel> {
-    let listener = TcpListener::bind(("127.0.0.1", local.unwrap_or(0))).await?;
+    let (port, serving) = listen(target, remote, local).await?;
+    let task = tokio::spawn(serving);
+    Ok(Tunnel { port, task })
+}
+
+async fn listen(
+    target: &SshTarget,
+    remote: Remote,
+    local: Option<u16>,
+) -> io::Result<(u16, impl Future<Output = ()> + use<>)> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", local.unwrap_or(0)))?;
+    listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
     let args = Arc::new(target.forward_args(&remote.ip, remote.port));
-    let task = tokio::spawn(serve(listener, args));
-    Ok(Tunnel { port, task })
+    Ok((port, async move {
+        // Registered with the reactor of the runtime that runs it.
+        if let Ok(listener) = TcpListener::from_std(listener) {
+            serve(listener, args).await;
+        }
+    }))
+}
+
+/// The runtime of the shared forwards: its own thread, so that a forward outlives the
+/// runtime that opened it (the library's `TestDatabase` is used from one runtime per test)
+/// and serves connections of any of them. It ends with the process; the connections' ssh
+/// children end then as their stdin closes.
+fn background() -> io::Result<&'static tokio::runtime::Handle> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("devdb-forward")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    match runtime {
+        Ok(runtime) => Ok(runtime.handle()),
+        Err(e) => Err(io::Error::other(format!(
+            "cannot start the forwards' runtime: {e}"
+        ))),
+    }
 }
 
 /// The forwards devdb's own connections use: one per engine and remote port, open until devdb
@@ -69,8 +107,9 @@ pub(super) async fn shared(target: &SshTarget, remote: Remote) -> io::Result<u16
     {
         return Ok(tunnel.port);
     }
-    let tunnel = open(target, remote.clone(), None).await?;
-    let port = tunnel.port;
+    let (port, serving) = listen(target, remote.clone(), None).await?;
+    let task = background()?.spawn(serving);
+    let tunnel = Tunnel { port, task };
     open_ones.push((address, remote, tunnel));
     Ok(port)
 }
