@@ -10,7 +10,7 @@ use std::io;
 use std::process::Stdio;
 use std::sync::{Arc, OnceLock};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::Command;
 use tokio::sync::Mutex;
@@ -134,29 +134,41 @@ async fn serve(listener: TcpListener, args: Arc<Vec<String>>) {
 /// One connection: its bytes through an `ssh -W` child, both ways, until both ends close.
 async fn carry(socket: TcpStream, args: Arc<Vec<String>>) {
     let _ = socket.set_nodelay(true);
-    // ssh's complaints (the port not listening yet while Postgres starts) would only be
-    // noise on devdb's stderr: the client sees the connection close.
+    // What ssh says when it fails is kept for the error of a command that then gets no
+    // answer ([`last_said`]), not printed: while Postgres starts, each attempt says so.
     let Ok(mut child) = Command::new("ssh")
         .args(args.iter())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
     else {
         return;
     };
-    let (Some(mut stdin), Some(mut stdout)) = (child.stdin.take(), child.stdout.take()) else {
+    let (Some(mut stdin), Some(mut stdout), Some(mut stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
         return;
     };
+    let said = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    });
     let (mut from_client, mut to_client) = socket.into_split();
     let up = async {
         let _ = tokio::io::copy(&mut from_client, &mut stdin).await;
         // End of input: ssh passes the end on, and the server closes its side.
         drop(stdin);
     };
+    let answered = std::sync::atomic::AtomicBool::new(false);
     let down = async {
-        let _ = tokio::io::copy(&mut stdout, &mut to_client).await;
+        let copied = tokio::io::copy(&mut stdout, &mut to_client).await;
+        answered.store(
+            matches!(copied, Ok(n) if n > 0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let _ = to_client.shutdown().await;
     };
     let (up, down) = (std::pin::pin!(up), std::pin::pin!(down));
@@ -171,5 +183,40 @@ async fn carry(socket: TcpStream, args: Arc<Vec<String>>) {
             let _ = tokio::time::timeout(linger, up).await;
         }
     }
+    // An ssh that ended by itself with an error (not one killed here) says why; one that
+    // carried an answer clears what an earlier one said.
+    if answered.load(std::sync::atomic::Ordering::Relaxed)
+        && let Ok(mut last) = LAST_SAID.lock()
+    {
+        *last = None;
+    }
+    let ended = std::time::Duration::from_secs(1);
+    if let Ok(Ok(status)) = tokio::time::timeout(ended, child.wait()).await
+        && !status.success()
+        && status.code().is_some()
+        && let Ok(text) = said.await
+        && let Ok(mut last) = LAST_SAID.lock()
+    {
+        // `channel 0: open failed: administratively prohibited: open failed`, then `stdio
+        // forwarding failed`: the last few lines together.
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if !lines.is_empty() {
+            let few = &lines[lines.len().saturating_sub(3)..];
+            *last = Some(format!("ssh: {}", few.join("; ")));
+        }
+    }
     let _ = child.kill().await;
+}
+
+/// The last words of the last `ssh -W` that failed.
+static LAST_SAID: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// What the last `ssh -W` that failed wrote last on stderr (`channel 0: open failed:
+/// administratively prohibited: open failed`), if one did.
+pub(super) fn last_said() -> Option<String> {
+    LAST_SAID.lock().ok()?.clone()
 }

@@ -81,6 +81,13 @@ pub enum EngineError {
         machine: String,
         reason: String,
     },
+    /// devdb's connections through `ssh -W` got no answer, and ssh said why.
+    #[error("the connections through ssh to port {remote} of {machine}'s loopback failed: {said}")]
+    ForwardFailed {
+        remote: u16,
+        machine: String,
+        said: String,
+    },
     #[error("cannot take the lock {path} that keeps two `devdb up`s of a project apart: {reason}")]
     Lock { path: String, reason: String },
     #[error("image {image} has no usable configuration: {reason}")]
@@ -126,6 +133,9 @@ impl Failure for EngineError {
             EngineError::Forward { .. } => Some(
                 "pick a free local port with --port <port>, or leave --port out for a free one".to_string(),
             ),
+            EngineError::ForwardFailed { remote, .. } => Some(format!(
+                "devdb reaches a port on the engine machine's loopback with `ssh ... -W 127.0.0.1:{remote}`: that machine's sshd must allow TCP forwarding (`AllowTcpForwarding yes`, its default); or publish the port on an address of that machine in the compose file, for example `ports: [\"0.0.0.0::5432\"]` (open to that machine's network: keep it on a network you trust)"
+            )),
             EngineError::Lock { .. } => Some(
                 "devdb keeps its locks in devdb/locks under the first of $XDG_RUNTIME_DIR, $XDG_CACHE_HOME, ~/.cache and the temporary folder that it can write to: point XDG_RUNTIME_DIR at a writable folder".to_string(),
             ),
@@ -316,6 +326,17 @@ impl Engine {
                 Err(self.forward_failed(local, remote, e))
             }
         }
+    }
+
+    /// When devdb's connections to `ip`:`port` go through ssh and the last ssh that carried
+    /// one failed, the error that says so in ssh's words.
+    pub(crate) fn forward_failed_error(&self, ip: &str, port: u16) -> Option<EngineError> {
+        self.forwarded(ip)?;
+        Some(EngineError::ForwardFailed {
+            remote: port,
+            machine: self.published_host(),
+            said: forward::last_said()?,
+        })
     }
 
     fn forwarded(&self, ip: &str) -> Option<ssh::SshTarget> {

@@ -169,3 +169,22 @@ async fn on_an_ssh_engine_elsewhere_the_loopback_port_is_reached_through_ssh_and
     assert_eq!(project.leftovers(), Vec::<String>::new());
     assert_eq!(sshd.clients_left(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn an_sshd_that_forbids_forwarding_makes_up_fail_in_ssh_words_and_clean_up() {
+    let ip = non_loopback_address();
+    let project = with_revision(TestProject::new());
+    let sshd = Sshd::start_with(&project.path().join("ssh"), &ip, "AllowTcpForwarding no\n");
+    let env = sshd.env();
+
+    let output = devdb(&project, &env, &["up", "--timeout", "5"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the connections through ssh to port") && err.contains("prohibited"),
+        "{err}"
+    );
+    assert!(err.contains("AllowTcpForwarding"), "{err}");
+    assert_eq!(project.leftovers(), Vec::<String>::new());
+    assert_eq!(sshd.clients_left(), Vec::<String>::new());
+}

@@ -289,14 +289,21 @@ async fn bring_up(
     let url = url_of(engine, project, &info).expect("the spec always publishes the Postgres port");
     let reached = reachable(engine, &url).await?;
     let waited = Instant::now();
-    wait_until_ready(
+    let ready = wait_until_ready(
         engine,
         &name,
         &reached.connect_options(),
         options.timeout,
         progress,
     )
-    .await?;
+    .await;
+    if let Err(HealthError::Timeout { .. }) = &ready
+        && let Some(failed) = engine.forward_failed_error(&url.host, url.port)
+    {
+        // No answer through ssh: ssh's words say more than the wait's last error.
+        return Err(failed.into());
+    }
+    ready?;
     Ok(UpReport {
         project: project.name.clone(),
         service: service.name.clone(),

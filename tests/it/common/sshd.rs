@@ -84,6 +84,11 @@ impl Sshd {
 
     /// Starts an sshd on `ip` (an IPv4 address of this machine) with its files under `dir`.
     pub fn start_on(dir: &Path, ip: &str) -> Sshd {
+        Sshd::start_with(dir, ip, "")
+    }
+
+    /// Starts an sshd on `ip` whose config ends with `extra` lines.
+    pub fn start_with(dir: &Path, ip: &str, extra: &str) -> Sshd {
         let sshd = sshd_binary();
         let server = dir.join("server");
         let client = dir.join("client");
@@ -107,7 +112,7 @@ impl Sshd {
         std::fs::write(
             &config,
             format!(
-                "Port {port}\nListenAddress {ip}\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nStrictModes no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nLogLevel ERROR\n",
+                "Port {port}\nListenAddress {ip}\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nStrictModes no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nLogLevel ERROR\n{extra}",
                 host_key.display(),
                 authorized.display(),
                 server.join("sshd.pid").display(),
