@@ -19,7 +19,7 @@ pub(super) async fn run(context: &Context, args: &PsqlArgs) -> anyhow::Result<()
     let project = &context.project;
     let engine = Engine::connect().await?;
     // Fails with a clear message when the database is not running.
-    crate::ops::database_url(&engine, project).await?;
+    crate::ops::published_url(&engine, project).await?;
     let container = crate::ops::container_name(project, &project.settings.database);
     let credentials = project.credentials();
     let interactive = if std::io::stdin().is_terminal() {
