@@ -5,11 +5,8 @@
 //! `DATABASE_URL`.
 
 use std::process::Output;
-use std::time::{Duration, Instant};
 
-use crate::common::{
-    TestProject, docker, image, published_port, query, simple_compose, stderr, stdout,
-};
+use crate::common::{TestProject, plain_postgres, query, simple_compose, stderr, stdout};
 
 pub(crate) const PASSWORD: &str = "by-url-s3cret";
 pub(crate) const DEAD_ENGINE: &str = "unix:///nonexistent/devdb-by-url.sock";
@@ -37,43 +34,7 @@ pub(crate) async fn foreign_server(project: &TestProject) -> String {
 
 /// [`foreign_server`], also returning the container's id.
 pub(crate) async fn foreign_server_container(project: &TestProject) -> (String, String) {
-    let label = format!("com.docker.compose.project={}", project.name);
-    let password = format!("POSTGRES_PASSWORD={PASSWORD}");
-    let output = docker(&[
-        "run",
-        "-d",
-        "--label",
-        &label,
-        "-p",
-        "127.0.0.1::5432",
-        "-e",
-        &password,
-        "-e",
-        "POSTGRES_DB=extdb",
-        image(),
-    ]);
-    assert!(output.status.success(), "docker run: {}", stderr(&output));
-    let container = stdout(&output);
-    let port = published_port(&container);
-    let url = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/extdb");
-    let started = Instant::now();
-    // The image's entrypoint restarts the server after initdb: wait for the real one.
-    let mut answered = 0;
-    while answered < 3 {
-        match query(&url, "SELECT 1").await {
-            Ok(_) => answered += 1,
-            Err(e) => {
-                answered = 0;
-                assert!(
-                    started.elapsed() < Duration::from_secs(90),
-                    "the server never answered: {e}\n{}",
-                    stdout(&docker(&["logs", &container]))
-                );
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    (container, port)
+    plain_postgres(project, PASSWORD, "extdb").await
 }
 
 /// Fails the test unless the command succeeded; also checks the password stayed out.

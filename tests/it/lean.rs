@@ -7,12 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use devdb::error::{Exit, Failure};
 
 use crate::common::{
-    TestProject, docker, image, published_port, query, repo_root, simple_compose, stderr, stdout,
+    TestProject, plain_postgres, query, repo_root, simple_compose, stderr, stdout,
 };
 
 const PASSWORD: &str = "lean-s3cret";
@@ -103,45 +102,10 @@ fn applied_lines(out: &str) -> Vec<&str> {
 /// Starts a Postgres of the test's own (removed with `project`) and returns the URL of its
 /// `leandb` database without the password, once the server answers.
 async fn server(project: &TestProject) -> (String, String) {
-    let label = format!("com.docker.compose.project={}", project.name);
-    let password = format!("POSTGRES_PASSWORD={PASSWORD}");
-    let output = docker(&[
-        "run",
-        "-d",
-        "--label",
-        &label,
-        "-p",
-        "127.0.0.1::5432",
-        "-e",
-        &password,
-        "-e",
-        "POSTGRES_DB=leandb",
-        image(),
-    ]);
-    assert!(output.status.success(), "docker run: {}", stderr(&output));
-    let container = stdout(&output);
-    let port = published_port(&container);
-    let admin = format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/leandb");
-    let started = Instant::now();
-    // The image's entrypoint restarts the server after initdb: wait for the real one.
-    let mut answered = 0;
-    while answered < 3 {
-        match query(&admin, "SELECT 1").await {
-            Ok(_) => answered += 1,
-            Err(e) => {
-                answered = 0;
-                assert!(
-                    started.elapsed() < Duration::from_secs(90),
-                    "the server never answered: {e}\n{}",
-                    stdout(&docker(&["logs", &container]))
-                );
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let (_container, port) = plain_postgres(project, PASSWORD, "leandb").await;
     (
         format!("postgresql://postgres@127.0.0.1:{port}/leandb"),
-        admin,
+        format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/leandb"),
     )
 }
 

@@ -8,6 +8,7 @@ pub mod tls_proxy;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 
@@ -200,6 +201,50 @@ pub async fn query(url: &str, sql: &str) -> Result<Vec<String>, sqlx::Error> {
                 .unwrap_or_default()
         })
         .collect())
+}
+
+/// Starts a plain Postgres container of the test's own (`docker run`, labelled so that it is
+/// removed with `project`), its superuser's password `password` and a database `db`, and
+/// returns its id and host port once the server answers.
+pub async fn plain_postgres(project: &TestProject, password: &str, db: &str) -> (String, String) {
+    let label = format!("com.docker.compose.project={}", project.name);
+    let password_env = format!("POSTGRES_PASSWORD={password}");
+    let db_env = format!("POSTGRES_DB={db}");
+    let output = docker(&[
+        "run",
+        "-d",
+        "--label",
+        &label,
+        "-p",
+        "127.0.0.1::5432",
+        "-e",
+        &password_env,
+        "-e",
+        &db_env,
+        image(),
+    ]);
+    assert!(output.status.success(), "docker run: {}", stderr(&output));
+    let container = stdout(&output);
+    let port = published_port(&container);
+    let url = format!("postgresql://postgres:{password}@127.0.0.1:{port}/{db}");
+    let started = Instant::now();
+    // The image's entrypoint restarts the server after initdb: wait for the real one.
+    let mut answered = 0;
+    while answered < 3 {
+        match query(&url, "SELECT 1").await {
+            Ok(_) => answered += 1,
+            Err(e) => {
+                answered = 0;
+                assert!(
+                    started.elapsed() < Duration::from_secs(90),
+                    "the server never answered: {e}\n{}",
+                    stdout(&docker(&["logs", &container]))
+                );
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    (container, port)
 }
 
 /// A compose file for tests: one Postgres service with a named volume.
