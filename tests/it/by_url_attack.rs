@@ -1,34 +1,18 @@
 //! A server named by URL attacked the way the real world does: four replicas migrating it at
 //! once at start-up, and a server that takes connections and answers none.
 
-use std::process::{Child, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
 use crate::by_url::{DEAD_ENGINE, PASSWORD, foreign_server_container, revisions};
-use crate::common::{TestProject, docker, query, stderr};
+use crate::common::{TestProject, docker, finish_within, query, spawn_piped, stderr};
 
 fn spawn_by_url(project: &TestProject, url: &str, args: &[&str]) -> Child {
     let mut command = project.command(args);
     command
         .args(["--database-url", url])
-        .env("DOCKER_HOST", DEAD_ENGINE)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command.spawn().expect("starting devdb")
-}
-
-/// Waits for `child` at most `limit`, killing it after that.
-fn finish_within(mut child: Child, limit: Duration) -> (Output, Duration) {
-    let started = Instant::now();
-    while child.try_wait().expect("polling devdb").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (child.wait_with_output().expect("output"), started.elapsed())
+        .env("DOCKER_HOST", DEAD_ENGINE);
+    spawn_piped(command)
 }
 
 /// Removes the test's container even when the test fails (after resuming it, or `rm -f`

@@ -2,10 +2,12 @@
 //! changes it, the user's libpq settings on devdb's own connections, and a server that takes
 //! connections and answers none.
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{TestProject, compose_with, docker, query, stderr, stdout};
+use crate::common::{
+    TestProject, compose_with, docker, finish_within, query, spawn_piped, stderr, stdout,
+};
 
 /// A password with every character a URL or a shell treats specially, `%41` included
 /// (which a URL that does not escape `%` turns into `A`).
@@ -29,31 +31,6 @@ fn one_revision_project() -> TestProject {
         )
 }
 
-/// Waits for `child` at most `limit`, killing it after that; the output and how long it took.
-fn finish_within(mut child: Child, limit: Duration) -> (Output, Duration) {
-    let started = Instant::now();
-    while child.try_wait().expect("polling devdb").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (
-        child.wait_with_output().expect("devdb's output"),
-        started.elapsed(),
-    )
-}
-
-fn spawn(mut command: Command) -> Child {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting devdb")
-}
-
 #[tokio::test]
 async fn a_password_with_percent_signs_gives_a_url_that_logs_in_and_never_shows_in_ps() {
     let project = odd_password_project();
@@ -62,7 +39,7 @@ async fn a_password_with_percent_signs_gives_a_url_that_logs_in_and_never_shows_
     assert_eq!(query(&url, "SELECT 'in'").await.unwrap(), ["in"]);
 
     // The docker command line that runs psql carries no password in its arguments.
-    let child = spawn(project.command(&["psql", "--", "-c", "SELECT pg_sleep(3)"]));
+    let child = spawn_piped(project.command(&["psql", "--", "-c", "SELECT pg_sleep(3)"]));
     let mut saw_psql = false;
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(3) {
@@ -161,7 +138,8 @@ async fn a_paused_or_hung_server_is_an_error_with_exit_4_not_a_hang() {
         &["clone"],
         &["downgrade", "base", "--yes"],
     ] {
-        let (output, took) = finish_within(spawn(project.command(args)), Duration::from_secs(30));
+        let (output, took) =
+            finish_within(spawn_piped(project.command(args)), Duration::from_secs(30));
         let message = stderr(&output);
         assert_eq!(output.status.code(), Some(4), "devdb {args:?}: {message}");
         assert!(
@@ -175,7 +153,7 @@ async fn a_paused_or_hung_server_is_an_error_with_exit_4_not_a_hang() {
         );
     }
     let (output, took) = finish_within(
-        spawn(project.command(&["status", "--json"])),
+        spawn_piped(project.command(&["status", "--json"])),
         Duration::from_secs(30),
     );
     assert!(output.status.success(), "{}", stderr(&output));
@@ -196,7 +174,7 @@ async fn a_paused_or_hung_server_is_an_error_with_exit_4_not_a_hang() {
     );
     let _resume = on_drop(&["kill", "--signal", "CONT", &container]);
     let (output, took) = finish_within(
-        spawn(project.command(&["current"])),
+        spawn_piped(project.command(&["current"])),
         Duration::from_secs(60),
     );
     let message = stderr(&output);

@@ -6,7 +6,7 @@ pub mod sshd;
 pub mod tls_proxy;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -201,6 +201,32 @@ pub async fn query(url: &str, sql: &str) -> Result<Vec<String>, sqlx::Error> {
                 .unwrap_or_default()
         })
         .collect())
+}
+
+/// Starts `command` with no input and its output piped.
+pub fn spawn_piped(mut command: Command) -> Child {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting devdb")
+}
+
+/// Waits for `child` at most `limit`, killing it after that; the output and how long it took.
+pub fn finish_within(mut child: Child, limit: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    while child.try_wait().expect("polling devdb").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (
+        child.wait_with_output().expect("devdb's output"),
+        started.elapsed(),
+    )
 }
 
 /// Starts a plain Postgres container of the test's own (`docker run`, labelled so that it is
