@@ -7,11 +7,9 @@
 use std::time::Duration;
 
 use crate::by_url::{DEAD_ENGINE, PASSWORD, foreign_server_container, ok, revisions};
-use crate::common::{
-    TestProject, compose_with, docker, image, published_port, query, stderr, stdout,
-};
+use crate::common::{TestProject, compose_with, docker, query, stderr, stdout};
 use crate::ephemeral::Ephemerals;
-use crate::tls::{SERVER, make_certificates};
+use crate::tls::tls_server;
 
 /// The client containers of `project` that exist now.
 fn client_containers(project: &TestProject) -> Vec<String> {
@@ -276,34 +274,7 @@ async fn check_schema_builds_its_shadows_on_the_url_or_in_a_scratch_server() {
 #[tokio::test]
 async fn backup_and_restore_over_tls_mount_the_authority_read_only() {
     let project = revisions(TestProject::new());
-    let certs = project.path().join("certs");
-    std::fs::create_dir_all(&certs).unwrap();
-    make_certificates(&certs);
-    let label = format!("com.docker.compose.project={}", project.name);
-    let mount = format!("{}:/certs:ro", certs.display());
-    let output = docker(&[
-        "run",
-        "-d",
-        "--label",
-        &label,
-        "-e",
-        "POSTGRES_USER=app",
-        "-e",
-        "POSTGRES_PASSWORD=tls-secret",
-        "-e",
-        "POSTGRES_DB=appdb",
-        "-p",
-        "127.0.0.1::5432",
-        "-v",
-        &mount,
-        image(),
-        "sh",
-        "-c",
-        SERVER,
-    ]);
-    assert!(output.status.success(), "docker run: {}", stderr(&output));
-    let container = stdout(&output);
-    let port = published_port(&container);
+    let (container, port, certs) = tls_server(&project);
     let ca = certs.join("ca.crt").display().to_string();
     // The server refuses plain TCP: only a client that verifies it gets in.
     let url = format!(

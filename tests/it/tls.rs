@@ -3,7 +3,7 @@
 //! presents a certificate signed by a CA the test makes, and takes one role by client
 //! certificate. Each `sslmode` behaves as libpq's does, from the URL or the libpq variables.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -93,20 +93,11 @@ pub(crate) const SERVER: &str = "cp /certs/server.crt /certs/server.key /certs/c
     && exec docker-entrypoint.sh postgres -c ssl=on -c ssl_cert_file=/tmp/server.crt \
        -c ssl_key_file=/tmp/server.key -c ssl_ca_file=/tmp/ca.crt -c hba_file=/tmp/hba";
 
-async fn connects(url: &str) -> Result<bool, String> {
-    let url = DatabaseUrl::parse(url).map_err(|e| e.to_string())?;
-    let mut conn = url.connect().await.map_err(|e| e.to_string())?;
-    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-        .fetch_one(&mut conn)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(ssl)
-}
-
-#[tokio::test]
-async fn every_sslmode_against_a_server_that_requires_tls() {
-    // The project only names the container for clean-up: everything with its label goes.
-    let project = TestProject::new();
+/// Makes certificates in `project`'s `certs` folder and starts a container of the test's own
+/// (removed with `project`) running [`SERVER`] with them: user `app`, password `tls-secret`,
+/// database `appdb`. Returns its id, host port and the certificates' folder, without waiting
+/// for it to answer.
+pub(crate) fn tls_server(project: &TestProject) -> (String, String, PathBuf) {
     let certs = project.path().join("certs");
     std::fs::create_dir_all(&certs).unwrap();
     make_certificates(&certs);
@@ -135,6 +126,24 @@ async fn every_sslmode_against_a_server_that_requires_tls() {
     assert!(output.status.success(), "docker run: {}", stderr(&output));
     let container = stdout(&output);
     let port = published_port(&container);
+    (container, port, certs)
+}
+
+async fn connects(url: &str) -> Result<bool, String> {
+    let url = DatabaseUrl::parse(url).map_err(|e| e.to_string())?;
+    let mut conn = url.connect().await.map_err(|e| e.to_string())?;
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ssl)
+}
+
+#[tokio::test]
+async fn every_sslmode_against_a_server_that_requires_tls() {
+    // The project only names the container for clean-up: everything with its label goes.
+    let project = TestProject::new();
+    let (container, port, certs) = tls_server(&project);
 
     let ca = certs.join("ca.crt").display().to_string();
     let base = format!("postgresql://app:tls-secret@localhost:{port}/appdb");
