@@ -4,47 +4,16 @@
 //! certificate. Each `sslmode` behaves as libpq's does, from the URL or the libpq variables.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use devdb::pg::DatabaseUrl;
 
-use crate::common::{TestProject, docker, image, published_port, stderr, stdout};
+use crate::common::{TestProject, certs, docker, image, published_port, stderr, stdout};
 
 /// A CA, a server certificate for `localhost` and 127.0.0.1, and a client certificate for
 /// `certuser`, all signed by the CA.
 pub(crate) fn make_certificates(dir: &Path) {
-    let openssl = |args: &[&str]| {
-        let output = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("the openssl command line");
-        assert!(
-            output.status.success(),
-            "openssl {args:?}: {}",
-            stderr(&output)
-        );
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=devdb test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-    ]);
+    certs::authority(dir, "/CN=devdb test CA", "ca.crt");
     std::fs::write(
         dir.join("server.ext"),
         "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
@@ -52,35 +21,15 @@ pub(crate) fn make_certificates(dir: &Path) {
     .unwrap();
     std::fs::write(dir.join("client.ext"), "basicConstraints=CA:FALSE\n").unwrap();
     for (name, subject) in [("server", "/CN=localhost"), ("client", "/CN=certuser")] {
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            subject,
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-        ]);
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
+        certs::signed(
+            dir,
             "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
+            subject,
+            &format!("{name}.key"),
+            &format!("{name}.csr"),
             &format!("{name}.ext"),
-            "-out",
             &format!("{name}.crt"),
-        ]);
+        );
     }
 }
 

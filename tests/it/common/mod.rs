@@ -1,6 +1,7 @@
 //! Test support: a Postgres image for this machine, throwaway projects that run the real
 //! `devdb` binary, and clean-up of everything a test's project made, even after a panic.
 
+pub mod certs;
 pub mod python;
 pub mod sshd;
 pub mod tls_proxy;

@@ -3,7 +3,6 @@
 //! socket. The engine's own configuration is never touched.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -14,7 +13,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{RootCertStore, ServerConfig};
 
-use super::stderr;
+use super::certs;
 
 const ENGINE_SOCKET: &str = "/var/run/docker.sock";
 
@@ -28,38 +27,7 @@ pub fn make_ca(dir: &Path, name: &str) {
 /// As [`make_ca`], with the server certificate also valid for `ip`.
 pub fn make_ca_for(dir: &Path, name: &str, ip: &str) {
     std::fs::create_dir_all(dir).unwrap();
-    let openssl = |args: &[&str]| {
-        let output = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("the openssl command line");
-        assert!(
-            output.status.success(),
-            "openssl {args:?}: {}",
-            stderr(&output)
-        );
-    };
-    let subject = format!("/CN={name}");
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        &subject,
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
+    certs::authority(dir, &format!("/CN={name}"), "ca.pem");
     std::fs::write(
         dir.join("server.ext"),
         format!("subjectAltName=DNS:localhost,IP:127.0.0.1,IP:{ip}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
@@ -74,27 +42,7 @@ pub fn make_ca_for(dir: &Path, name: &str, ip: &str) {
         ("server.pem", "server.key", "server.ext", "/CN=localhost"),
         ("cert.pem", "key.pem", "client.ext", "/CN=devdb test client"),
     ] {
-        openssl(&[
-            "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", key, "-out",
-            "req.csr",
-        ]);
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "req.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            ext,
-            "-out",
-            cert,
-        ]);
+        certs::signed(dir, "ca.pem", subject, key, "req.csr", ext, cert);
     }
 }
 
