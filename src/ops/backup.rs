@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 use tokio::io::AsyncWriteExt;
 
-use super::client::{ClientContainer, ClientError, DumpSite};
+use super::client::{ClientError, DumpSite};
 use super::url::{Server, ServerSource, UrlError, database_url};
 use crate::backup::{
     CURRENT_FILE, DUMP_FILE, FORMAT, HISTORY_FILE, MANIFEST_FILE, MIGRATIONS_DIR, Manifest,
@@ -159,14 +159,7 @@ pub(crate) async fn backup_on(
     progress: &dyn Progress,
     cancel: impl Future<Output = ()>,
 ) -> Result<BackupReport, BackupError> {
-    let site = if server.is_projects() {
-        DumpSite::Project {
-            container: super::container_name(project, &project.settings.database),
-            credentials: project.credentials(),
-        }
-    } else {
-        DumpSite::Client(ClientContainer::start(engine, project, &server.url, progress).await?)
-    };
+    let site = DumpSite::for_server(engine, project, server, progress).await?;
     let result = tokio::select! {
         result = backup_with(engine, project, &server.url, &site, options, progress) => result,
         () = cancel => Err(BackupError::Interrupted),

@@ -24,6 +24,7 @@ use futures_util::StreamExt;
 use rand::Rng;
 
 use super::up::{UpError, ensure_image};
+use super::url::Server;
 use crate::config::{Credentials, Project};
 use crate::engine::{Engine, EngineError, ExecChunk, ExecSpec, api, labels};
 use crate::error::{Exit, Failure};
@@ -109,6 +110,24 @@ pub(crate) enum DumpSite {
 }
 
 impl DumpSite {
+    /// Where the tools for `server` run: the project's database container when `server` is
+    /// the project's running one, else a client container started for its URL.
+    pub(crate) async fn for_server(
+        engine: &Engine,
+        project: &Project,
+        server: &Server,
+        progress: &dyn Progress,
+    ) -> Result<DumpSite, ClientError> {
+        Ok(if server.is_projects() {
+            DumpSite::Project {
+                container: super::container_name(project, &project.settings.database),
+                credentials: project.credentials(),
+            }
+        } else {
+            DumpSite::Client(ClientContainer::start(engine, project, &server.url, progress).await?)
+        })
+    }
+
     /// The container the tools run in.
     pub(crate) fn container(&self) -> &str {
         match self {

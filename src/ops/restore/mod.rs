@@ -30,7 +30,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::backup::current_revisions;
-use super::client::{ClientContainer, ClientError, DumpSite};
+use super::client::{ClientError, DumpSite};
 use super::url::{Server, UrlError};
 use crate::backup::{
     DUMP_FILE, DumpDatabase, DumpError, Manifest, VerifyError, read_dump_database, verify,
@@ -414,14 +414,7 @@ pub(crate) async fn restore(
         &server.url.database,
         options.from_project.as_deref(),
     )?;
-    let site = if server.is_projects() {
-        DumpSite::Project {
-            container: super::container_name(project, &project.settings.database),
-            credentials: project.credentials(),
-        }
-    } else {
-        DumpSite::Client(ClientContainer::start(engine, project, &server.url, progress).await?)
-    };
+    let site = DumpSite::for_server(engine, project, server, progress).await?;
     let result = restore_with(
         engine,
         project,
