@@ -17,9 +17,13 @@ pub(crate) fn with_revision(project: TestProject) -> TestProject {
     )
 }
 
-/// devdb for `project` with the engine chosen by `env` alone: no engine variable of the
-/// test's own environment leaks in.
-pub(crate) fn devdb(project: &TestProject, env: &[(&str, String)], args: &[&str]) -> Output {
+/// The devdb command for `project` with the engine chosen by `env` alone: no engine
+/// variable of the test's own environment leaks in.
+pub(crate) fn devdb_command(
+    project: &TestProject,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> Command {
     let mut command = project.command(args);
     for name in [
         "DOCKER_HOST",
@@ -30,7 +34,14 @@ pub(crate) fn devdb(project: &TestProject, env: &[(&str, String)], args: &[&str]
         command.env_remove(name);
     }
     command.envs(env.iter().map(|(k, v)| (k, v)));
-    command.output().expect("running devdb")
+    command
+}
+
+/// Runs devdb for `project` with the engine chosen by `env` alone, as [`devdb_command`].
+pub(crate) fn devdb(project: &TestProject, env: &[(&str, String)], args: &[&str]) -> Output {
+    devdb_command(project, env, args)
+        .output()
+        .expect("running devdb")
 }
 
 pub(crate) fn ok(output: Output, what: &str) -> String {

@@ -5,12 +5,12 @@
 //! takes the engine for one on another machine.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::sshd::Sshd;
 use crate::common::{TestProject, published_port, query, stderr, stdout};
-use crate::remote::{devdb, non_loopback_address, ok, with_revision};
+use crate::remote::{devdb, devdb_command, non_loopback_address, ok, with_revision};
 
 /// `devdb tunnel ARGS` running in the background, killed if the test fails first.
 struct Running(Child);
@@ -24,16 +24,7 @@ impl Drop for Running {
 
 /// Starts `devdb tunnel` and returns it with the first line it prints on stdout.
 fn tunnel(project: &TestProject, env: &[(&str, String)], args: &[&str]) -> (Running, String) {
-    let mut command: Command = project.command(&[&["tunnel"], args].concat());
-    for name in [
-        "DOCKER_HOST",
-        "DOCKER_CONTEXT",
-        "DOCKER_TLS_VERIFY",
-        "DOCKER_CERT_PATH",
-    ] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().map(|(k, v)| (k, v)));
+    let mut command = devdb_command(project, env, &[&["tunnel"], args].concat());
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
