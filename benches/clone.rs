@@ -107,6 +107,15 @@ impl Drop for PlainServer {
     }
 }
 
+/// A bare `CREATE DATABASE name TEMPLATE template` on `conn`.
+async fn create_from_template(conn: &mut sqlx::PgConnection, name: &str, template: &str) {
+    let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .unwrap();
+}
+
 /// `devdb clone --server URL` runs against a bare `CREATE DATABASE ... TEMPLATE` (on an open
 /// connection, and with a connection of its own) on a plain server, interleaved.
 async fn server_clones(
@@ -131,20 +140,12 @@ async fn server_clones(
     let (mut bare, mut bare_connecting, mut command) = (vec![], vec![], vec![]);
     for i in 0..runs {
         let started = Instant::now();
-        let sql = format!("CREATE DATABASE srv_bare_{i} TEMPLATE {template}");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        create_from_template(&mut admin, &format!("srv_bare_{i}"), &template).await;
         bare.push(started.elapsed());
 
         let started = Instant::now();
         let mut conn = server.connect().await.unwrap();
-        let sql = format!("CREATE DATABASE srv_conn_{i} TEMPLATE {template}");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        create_from_template(&mut conn, &format!("srv_conn_{i}"), &template).await;
         conn.close().await.unwrap();
         bare_connecting.push(started.elapsed());
 
@@ -205,11 +206,7 @@ async fn main() {
     let (mut ours, mut ours_connecting, mut bare) = (vec![], vec![], vec![]);
     for i in 0..clones {
         let started = Instant::now();
-        let sql = format!("CREATE DATABASE bare_{i} TEMPLATE {}", tpl.name);
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        create_from_template(&mut admin, &format!("bare_{i}"), &tpl.name).await;
         bare.push(started.elapsed());
 
         let started = Instant::now();
