@@ -6,7 +6,9 @@
 
 use std::process::Output;
 
-use crate::common::{TestProject, plain_postgres, query, simple_compose, stderr, stdout};
+use crate::common::{
+    TestProject, ok_without, plain_postgres, query, simple_compose, stderr, stdout,
+};
 
 pub(crate) const PASSWORD: &str = "by-url-s3cret";
 pub(crate) const DEAD_ENGINE: &str = "unix:///nonexistent/devdb-by-url.sock";
@@ -39,17 +41,7 @@ pub(crate) async fn foreign_server_container(project: &TestProject) -> (String, 
 
 /// Fails the test unless the command succeeded; also checks the password stayed out.
 pub(crate) fn ok(output: Output, what: &str) -> String {
-    let (out, err) = (stdout(&output), stderr(&output));
-    assert!(
-        output.status.success(),
-        "{what} failed ({:?}):\n{out}\n{err}",
-        output.status.code()
-    );
-    assert!(
-        !out.contains(PASSWORD) && !err.contains(PASSWORD),
-        "{what}: the password leaked:\n{out}\n{err}"
-    );
-    out
+    ok_without(output, what, PASSWORD)
 }
 
 async fn columns(url: &str) -> Vec<String> {

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use devdb::error::{Exit, Failure};
 
 use crate::common::{
-    TestProject, plain_postgres, query, repo_root, simple_compose, stderr, stdout,
+    TestProject, ok_without, plain_postgres, query, repo_root, simple_compose, stderr, stdout,
 };
 
 const PASSWORD: &str = "lean-s3cret";
@@ -82,17 +82,7 @@ fn run_app(url: &str) -> Output {
 }
 
 fn ok(output: Output, what: &str) -> String {
-    let (out, err) = (stdout(&output), stderr(&output));
-    assert!(
-        output.status.success(),
-        "{what} failed ({:?}):\n{out}\n{err}",
-        output.status.code()
-    );
-    assert!(
-        !out.contains(PASSWORD) && !err.contains(PASSWORD),
-        "{what}: the password leaked:\n{out}\n{err}"
-    );
-    out
+    ok_without(output, what, PASSWORD)
 }
 
 fn applied_lines(out: &str) -> Vec<&str> {

@@ -204,6 +204,22 @@ pub async fn query(url: &str, sql: &str) -> Result<Vec<String>, sqlx::Error> {
         .collect())
 }
 
+/// Fails the test unless the command succeeded and returns its stdout; also checks that
+/// `secret` shows in neither stdout nor stderr.
+pub fn ok_without(output: Output, what: &str, secret: &str) -> String {
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert!(
+        output.status.success(),
+        "{what} failed ({:?}):\n{out}\n{err}",
+        output.status.code()
+    );
+    assert!(
+        !out.contains(secret) && !err.contains(secret),
+        "{what}: the password leaked:\n{out}\n{err}"
+    );
+    out
+}
+
 /// Starts `command` with no input and its output piped.
 pub fn spawn_piped(mut command: Command) -> Child {
     command
