@@ -14,37 +14,47 @@ const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
-/// Resolves on the first SIGINT, SIGTERM or SIGHUP. The handlers are installed when it is
-/// first polled; where they cannot be, it never resolves, so nothing is cancelled.
-pub(super) async fn cancelled() {
-    let number = received().await;
-    // The first signal decides the exit code; a second one during the clean-up does not.
-    let _ = RECEIVED.compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
+/// Resolves on the first SIGINT, SIGTERM or SIGHUP. The handlers are installed at once, when
+/// this is called (not when the future is first polled), so a signal that comes while the
+/// operation is still creating what it will clean up is caught rather than killing devdb with
+/// it left behind; where they cannot be installed, it never resolves, so nothing is cancelled.
+pub(super) fn cancelled() -> impl Future<Output = ()> + Send + 'static {
+    let received = received();
+    async move {
+        let number = received.await;
+        // The first signal decides the exit code; a second one during the clean-up does not.
+        let _ = RECEIVED.compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
+    }
 }
 
 #[cfg(unix)]
-async fn received() -> i32 {
+fn received() -> impl Future<Output = i32> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+    let signals = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => SIGINT,
-        _ = term.recv() => SIGTERM,
-        _ = hup.recv() => SIGHUP,
+    );
+    async move {
+        let (Ok(mut int), Ok(mut term), Ok(mut hup)) = signals else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => SIGINT,
+            _ = term.recv() => SIGTERM,
+            _ = hup.recv() => SIGHUP,
+        }
     }
 }
 
 #[cfg(not(unix))]
-async fn received() -> i32 {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return std::future::pending().await;
+fn received() -> impl Future<Output = i32> + Send + 'static {
+    async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return std::future::pending().await;
+        }
+        SIGINT
     }
-    SIGINT
 }
 
 /// The exit code of a command that was interrupted: 130 for SIGINT (and when no signal was

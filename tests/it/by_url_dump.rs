@@ -382,7 +382,8 @@ async fn ctrl_c_during_a_backup_by_url_removes_the_client_container() {
         assert!(child.try_wait().unwrap().is_none(), "backup ended early");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // At once: the signal may come while devdb is still setting the container up, before it
+    // waits on the dump, and must be caught there too.
     let pid = child.id().to_string();
     let kill = std::process::Command::new("kill")
         .args(["-INT", &pid])
