@@ -1,0 +1,208 @@
+//! What `CREATE DATABASE ... TEMPLATE` does not copy: the database-level settings
+//! (`ALTER DATABASE ... SET`, `ALTER ROLE ... IN DATABASE ... SET`), the comment, the owner,
+//! the grants and the connection limit. Read from a template and replayed on its copies, so
+//! a copy equals the database its migrations built.
+
+use sqlx::PgConnection;
+
+use crate::pg::{PgError, Step, quote_ident, quote_literal};
+
+/// Settings whose value is a list that Postgres stores with each element quoted (as
+/// `pg_dump` treats them): each element becomes a literal of its own.
+const LIST_SETTINGS: &[&str] = &[
+    "local_preload_libraries",
+    "search_path",
+    "session_preload_libraries",
+    "shared_preload_libraries",
+    "temp_tablespaces",
+    "unix_socket_directories",
+];
+
+/// One database's properties, as read by [`read`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DatabaseProperties {
+    pub owner: String,
+    pub connection_limit: i32,
+    /// `None`: the default privileges (`datacl` is null). Otherwise each entry in order:
+    /// grantee (`None`: PUBLIC), privilege, with grant option.
+    pub grants: Option<Vec<(Option<String>, String, bool)>>,
+    /// Per role (`None`: every role), the `name=value` settings.
+    pub settings: Vec<(Option<String>, Vec<String>)>,
+}
+
+/// The properties of `database` on the server `conn` is connected to; `None` when there is
+/// no such database.
+pub(crate) async fn read(
+    conn: &mut PgConnection,
+    database: &str,
+) -> Result<Option<DatabaseProperties>, PgError> {
+    let step = || format!("reading the properties of database {database}");
+    let row: Option<(String, i32, bool)> = sqlx::query_as(
+        "SELECT pg_get_userbyid(datdba)::text, datconnlimit, datacl IS NULL \
+         FROM pg_database WHERE datname = $1",
+    )
+    .bind(database)
+    .fetch_optional(&mut *conn)
+    .await
+    .step(step())?;
+    let Some((owner, connection_limit, default_acl)) = row else {
+        return Ok(None);
+    };
+    let grants = if default_acl {
+        None
+    } else {
+        let rows: Vec<(Option<String>, String, bool)> = sqlx::query_as(
+            "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee)::text END, \
+             a.privilege_type::text, a.is_grantable \
+             FROM pg_database d, aclexplode(d.datacl) WITH ORDINALITY a \
+             WHERE d.datname = $1 ORDER BY a.ordinality",
+        )
+        .bind(database)
+        .fetch_all(&mut *conn)
+        .await
+        .step(step())?;
+        Some(rows)
+    };
+    let settings: Vec<(Option<String>, Vec<String>)> = sqlx::query_as(
+        "SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole)::text END, \
+         s.setconfig::text[] \
+         FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase \
+         WHERE d.datname = $1 ORDER BY s.setrole",
+    )
+    .bind(database)
+    .fetch_all(&mut *conn)
+    .await
+    .step(step())?;
+    Ok(Some(DatabaseProperties {
+        owner,
+        connection_limit,
+        grants,
+        settings,
+    }))
+}
+
+impl DatabaseProperties {
+    /// The statements that give `target` (a fresh copy, owned by `target_owner`, default
+    /// privileges, no settings) these properties, comment excepted.
+    pub(crate) fn statements(&self, target: &str, target_owner: &str) -> Vec<String> {
+        let db = quote_ident(target);
+        let mut sql = Vec::new();
+        if self.owner != target_owner {
+            sql.push(format!(
+                "ALTER DATABASE {db} OWNER TO {}",
+                quote_ident(&self.owner)
+            ));
+        }
+        if self.connection_limit != -1 {
+            sql.push(format!(
+                "ALTER DATABASE {db} WITH CONNECTION LIMIT {}",
+                self.connection_limit
+            ));
+        }
+        if let Some(grants) = &self.grants {
+            sql.push(format!("REVOKE ALL ON DATABASE {db} FROM PUBLIC"));
+            sql.push(format!(
+                "REVOKE ALL ON DATABASE {db} FROM {}",
+                quote_ident(&self.owner)
+            ));
+            for (grantee, privilege, grantable) in grants {
+                let to = grantee.as_deref().map_or("PUBLIC".into(), quote_ident);
+                let option = if *grantable { " WITH GRANT OPTION" } else { "" };
+                sql.push(format!(
+                    "GRANT {privilege} ON DATABASE {db} TO {to}{option}"
+                ));
+            }
+        }
+        for (role, settings) in &self.settings {
+            let alter = match role {
+                None => format!("ALTER DATABASE {db}"),
+                Some(role) => format!("ALTER ROLE {} IN DATABASE {db}", quote_ident(role)),
+            };
+            for setting in settings {
+                let Some((name, value)) = setting.split_once('=') else {
+                    continue;
+                };
+                sql.push(format!(
+                    "{alter} SET {} TO {}",
+                    quote_ident(name),
+                    setting_value(name, value)
+                ));
+            }
+        }
+        sql
+    }
+}
+
+/// `value` as a literal (a list setting: a literal per element, as Postgres stores each
+/// element quoted when it needs to be).
+fn setting_value(name: &str, value: &str) -> String {
+    if !LIST_SETTINGS.contains(&name.to_ascii_lowercase().as_str()) {
+        return quote_literal(value);
+    }
+    split_list(value)
+        .iter()
+        .map(|element| quote_literal(element))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The elements of a list setting: separated by commas, each bare or in double quotes
+/// (`""` inside standing for one).
+fn split_list(value: &str) -> Vec<String> {
+    let mut elements = Vec::new();
+    let mut chars = value.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut element = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        element.push('"');
+                    } else {
+                        break;
+                    }
+                } else {
+                    element.push(c);
+                }
+            }
+            while chars.peek().is_some_and(|c| *c != ',') {
+                chars.next();
+            }
+        } else {
+            while let Some(c) = chars.peek().copied() {
+                if c == ',' {
+                    break;
+                }
+                element.push(c);
+                chars.next();
+            }
+            element = element.trim_end().to_string();
+        }
+        elements.push(element);
+        if chars.next().is_none() {
+            break;
+        }
+    }
+    elements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_settings_keep_their_elements() {
+        assert_eq!(split_list("app, public"), ["app", "public"]);
+        assert_eq!(split_list("\"$user\", \"a,b\"\"c\""), ["$user", "a,b\"c"]);
+        assert_eq!(
+            setting_value("search_path", "app, public"),
+            "'app', 'public'"
+        );
+        assert_eq!(setting_value("work_mem", "64MB"), "'64MB'");
+    }
+}
