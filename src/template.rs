@@ -455,6 +455,9 @@ pub(crate) async fn copy_template(
     name: &str,
     marker: Option<&str>,
 ) -> Result<(), CloneError> {
+    // Read first: a template dropped meanwhile makes the copy fail as a missing database,
+    // which callers build again.
+    let read = properties::read(admin, &template.name).await?;
     let create = pg::create_database_sql(name, Some(&template.name));
     pg::execute_when_free(admin, &create, BUSY_DEADLINE)
         .await
@@ -468,8 +471,14 @@ pub(crate) async fn copy_template(
                 source,
             ),
         })?;
-    let template_comment = database_comment(admin, &template.name).await?;
-    let kept = template_comment
+    let Some((source, user)) = read else {
+        return Err(CloneError::Pg(PgError::Statement {
+            step: format!("reading the properties of {}", template.name),
+            source: sqlx::Error::RowNotFound,
+        }));
+    };
+    let kept = source
+        .comment
         .as_deref()
         .and_then(|c| c.strip_prefix(TEMPLATE_COMMENT))
         .and_then(|c| c.split_once('\n'))
@@ -479,12 +488,8 @@ pub(crate) async fn copy_template(
         (Some(marker), None) => Some(marker.to_string()),
         (None, kept) => kept,
     };
-    let target = properties::read(admin, name).await?;
-    let source = properties::read(admin, &template.name).await?;
-    if let (Some(source), Some(target)) = (source, target) {
-        for statement in source.statements(name, &target.owner) {
-            pg::run(admin, statement).await?;
-        }
+    for statement in source.statements(name, &user) {
+        pg::run(admin, statement).await?;
     }
     let quoted = quote_ident(name);
     let comment = comment.map_or("NULL".into(), |c| quote_literal(&c));

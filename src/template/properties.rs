@@ -23,6 +23,7 @@ const LIST_SETTINGS: &[&str] = &[
 pub(crate) struct DatabaseProperties {
     pub owner: String,
     pub connection_limit: i32,
+    pub comment: Option<String>,
     /// `None`: the default privileges (`datacl` is null). Otherwise each entry in order:
     /// grantee (`None`: PUBLIC), privilege, with grant option.
     pub grants: Option<Vec<(Option<String>, String, bool)>>,
@@ -30,55 +31,90 @@ pub(crate) struct DatabaseProperties {
     pub settings: Vec<(Option<String>, Vec<String>)>,
 }
 
-/// The properties of `database` on the server `conn` is connected to; `None` when there is
-/// no such database.
+/// A row of [`read`]'s query: owner, connection limit, default privileges, comment, the
+/// session's user, grantees (`''`: PUBLIC), privileges, grant options, setting roles
+/// (`''`: every role), settings.
+type Row = (
+    String,
+    i32,
+    bool,
+    Option<String>,
+    String,
+    Vec<String>,
+    Vec<String>,
+    Vec<bool>,
+    Vec<String>,
+    Vec<String>,
+);
+
+/// The properties of `database` on the server `conn` is connected to, and the user of the
+/// session (who owns the databases it creates), in one round trip; `None` when there is no
+/// such database.
 pub(crate) async fn read(
     conn: &mut PgConnection,
     database: &str,
-) -> Result<Option<DatabaseProperties>, PgError> {
-    let step = || format!("reading the properties of database {database}");
-    let row: Option<(String, i32, bool)> = sqlx::query_as(
-        "SELECT pg_get_userbyid(datdba)::text, datconnlimit, datacl IS NULL \
-         FROM pg_database WHERE datname = $1",
+) -> Result<Option<(DatabaseProperties, String)>, PgError> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT pg_get_userbyid(d.datdba)::text, d.datconnlimit, d.datacl IS NULL, \
+           shobj_description(d.oid, 'pg_database'), current_user::text, \
+           ARRAY(SELECT CASE WHEN a.grantee = 0 THEN '' ELSE pg_get_userbyid(a.grantee)::text END \
+             FROM aclexplode(d.datacl) WITH ORDINALITY a ORDER BY a.ordinality), \
+           ARRAY(SELECT a.privilege_type::text \
+             FROM aclexplode(d.datacl) WITH ORDINALITY a ORDER BY a.ordinality), \
+           ARRAY(SELECT a.is_grantable \
+             FROM aclexplode(d.datacl) WITH ORDINALITY a ORDER BY a.ordinality), \
+           ARRAY(SELECT CASE WHEN s.setrole = 0 THEN '' ELSE pg_get_userbyid(s.setrole)::text END \
+             FROM pg_db_role_setting s, unnest(s.setconfig) WITH ORDINALITY c(v, n) \
+             WHERE s.setdatabase = d.oid ORDER BY s.setrole, c.n), \
+           ARRAY(SELECT c.v \
+             FROM pg_db_role_setting s, unnest(s.setconfig) WITH ORDINALITY c(v, n) \
+             WHERE s.setdatabase = d.oid ORDER BY s.setrole, c.n) \
+         FROM pg_database d WHERE d.datname = $1",
     )
     .bind(database)
     .fetch_optional(&mut *conn)
     .await
-    .step(step())?;
-    let Some((owner, connection_limit, default_acl)) = row else {
-        return Ok(None);
-    };
-    let grants = if default_acl {
-        None
-    } else {
-        let rows: Vec<(Option<String>, String, bool)> = sqlx::query_as(
-            "SELECT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee)::text END, \
-             a.privilege_type::text, a.is_grantable \
-             FROM pg_database d, aclexplode(d.datacl) WITH ORDINALITY a \
-             WHERE d.datname = $1 ORDER BY a.ordinality",
-        )
-        .bind(database)
-        .fetch_all(&mut *conn)
-        .await
-        .step(step())?;
-        Some(rows)
-    };
-    let settings: Vec<(Option<String>, Vec<String>)> = sqlx::query_as(
-        "SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole)::text END, \
-         s.setconfig::text[] \
-         FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase \
-         WHERE d.datname = $1 ORDER BY s.setrole",
-    )
-    .bind(database)
-    .fetch_all(&mut *conn)
-    .await
-    .step(step())?;
-    Ok(Some(DatabaseProperties {
+    .step(format!("reading the properties of database {database}"))?;
+    let Some((
         owner,
         connection_limit,
+        default_acl,
+        comment,
+        user,
+        grantees,
+        privileges,
+        options,
+        roles,
+        values,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let named = |name: String| (!name.is_empty()).then_some(name);
+    let grants = (!default_acl).then(|| {
+        grantees
+            .into_iter()
+            .zip(privileges)
+            .zip(options)
+            .map(|((grantee, privilege), option)| (named(grantee), privilege, option))
+            .collect()
+    });
+    let mut settings: Vec<(Option<String>, Vec<String>)> = Vec::new();
+    for (role, value) in roles.into_iter().zip(values) {
+        let role = named(role);
+        match settings.last_mut() {
+            Some((last, values)) if *last == role => values.push(value),
+            _ => settings.push((role, vec![value])),
+        }
+    }
+    let properties = DatabaseProperties {
+        owner,
+        connection_limit,
+        comment,
         grants,
         settings,
-    }))
+    };
+    Ok(Some((properties, user)))
 }
 
 impl DatabaseProperties {
