@@ -158,7 +158,10 @@ async fn from_template(
         database: "postgres".into(),
         ..url.clone()
     };
-    let mut admin = admin_url.connect().await?;
+    let mut admin = match admin_url.connect().await {
+        Ok(admin) => admin,
+        Err(e) => return Ok(Err(format!("devdb cannot connect to the server ({e})"))),
+    };
     let result = from_template_on(&mut admin, url, project, terminate, progress).await;
     let _ = admin.close().await;
     result
@@ -197,16 +200,21 @@ async fn from_template_on(
     }
     let source = TemplateSource::of(project);
     let mut template = ensure_template(admin, url, &source, progress).await?;
-    match template::copy_template(admin, url, &template, &fresh, None).await {
+    let copied = match template::copy_template(admin, url, &template, &fresh, None).await {
         Err(e) if template::template_vanished(&e) => {
             let rebuilt = ensure_template(admin, url, &source, progress).await?;
-            template::copy_template(admin, url, &rebuilt, &fresh, None).await?;
+            let copied = template::copy_template(admin, url, &rebuilt, &fresh, None).await;
             template = Template {
                 built: template.built || rebuilt.built,
                 name: rebuilt.name,
             };
+            copied
         }
-        other => other?,
+        other => other,
+    };
+    if let Err(e) = copied {
+        let _ = pg::drop_database(admin, &fresh).await;
+        return Err(e);
     }
     let exists = pg::database_exists(admin, database).await?;
     if let Err(e) = swap(admin, database, exists, &fresh, &old).await {
