@@ -209,8 +209,14 @@ async fn a_killed_reset_leaves_a_usable_project() {
     let project = project();
     project.devdb_ok(&["up"]);
     let url = project.url();
-    for round in 0..5 {
-        let delay = rand::rng().random_range(50..900);
+    // The first reset builds the template; how long one takes with it there bounds the
+    // moments to kill the next ones at.
+    project.devdb_ok(&["reset", "--yes"]);
+    let started = std::time::Instant::now();
+    project.devdb_ok(&["reset", "--yes"]);
+    let whole = started.elapsed().as_millis() as u64;
+    for round in 0..6 {
+        let delay = rand::rng().random_range(0..=whole);
         let log = project.path().join(format!("reset-{round}.log"));
         let mut child = project
             .command(&["reset", "--yes"])
