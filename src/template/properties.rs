@@ -241,4 +241,34 @@ mod tests {
         );
         assert_eq!(setting_value("work_mem", "64MB"), "'64MB'");
     }
+
+    #[test]
+    fn statements_replay_owner_grants_and_settings() {
+        let properties = DatabaseProperties {
+            owner: "app".into(),
+            connection_limit: -1,
+            comment: None,
+            grants: Some(vec![
+                (None, "CONNECT".into(), false),
+                (Some("reader".into()), "CONNECT".into(), true),
+            ]),
+            settings: vec![
+                (None, vec!["search_path=app, public".into()]),
+                (Some("reader".into()), vec!["statement_timeout=5s".into()]),
+            ],
+        };
+        assert_eq!(
+            properties.statements("copy", "app"),
+            [
+                r#"REVOKE ALL ON DATABASE "copy" FROM PUBLIC"#,
+                r#"REVOKE ALL ON DATABASE "copy" FROM "app""#,
+                r#"GRANT CONNECT ON DATABASE "copy" TO PUBLIC"#,
+                r#"GRANT CONNECT ON DATABASE "copy" TO "reader" WITH GRANT OPTION"#,
+                r#"ALTER DATABASE "copy" SET "search_path" TO 'app', 'public'"#,
+                r#"ALTER ROLE "reader" IN DATABASE "copy" SET "statement_timeout" TO '5s'"#,
+            ]
+        );
+        let owned = properties.statements("copy", "other");
+        assert_eq!(owned[0], r#"ALTER DATABASE "copy" OWNER TO "app""#);
+    }
 }

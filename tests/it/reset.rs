@@ -21,6 +21,7 @@ BEGIN\n\
   END IF;\n\
   EXECUTE format('ALTER DATABASE %I SET work_mem TO %L', current_database(), '3MB');\n\
   EXECUTE format('ALTER DATABASE %I SET search_path TO app, public', current_database());\n\
+  EXECUTE format('ALTER DATABASE %I SET app.flag TO %L', current_database(), 'on');\n\
   EXECUTE format('ALTER ROLE reader IN DATABASE %I SET statement_timeout TO %L', current_database(), '5s');\n\
   EXECUTE format('COMMENT ON DATABASE %I IS %L', current_database(), 'the app''s data');\n\
   EXECUTE format('GRANT CONNECT ON DATABASE %I TO reader', current_database());\n\
@@ -90,7 +91,9 @@ async fn reset_copies_the_template_and_replays_what_a_template_does_not_copy() {
     let url = project.url();
     let scratch = properties(&url).await;
     assert!(
-        scratch[0].contains("work_mem=3MB") && scratch[0].contains("reader=c/"),
+        scratch[0].contains("work_mem=3MB")
+            && scratch[0].contains("app.flag=on")
+            && scratch[0].contains("reader=c/"),
         "{scratch:?}"
     );
     let built = contents(&url).await;
