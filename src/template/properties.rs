@@ -22,6 +22,9 @@ const LIST_SETTINGS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DatabaseProperties {
     pub owner: String,
+    /// Whether the session reading them may give a database to `owner` (is a member of
+    /// it, or a superuser): on a shared server, a clone by another user stays its own.
+    pub may_own: bool,
     pub connection_limit: i32,
     pub comment: Option<String>,
     /// `None`: the default privileges (`datacl` is null). Otherwise each entry in order:
@@ -31,11 +34,12 @@ pub(crate) struct DatabaseProperties {
     pub settings: Vec<(Option<String>, Vec<String>)>,
 }
 
-/// A row of [`read`]'s query: owner, connection limit, default privileges, comment, the
+/// A row of [`read`]'s query: owner, may own, connection limit, default privileges, comment, the
 /// session's user, grantees (`''`: PUBLIC), privileges, grant options, setting roles
 /// (`''`: every role), settings.
 type Row = (
     String,
+    bool,
     i32,
     bool,
     Option<String>,
@@ -55,7 +59,7 @@ pub(crate) async fn read(
     database: &str,
 ) -> Result<Option<(DatabaseProperties, String)>, PgError> {
     let row: Option<Row> = sqlx::query_as(
-        "SELECT pg_get_userbyid(d.datdba)::text, d.datconnlimit, d.datacl IS NULL, \
+        "SELECT pg_get_userbyid(d.datdba)::text, pg_has_role(d.datdba, 'MEMBER'), d.datconnlimit, d.datacl IS NULL, \
            shobj_description(d.oid, 'pg_database'), current_user::text, \
            ARRAY(SELECT CASE WHEN a.grantee = 0 THEN '' ELSE pg_get_userbyid(a.grantee)::text END \
              FROM aclexplode(d.datacl) WITH ORDINALITY a ORDER BY a.ordinality), \
@@ -77,6 +81,7 @@ pub(crate) async fn read(
     .step(format!("reading the properties of database {database}"))?;
     let Some((
         owner,
+        may_own,
         connection_limit,
         default_acl,
         comment,
@@ -109,6 +114,7 @@ pub(crate) async fn read(
     }
     let properties = DatabaseProperties {
         owner,
+        may_own,
         connection_limit,
         comment,
         grants,
@@ -119,14 +125,21 @@ pub(crate) async fn read(
 
 impl DatabaseProperties {
     /// The statements that give `target` (a fresh copy, owned by `target_owner`, default
-    /// privileges, no settings) these properties, comment excepted.
+    /// privileges, no settings) these properties, comment excepted. When the owner cannot
+    /// be given ([`DatabaseProperties::may_own`]), `target_owner` keeps it and takes the
+    /// owner's grants.
     pub(crate) fn statements(&self, target: &str, target_owner: &str) -> Vec<String> {
         let db = quote_ident(target);
         let mut sql = Vec::new();
-        if self.owner != target_owner {
+        let owner = if self.may_own {
+            self.owner.as_str()
+        } else {
+            target_owner
+        };
+        if owner != target_owner {
             sql.push(format!(
                 "ALTER DATABASE {db} OWNER TO {}",
-                quote_ident(&self.owner)
+                quote_ident(owner)
             ));
         }
         if self.connection_limit != -1 {
@@ -139,10 +152,14 @@ impl DatabaseProperties {
             sql.push(format!("REVOKE ALL ON DATABASE {db} FROM PUBLIC"));
             sql.push(format!(
                 "REVOKE ALL ON DATABASE {db} FROM {}",
-                quote_ident(&self.owner)
+                quote_ident(owner)
             ));
             for (grantee, privilege, grantable) in grants {
-                let to = grantee.as_deref().map_or("PUBLIC".into(), quote_ident);
+                let grantee = match grantee.as_deref() {
+                    Some(role) if role == self.owner => Some(owner),
+                    other => other,
+                };
+                let to = grantee.map_or("PUBLIC".into(), quote_ident);
                 let option = if *grantable { " WITH GRANT OPTION" } else { "" };
                 sql.push(format!(
                     "GRANT {privilege} ON DATABASE {db} TO {to}{option}"
@@ -244,8 +261,9 @@ mod tests {
 
     #[test]
     fn statements_replay_owner_grants_and_settings() {
-        let properties = DatabaseProperties {
+        let mut properties = DatabaseProperties {
             owner: "app".into(),
+            may_own: true,
             connection_limit: -1,
             comment: None,
             grants: Some(vec![
@@ -270,5 +288,15 @@ mod tests {
         );
         let owned = properties.statements("copy", "other");
         assert_eq!(owned[0], r#"ALTER DATABASE "copy" OWNER TO "app""#);
+        properties.may_own = false;
+        properties.grants = Some(vec![(Some("app".into()), "CONNECT".into(), false)]);
+        assert_eq!(
+            properties.statements("copy", "other")[..3],
+            [
+                r#"REVOKE ALL ON DATABASE "copy" FROM PUBLIC"#,
+                r#"REVOKE ALL ON DATABASE "copy" FROM "other""#,
+                r#"GRANT CONNECT ON DATABASE "copy" TO "other""#,
+            ]
+        );
     }
 }
