@@ -33,6 +33,8 @@ use crate::progress::Progress;
 use crate::seed::{SeedError, run_seeds, seed_files};
 use crate::sql_files::MissingFolder;
 
+pub(crate) mod properties;
+
 /// Every template's name starts with this.
 pub(crate) const TEMPLATE_PREFIX: &str = "devdb_tpl_";
 /// Every clone's comment starts with this, followed by its template's name.
@@ -44,6 +46,9 @@ const TEMPLATE_COMMENT: &str = "devdb template built ";
 const SHARED_STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// The advisory lock (on the `postgres` database) that serialises template builds.
 const BUILD_LOCK: i64 = 0x6465_7664_6274_706c; // "devdbtpl"
+/// What a template keeps for its copies (its migrations' comment, after its build time, on
+/// a line of its own). Part of the name's hash, so a template built before is built again.
+const TEMPLATE_FORMAT: &str = "comment-kept-1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CloneError {
@@ -156,6 +161,8 @@ impl TemplateSource {
         hash.update(env!("CARGO_PKG_VERSION"));
         hash.update([0]);
         hash.update(&self.schema);
+        hash.update([0]);
+        hash.update(TEMPLATE_FORMAT);
         let mut files = sql_files(&self.migrations)?;
         files.push(PathBuf::from("--seeds--"));
         files.extend(seed_files(&self.seeds)?);
@@ -281,7 +288,12 @@ async fn build_locked(
     )
     .await
     .step(format!("marking {name} as a template"))?;
-    let comment = format!("{TEMPLATE_COMMENT}{}", unix_now());
+    // The comment the migrations gave it, which its copies get back.
+    let kept = database_comment(admin, name).await?;
+    let mut comment = format!("{TEMPLATE_COMMENT}{}", unix_now());
+    if let Some(kept) = kept {
+        comment = format!("{comment}\n{kept}");
+    }
     pg::execute(
         admin,
         format!(
@@ -372,6 +384,7 @@ async fn drop_stale_templates(
         let built = comment
             .as_deref()
             .and_then(|c| c.strip_prefix(TEMPLATE_COMMENT))
+            .and_then(|t| t.split('\n').next())
             .and_then(|t| t.parse::<u64>().ok())
             .unwrap_or(0);
         if now.saturating_sub(built) < stale_after.as_secs() {
@@ -417,8 +430,10 @@ pub(crate) fn check_clone_name(name: &str) -> Result<(), CloneError> {
     }
 }
 
-/// Copies `template` into a new database `name` and marks it as a devdb clone; `server` is
-/// the server `admin` is connected to (for messages).
+/// Copies `template` into a new database `name` and marks it as a devdb clone (its comment
+/// names the template, then, on the next line, the comment the migrations gave it); `server`
+/// is the server `admin` is connected to (for messages). The clone gets the template's
+/// settings, owner and grants (see [`properties`]).
 pub async fn clone_database(
     admin: &mut PgConnection,
     server: &DatabaseUrl,
@@ -426,6 +441,23 @@ pub async fn clone_database(
     name: &str,
 ) -> Result<(), CloneError> {
     check_clone_name(name)?;
+    let marker = format!("{CLONE_COMMENT}{}", template.name);
+    copy_template(admin, server, template, name, Some(&marker)).await
+}
+
+/// Copies `template` into a new database `name` and replays what Postgres does not copy:
+/// settings, owner, grants, connection limit and the migrations' comment (after `marker`
+/// and a line break when there is a marker).
+pub(crate) async fn copy_template(
+    admin: &mut PgConnection,
+    server: &DatabaseUrl,
+    template: &Template,
+    name: &str,
+    marker: Option<&str>,
+) -> Result<(), CloneError> {
+    // Read first: a template dropped meanwhile makes the copy fail as a missing database,
+    // which callers build again.
+    let read = properties::read(admin, &template.name).await?;
     let create = pg::create_database_sql(name, Some(&template.name));
     pg::execute_when_free(admin, &create, BUSY_DEADLINE)
         .await
@@ -439,17 +471,47 @@ pub async fn clone_database(
                 source,
             ),
         })?;
-    pg::execute(
-        admin,
-        format!(
-            "COMMENT ON DATABASE {} IS {}",
-            quote_ident(name),
-            quote_literal(&format!("{CLONE_COMMENT}{}", template.name))
-        ),
-    )
-    .await
-    .step(format!("marking {name} as a clone"))?;
+    let Some((source, user)) = read else {
+        return Err(CloneError::Pg(PgError::Statement {
+            step: format!("reading the properties of {}", template.name),
+            source: sqlx::Error::RowNotFound,
+        }));
+    };
+    let kept = source
+        .comment
+        .as_deref()
+        .and_then(|c| c.strip_prefix(TEMPLATE_COMMENT))
+        .and_then(|c| c.split_once('\n'))
+        .map(|(_, kept)| kept.to_string());
+    let comment = match (marker, kept) {
+        (Some(marker), Some(kept)) => Some(format!("{marker}\n{kept}")),
+        (Some(marker), None) => Some(marker.to_string()),
+        (None, kept) => kept,
+    };
+    for statement in source.statements(name, &user) {
+        pg::run(admin, statement).await?;
+    }
+    let quoted = quote_ident(name);
+    let comment = comment.map_or("NULL".into(), |c| quote_literal(&c));
+    pg::execute(admin, format!("COMMENT ON DATABASE {quoted} IS {comment}"))
+        .await
+        .step(format!("commenting on {name}"))?;
     Ok(())
+}
+
+/// The comment on `database`, if any.
+async fn database_comment(
+    admin: &mut PgConnection,
+    database: &str,
+) -> Result<Option<String>, PgError> {
+    let comment: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(database)
+    .fetch_optional(&mut *admin)
+    .await
+    .step(format!("reading the comment on {database}"))?;
+    Ok(comment.flatten())
 }
 
 /// Whether a failed copy failed because its template was dropped meanwhile (another devdb

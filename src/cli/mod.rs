@@ -65,7 +65,8 @@ pub enum ProjectCommand {
     /// Stop and remove the project's containers (and with --volumes, its data)
     #[command(visible_alias = "stop-services")]
     Down(down::DownArgs),
-    /// Remove everything including the data, then `up` again
+    /// Back to what the migrations and seeds build: the template copied in (server running),
+    /// or with --rebuild everything removed including the data, then `up` again
     Reset(reset::ResetArgs),
     /// Services, state, health, ports, the database URL and the Docker engine in use
     Status(status::StatusArgs),

@@ -37,7 +37,7 @@ pub(crate) use migrate::{
     CurrentReport, MigrateOpError, applied_state, current, downgrade, downgrade_sql, migrate, seed,
     stamp, upgrade_sql,
 };
-pub(crate) use reset::{ResetOptions, reset};
+pub(crate) use reset::{ResetKind, ResetOptions, reset};
 pub(crate) use restore::{
     RestoreError, RestoreOptions, clean_restore_leftovers, restore, restore_leftovers,
     verify_backup, warn_restore_leftovers,

@@ -25,6 +25,7 @@ mod lean;
 mod migrate;
 mod not_compared;
 mod remote;
+mod reset;
 mod restore;
 mod revisions;
 mod schemas;
