@@ -84,6 +84,11 @@ pub(crate) async fn reset(
     cancel: impl Future<Output = ()>,
 ) -> anyhow::Result<ResetReport> {
     let started = Instant::now();
+    // A volume or network of the project's names that belongs to someone else makes the `up`
+    // at the end of either path refuse: refuse before anything is replaced or removed.
+    if let Some(foreign) = foreign_resources(engine, project).await?.into_iter().next() {
+        return Err(super::UpError::from(foreign).into());
+    }
     let fallback = if options.rebuild {
         None
     } else {
@@ -108,9 +113,6 @@ pub(crate) async fn reset(
     };
     if let Some(why) = &fallback {
         progress.info(&format!("full reset: {why}"));
-    }
-    if let Some(foreign) = foreign_resources(engine, project).await?.into_iter().next() {
-        return Err(super::UpError::from(foreign).into());
     }
     let down = down(
         engine,
