@@ -118,13 +118,14 @@ pub fn render_downgrade_sql(
 }
 
 fn render(plan: &[&Revision], direction: Direction, schema: &str, title: &str) -> String {
+    let record = store::Record::in_schema(schema);
     let mut out = format!("-- devdb: {title}, {} revision(s)\n", plan.len());
-    out.push_str(&store::lock_sql(schema));
+    out.push_str(&record.lock_sql());
     out.push('\n');
-    out.push_str(&store::create_table_sql(schema));
+    out.push_str(&record.create_table_sql());
     out.push_str("\n\n");
     for revision in plan {
-        let steps = revision_steps(revision, direction, store::Record::in_schema(schema));
+        let steps = revision_steps(revision, direction, record);
         let verb = match direction {
             Direction::Up => "apply",
             Direction::Down => "revert",
@@ -158,7 +159,7 @@ fn render(plan: &[&Revision], direction: Direction, schema: &str, title: &str) -
         }
         out.push('\n');
     }
-    out.push_str(&store::unlock_sql(schema));
+    out.push_str(&record.unlock_sql());
     out.push('\n');
     out
 }
@@ -196,7 +197,7 @@ mod tests {
     fn upgrade_sql_wraps_transactional_revisions_and_splits_the_others() {
         let g = graph();
         let sql = render_upgrade_sql(&g, &BTreeSet::new(), &Target::Head, "public").unwrap();
-        let key = store::lock_key("public");
+        let key = store::Record::in_schema("public").lock_key();
         let expected = format!(
             "-- devdb: upgrade to head, 2 revision(s)
 SELECT pg_advisory_lock({key});
@@ -217,15 +218,13 @@ CREATE INDEX CONCURRENTLY a2 ON authors (id);
 
 SELECT pg_advisory_unlock({key});
 ",
-            create = store::create_table_sql("public"),
-            insert1 = store::insert_sql(
-                "public",
+            create = store::Record::in_schema("public").create_table_sql(),
+            insert1 = store::Record::in_schema("public").insert_sql(
                 "0001",
                 &g.revisions()[0].checksum,
                 "create authors"
             ),
-            insert2 = store::insert_sql(
-                "public",
+            insert2 = store::Record::in_schema("public").insert_sql(
                 "0002",
                 &g.revisions()[1].checksum,
                 "index authors"

@@ -156,46 +156,6 @@ impl<'a> Record<'a> {
     }
 }
 
-/// The schema-qualified, quoted record table.
-pub fn table(schema: &str) -> String {
-    Record::in_schema(schema).qualified()
-}
-
-/// Creates the record table (and its schema, unless it is `public`) when missing.
-pub fn create_table_sql(schema: &str) -> String {
-    Record::in_schema(schema).create_table_sql()
-}
-
-/// Records `id` as applied; the duration is the time since the transaction began.
-pub fn insert_sql(schema: &str, id: &str, checksum: &str, message: &str) -> String {
-    Record::in_schema(schema).insert_sql(id, checksum, message)
-}
-
-/// Forgets that `id` was applied.
-pub fn delete_sql(schema: &str, id: &str) -> String {
-    Record::in_schema(schema).delete_sql(id)
-}
-
-/// Accepts the current file of `id` as the one that was applied.
-pub fn update_checksum_sql(schema: &str, id: &str, checksum: &str) -> String {
-    Record::in_schema(schema).update_checksum_sql(id, checksum)
-}
-
-/// The session advisory lock key that serialises runs on one record table.
-pub fn lock_key(schema: &str) -> i64 {
-    Record::in_schema(schema).lock_key()
-}
-
-/// Waits for the migration lock of the record table in `schema`.
-pub fn lock_sql(schema: &str) -> String {
-    Record::in_schema(schema).lock_sql()
-}
-
-/// Releases the migration lock of the record table in `schema`.
-pub fn unlock_sql(schema: &str) -> String {
-    Record::in_schema(schema).unlock_sql()
-}
-
 /// Whether the record table exists yet.
 pub async fn table_exists(conn: &mut PgConnection, schema: &str) -> Result<bool, sqlx::Error> {
     Record::in_schema(schema).exists(conn).await
@@ -217,43 +177,55 @@ mod tests {
     fn identifiers_and_literals_are_quoted() {
         assert_eq!(quote_ident("my\"schema"), "\"my\"\"schema\"");
         assert_eq!(quote_literal("it's"), "'it''s'");
-        assert_eq!(table("public"), "\"public\".\"devdb_revisions\"");
+        assert_eq!(
+            Record::in_schema("public").qualified(),
+            "\"public\".\"devdb_revisions\""
+        );
     }
 
     #[test]
     fn record_statements_are_fixed_text() {
         assert_eq!(
-            insert_sql("public", "0001", "abc", "create 'authors'"),
+            Record::in_schema("public").insert_sql("0001", "abc", "create 'authors'"),
             "INSERT INTO \"public\".\"devdb_revisions\" (id, checksum, message, duration_ms) VALUES ('0001', 'abc', 'create ''authors''', extract(epoch from clock_timestamp() - now()) * 1000);"
         );
         assert_eq!(
-            delete_sql("app", "0001"),
+            Record::in_schema("app").delete_sql("0001"),
             "DELETE FROM \"app\".\"devdb_revisions\" WHERE id = '0001';"
         );
         assert_eq!(
-            update_checksum_sql("public", "0001", "def"),
+            Record::in_schema("public").update_checksum_sql("0001", "def"),
             "UPDATE \"public\".\"devdb_revisions\" SET checksum = 'def' WHERE id = '0001';"
         );
     }
 
     #[test]
     fn the_table_is_created_in_its_schema_only_when_missing() {
-        let public = create_table_sql("public");
+        let public = Record::in_schema("public").create_table_sql();
         assert!(public.starts_with("CREATE TABLE IF NOT EXISTS \"public\".\"devdb_revisions\""));
         assert!(!public.contains("CREATE SCHEMA"));
         assert!(public.contains("duration_ms double precision NOT NULL"));
         assert!(public.contains("applied_by text NOT NULL DEFAULT current_user"));
-        let other = create_table_sql("versions");
+        let other = Record::in_schema("versions").create_table_sql();
         assert!(other.starts_with("CREATE SCHEMA IF NOT EXISTS \"versions\";\n"));
     }
 
     #[test]
     fn the_lock_key_depends_on_the_schema_only() {
-        assert_eq!(lock_key("public"), lock_key("public"));
-        assert_ne!(lock_key("public"), lock_key("other"));
         assert_eq!(
-            lock_sql("public"),
-            format!("SELECT pg_advisory_lock({});", lock_key("public"))
+            Record::in_schema("public").lock_key(),
+            Record::in_schema("public").lock_key()
+        );
+        assert_ne!(
+            Record::in_schema("public").lock_key(),
+            Record::in_schema("other").lock_key()
+        );
+        assert_eq!(
+            Record::in_schema("public").lock_sql(),
+            format!(
+                "SELECT pg_advisory_lock({});",
+                Record::in_schema("public").lock_key()
+            )
         );
     }
 
@@ -273,7 +245,7 @@ mod tests {
         // The key the command line has always taken, so old and new runs serialise.
         let digest = Sha256::digest(b"devdb:public.devdb_revisions");
         assert_eq!(
-            lock_key("public").to_be_bytes(),
+            Record::in_schema("public").lock_key().to_be_bytes(),
             <[u8; 8]>::try_from(&digest[..8]).unwrap()
         );
     }

@@ -390,7 +390,7 @@ async fn read_history(
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT id, checksum, message, applied_at::text, duration_ms, applied_by FROM {} \
          ORDER BY applied_at, id",
-        store::table(schema)
+        store::Record::in_schema(schema).qualified()
     )))
     .fetch_all(conn)
     .await

@@ -41,14 +41,15 @@ fn render_stamp(
     target: &Target,
     schema: &str,
 ) -> String {
-    let table = store::table(schema);
+    let record = store::Record::in_schema(schema);
+    let table = record.qualified();
     let mut out = format!(
         "-- devdb: stamp {target}, {} revision(s) recorded, none run\n",
         after.len()
     );
-    out.push_str(&store::lock_sql(schema));
+    out.push_str(&record.lock_sql());
     out.push('\n');
-    out.push_str(&store::create_table_sql(schema));
+    out.push_str(&record.create_table_sql());
     out.push_str("\n\nBEGIN;\n");
     if after.is_empty() {
         out.push_str(&format!("DELETE FROM {table};\n"));
@@ -67,12 +68,12 @@ fn render_stamp(
             quote_literal(&revision.id),
             quote_literal(&revision.checksum)
         ));
-        let insert = store::insert_sql(schema, &revision.id, &revision.checksum, &revision.message);
+        let insert = record.insert_sql(&revision.id, &revision.checksum, &revision.message);
         out.push_str(insert.trim_end_matches(';'));
         out.push_str(" ON CONFLICT (id) DO NOTHING;\n");
     }
     out.push_str("COMMIT;\n");
-    out.push_str(&store::unlock_sql(schema));
+    out.push_str(&record.unlock_sql());
     out.push('\n');
     out
 }
